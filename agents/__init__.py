@@ -1,0 +1,1 @@
+"""Search agents: how to explore a ``simulators.core.DesignSpace``. Imports ``simulators``, never ``archgym``."""

@@ -1,0 +1,104 @@
+"""Analytical systolic-array DNN accelerator (SCALE-Sim-exact compute cycles; energy and area added).
+
+``simulate_gemm`` costs one GEMM; ``SystolicSimulator`` costs a whole network for a design of the
+searchable knobs; ``load_workload`` returns a bundled or user layer table. The model and its
+conventions are documented in ``simulators.systolic.model``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from simulators.systolic.model import DATAFLOWS, gemm_cost
+from simulators.systolic.simulator import METRICS, REFERENCE_DESIGN, SystolicSimulator, default_space
+from simulators.workloads import Layer, Network, load_network
+
+__all__ = ["DATAFLOWS", "METRICS", "REFERENCE_DESIGN", "GemmResult", "SystolicSimulator", "default_space",
+           "load_workload", "simulate_gemm"]
+
+
+@dataclass(frozen=True)
+class GemmResult:
+    """Counts for one GEMM. Cycles as SCALE-Sim reports them; SRAM/DRAM traffic in words."""
+
+    m: int
+    n: int
+    k: int
+    rows: int
+    cols: int
+    dataflow: str
+    compute_cycles: int
+    stall_cycles: int
+    total_cycles: int
+    row_folds: int
+    col_folds: int
+    folds: int
+    cycles_per_fold: int
+    macs: int
+    sram_ifmap_reads: int
+    sram_filter_reads: int
+    sram_ofmap_writes: int
+    dram_ifmap_reads: int
+    dram_filter_reads: int
+    dram_ofmap_writes: int
+
+    @property
+    def overall_util(self) -> float:
+        """SCALE-Sim's 'Overall Util' as a fraction: MACs / (PEs x compute cycles)."""
+        return self.macs / (self.rows * self.cols * self.compute_cycles)
+
+    @property
+    def mapping_efficiency(self) -> float:
+        """SCALE-Sim's 'Mapping Efficiency' as a fraction: mean share of PEs holding work per fold."""
+        rows_dim, cols_dim = {"os": (self.m, self.n), "ws": (self.k, self.n), "is": (self.k, self.m)}[self.dataflow]
+        return rows_dim * cols_dim / (self.folds * self.rows * self.cols)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def simulate_gemm(
+    m: int,
+    n: int,
+    k: int,
+    *,
+    rows: int,
+    cols: int,
+    dataflow: str,
+    ifmap_sram_kb: int = 64,
+    filter_sram_kb: int = 64,
+    ofmap_sram_kb: int = 64,
+    word_bytes: int = 1,
+    bandwidth: float | None = None,
+) -> GemmResult:
+    """Cost of ``O[m, n] = I[m, k] x W[k, n]`` on a ``rows x cols`` array.
+
+    Defaults follow SCALE-Sim's: 64 KB SRAMs, 1-byte words, and unlimited DRAM bandwidth
+    (``bandwidth=None``, SCALE-Sim's stall-free CALC mode). ``bandwidth`` in words per cycle adds
+    double-buffered DRAM stalls.
+    """
+    for name, value in (("m", m), ("n", n), ("k", k), ("rows", rows), ("cols", cols),
+                        ("ifmap_sram_kb", ifmap_sram_kb), ("filter_sram_kb", filter_sram_kb),
+                        ("ofmap_sram_kb", ofmap_sram_kb), ("word_bytes", word_bytes)):
+        _positive_int(name, value)
+    if dataflow not in DATAFLOWS:
+        raise ValueError(f"unknown dataflow {dataflow!r}; choose one of {list(DATAFLOWS)}")
+    if bandwidth is not None and not (isinstance(bandwidth, (int, float)) and math.isfinite(bandwidth)
+                                      and bandwidth > 0):
+        raise ValueError(f"bandwidth must be a positive number of words per cycle (or None), got {bandwidth!r}")
+    c = gemm_cost(m, n, k, rows, cols, DATAFLOWS.index(dataflow), ifmap_sram_kb * 1024 // word_bytes,
+                  filter_sram_kb * 1024 // word_bytes, ofmap_sram_kb * 1024 // word_bytes, bandwidth)
+    return GemmResult(m=m, n=n, k=k, rows=rows, cols=cols, dataflow=dataflow,
+                      **{f: int(c[f]) for f in GemmResult.__dataclass_fields__ if f in c})
+
+
+def load_workload(workload: str | os.PathLike[str] | Network | Iterable[Layer]) -> Network:
+    """Layers of a bundled network (``alexnet``, ``vgg16``, ``resnet18``, ``resnet50``, ``resnet50_v1``,
+    ``mobilenet_v2``, ``bert_base``), a CSV/YAML layer file, or a list of ``Layer``."""
+    return load_network(workload)

@@ -1,0 +1,207 @@
+"""The systolic-array accelerator as a ``Simulator``: a design is an array, its SRAMs, DRAM and clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
+from simulators.systolic import tech
+from simulators.systolic.model import DATAFLOWS, gemm_cost
+from simulators.workloads import Layer, Network, load_network
+
+METRICS = (
+    Metric("latency", "s", Direction.MINIMIZE, "time to run the whole workload once"),
+    Metric("energy", "J", Direction.MINIMIZE, "MAC + SRAM + DRAM access energy for the workload"),
+    Metric("area", "mm^2", Direction.MINIMIZE, "PE array plus the three SRAMs (45 nm)"),
+    Metric("power", "W", Direction.MINIMIZE, "average power: energy / latency"),
+    Metric("utilization", "fraction", Direction.MAXIMIZE, "MACs / (PEs x cycles), stalls included"),
+    Metric("cycles", "cycles", Direction.MINIMIZE, "total cycles, compute plus DRAM stalls"),
+)
+
+
+def default_space() -> DesignSpace:
+    """The searchable knobs (5,268,480 designs)."""
+    return DesignSpace([
+        IntRange("rows", 4, 256, power_of_two=True, unit="PEs", description="PE array rows"),
+        IntRange("cols", 4, 256, power_of_two=True, unit="PEs", description="PE array columns"),
+        Choice("dataflow", DATAFLOWS, description="output, weight or input stationary"),
+        IntRange("ifmap_sram_kb", 8, 1024, power_of_two=True, unit="KB", description="input SRAM (double buffered)"),
+        IntRange("filter_sram_kb", 8, 1024, power_of_two=True, unit="KB", description="weight SRAM (double buffered)"),
+        IntRange("ofmap_sram_kb", 8, 1024, power_of_two=True, unit="KB", description="output SRAM (double buffered)"),
+        IntRange("dram_bw_gbps", 1, 64, power_of_two=True, unit="GB/s", description="DRAM interface bandwidth"),
+        IntRange("bits", 8, 16, power_of_two=True, unit="bits", description="operand word width"),
+        IntRange("clock_mhz", 200, 1000, step=200, unit="MHz", description="array clock"),
+    ])
+
+
+# Reference design used for the default targets: a TPU-edge-like 32x32 array.
+REFERENCE_DESIGN = {"rows": 32, "cols": 32, "dataflow": "ws", "ifmap_sram_kb": 64, "filter_sram_kb": 64,
+                    "ofmap_sram_kb": 64, "dram_bw_gbps": 8, "bits": 8, "clock_mhz": 400}
+
+# Latency and energy factors of the default targets. Designs of the default space meeting them:
+# alexnet 604, bert_base 1830, mobilenet_v2 430, resnet18 462, resnet50 646, resnet50_v1 646, vgg16 414.
+DEFAULT_TARGET_FACTORS = (0.25, 0.6)
+TARGET_FACTORS = {"alexnet": (0.25, 0.8), "mobilenet_v2": (0.5, 0.9)}
+
+_CHUNK_ELEMENTS = 1 << 19  # designs x layers evaluated per numpy pass in evaluate_batch
+
+
+class SystolicSimulator(Simulator):
+    """A DNN workload on an ``rows x cols`` systolic array (SCALE-Sim-exact compute cycles).
+
+    ``workload`` is a bundled network name (``simulators.workloads.available()``), a CSV/YAML layer
+    file, or a list of ``Layer``; ``dram`` picks the DRAM energy per bit (``tech.DRAM_PJ_PER_BIT``);
+    ``space`` may narrow the default knobs (same parameter names, any subset of positive values).
+    """
+
+    metrics = METRICS
+
+    def __init__(
+        self,
+        workload: str | os.PathLike[str] | Network | Iterable[Layer] = "resnet18",
+        *,
+        dram: str = "lpddr4",
+        space: DesignSpace | None = None,
+    ) -> None:
+        self.network = load_network(workload)
+        self.workload = self.network.name
+        if dram not in tech.DRAM_PJ_PER_BIT:
+            raise ValueError(f"unknown dram {dram!r}; choose one of {sorted(tech.DRAM_PJ_PER_BIT)}")
+        self.dram = dram
+        self.space = self._check_space(space) if space is not None else default_space()
+        layers = self.network.compute_layers
+        shapes = np.array([layer.gemm for layer in layers], dtype=np.int64)
+        self._layer_names = tuple(layer.name for layer in layers)
+        self._m, self._n, self._k, self._count = shapes.T
+        self._macs = int((self._m * self._n * self._k * self._count).sum())
+
+    @staticmethod
+    def _check_space(space: DesignSpace) -> DesignSpace:
+        expected = default_space()
+        if set(space.names) != set(expected.names):
+            raise ValueError(f"a systolic design space must have exactly the parameters {list(expected.names)}, "
+                             f"got {list(space.names)}")
+        for p in space:
+            values = getattr(p, "values", None)
+            if values is None:
+                raise ValueError(f"parameter {p.name!r} must be discrete in a systolic design space")
+            if p.name == "dataflow":
+                bad = [v for v in values if v not in DATAFLOWS]
+            elif p.name == "bits":
+                bad = [v for v in values if v not in tech.PE_AREA_UM2]
+            else:
+                bad = [v for v in values if not isinstance(v, int) or v <= 0]
+            if bad:
+                raise ValueError(f"parameter {p.name!r}: unsupported values {bad}")
+        return space
+
+    def default_targets(self) -> dict[str, float]:
+        """Beat the reference 32x32 design: ``a`` x its latency, ``b`` x its energy, no more area.
+
+        ``(a, b)`` per bundled workload (``TARGET_FACTORS``) make a hard but reachable task: about
+        1e-4 of the designs meet it (``archgym optimum`` counts them). Other workloads use
+        ``(0.25, 0.6)``, with no guarantee that a design meets it.
+        """
+        try:
+            ref = self.evaluate(REFERENCE_DESIGN).metrics
+        except ValueError:  # a narrowed space may exclude the reference design
+            return {}
+        latency, energy = TARGET_FACTORS.get(self.workload, DEFAULT_TARGET_FACTORS)
+        return {"latency": latency * ref["latency"], "energy": energy * ref["energy"], "area": ref["area"]}
+
+    # -- the model ----------------------------------------------------------------------------------
+    def _costs(self, cols: Mapping[str, Any], layer_axis: bool) -> dict[str, Any]:
+        """Per-layer counts for design columns (scalars or ``(n, 1)`` arrays) against all layers."""
+        word_bytes = cols["bits"] // 8
+        df = cols["dataflow"]
+        clock_hz = cols["clock_mhz"] * 1e6
+        bandwidth = cols["dram_bw_gbps"] * 1e9 / clock_hz / word_bytes  # words per cycle
+        c = gemm_cost(
+            self._m, self._n, self._k, cols["rows"], cols["cols"], df,
+            cols["ifmap_sram_kb"] * 1024 // word_bytes,
+            cols["filter_sram_kb"] * 1024 // word_bytes,
+            cols["ofmap_sram_kb"] * 1024 // word_bytes,
+            bandwidth,
+        )
+        bits = cols["bits"]
+        e_ifmap = tech.sram_word_energy_pj(cols["ifmap_sram_kb"], bits)
+        e_filter = tech.sram_word_energy_pj(cols["filter_sram_kb"], bits)
+        e_ofmap = tech.sram_word_energy_pj(cols["ofmap_sram_kb"], bits)
+        dram_words = c["dram_ifmap_reads"] + c["dram_filter_reads"] + c["dram_ofmap_writes"]
+        # Every DRAM word is also written into (or read out of) its SRAM once.
+        energy_pj = {
+            "mac": c["macs"] * tech.mac_energy_pj(bits),
+            "sram": (c["sram_ifmap_reads"] + c["dram_ifmap_reads"]) * e_ifmap
+            + (c["sram_filter_reads"] + c["dram_filter_reads"]) * e_filter
+            + (c["sram_ofmap_writes"] + c["dram_ofmap_writes"]) * e_ofmap,
+            "dram": dram_words * bits * tech.DRAM_PJ_PER_BIT[self.dram],
+        }
+        count = self._count
+        axis = -1 if layer_axis else None
+        total = {
+            "cycles": (c["total_cycles"] * count).sum(axis=axis),
+            "stall_cycles": (c["stall_cycles"] * count).sum(axis=axis),
+            "energy_pj": {k: (v * count).sum(axis=axis) for k, v in energy_pj.items()},
+            "dram_bytes": (dram_words * count * word_bytes).sum(axis=axis),
+        }
+        total["per_layer"] = c
+        total["per_layer_energy_pj"] = energy_pj
+        return total
+
+    def _metrics(self, cols: Mapping[str, Any], t: Mapping[str, Any]) -> dict[str, Any]:
+        pes = cols["rows"] * cols["cols"]
+        area_um2 = np.vectorize(tech.PE_AREA_UM2.__getitem__, otypes=[float])(cols["bits"])
+        area = pes * area_um2 * 1e-6 + (cols["ifmap_sram_kb"] + cols["filter_sram_kb"] + cols["ofmap_sram_kb"]) \
+            * tech.SRAM_MM2_PER_KB
+        cycles = t["cycles"]
+        latency = cycles / (cols["clock_mhz"] * 1e6)
+        energy = sum(t["energy_pj"].values()) * tech.PJ
+        return {
+            "latency": latency,
+            "energy": energy,
+            "area": area,
+            "power": energy / latency,
+            "utilization": self._macs / (pes * cycles),
+            "cycles": cycles,
+        }
+
+    def _evaluate(self, design: dict[str, Any]) -> Evaluation:
+        cols = dict(design)
+        cols["dataflow"] = DATAFLOWS.index(design["dataflow"])
+        t = self._costs(cols, layer_axis=False)
+        metrics = {k: float(v) for k, v in self._metrics(cols, t).items()}
+        per = t["per_layer"]
+        breakdown = {
+            "energy_j": {k: float(v) * tech.PJ for k, v in t["energy_pj"].items()},
+            "stall_cycles": int(t["stall_cycles"]),
+            "dram_bytes": int(t["dram_bytes"]),
+            "macs": self._macs,
+            "layers": [
+                {"name": name, "count": int(cnt), "compute_cycles": int(cc), "stall_cycles": int(sc),
+                 "total_cycles": int(tc) * int(cnt)}
+                for name, cnt, cc, sc, tc in zip(self._layer_names, self._count, per["compute_cycles"],
+                                                 per["stall_cycles"], per["total_cycles"])
+            ],
+        }
+        return Evaluation(metrics=metrics, feasible=True, reason=None, breakdown=breakdown)
+
+    def _evaluate_batch(self, indices: np.ndarray) -> BatchEvaluation:
+        n = indices.shape[0]
+        out = {m.name: np.empty(n, dtype=np.float64) for m in self.metrics}
+        columns = self.space.columns(indices)
+        codes = np.array([DATAFLOWS.index(v) for v in self.space["dataflow"].values])
+        df_col = self.space.names.index("dataflow")
+        step = max(1, _CHUNK_ELEMENTS // max(1, len(self._m)))
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            cols = {k: v[lo:hi, None].astype(np.int64) for k, v in columns.items() if k != "dataflow"}
+            cols["dataflow"] = codes[indices[lo:hi, df_col]][:, None]
+            t = self._costs(cols, layer_axis=True)
+            for k, v in self._metrics({k: v[:, 0] for k, v in cols.items()}, t).items():
+                out[k][lo:hi] = v
+        return BatchEvaluation(metrics=out, feasible=np.ones(n, dtype=bool), reasons=[None] * n)
+

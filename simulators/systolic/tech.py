@@ -1,0 +1,46 @@
+"""Energy and area constants for the systolic-array model (45 nm unless noted), with their sources.
+
+- MAC energy: M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
+  45 nm / 0.9 V: int8 multiply 0.2 pJ, int32 multiply 3.1 pJ (so multiply energy scales with the
+  square of the operand width: 0.2 pJ x (bits/8)^2), int32 add 0.1 pJ (accumulator of 4x the
+  operand width, scaled linearly). int8 MAC = 0.3 pJ; int16 MAC = 1.0 pJ.
+- SRAM energy: Horowitz ISSCC 2014, 64-bit access: 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ. We fit the
+  power law through the 8 KB and 1 MB points, ``10 pJ x (size / 8 KB) ** 0.4746`` (32 KB -> 19.3 pJ),
+  and scale a word access by ``word_bits / 64``.
+- DRAM energy per bit: Accelergy CACTI plug-in table (``cacti_wrapper.py``): LPDDR4 8, DDR3 70,
+  LPDDR 40, GDDR5 14, HBM2 3.9 pJ/bit.
+- PE area: BitFusion synthesis results (Sharma et al., ISCA 2018, ``results/systolic_array_synth.csv``),
+  45 nm at 500 MHz, one fixed-precision PE: 8b x 8b 687.6 um^2, 16b x 16b 2203 um^2.
+- SRAM area: CACTI 28 nm, 8 KB (512-bit port) 0.0556 mm^2, i.e. 0.00695 mm^2/KB, scaled to 45 nm by
+  (45/28)^2: 0.01795 mm^2/KB.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PJ = 1e-12
+
+MULT_PJ_INT8 = 0.2
+ADD_PJ_INT32 = 0.1
+
+
+def mac_energy_pj(bits):
+    """Energy of one multiply-accumulate at ``bits`` x ``bits`` with a ``4 * bits`` accumulator."""
+    return MULT_PJ_INT8 * (bits / 8) ** 2 + ADD_PJ_INT32 * (4 * bits) / 32
+
+
+SRAM_PJ_64B_AT_8KB = 10.0
+SRAM_SIZE_EXPONENT = float(np.log(100.0 / 10.0) / np.log(1024.0 / 8.0))  # through 8 KB->10 pJ, 1 MB->100 pJ
+
+
+def sram_word_energy_pj(size_kb, word_bits):
+    """Energy of one word read or write in an SRAM of ``size_kb`` kilobytes."""
+    return SRAM_PJ_64B_AT_8KB * (size_kb / 8.0) ** SRAM_SIZE_EXPONENT * (word_bits / 64.0)
+
+
+DRAM_PJ_PER_BIT = {"lpddr4": 8.0, "ddr3": 70.0, "lpddr": 40.0, "gddr5": 14.0, "hbm2": 3.9}
+
+PE_AREA_UM2 = {8: 687.6, 16: 2203.0}
+
+SRAM_MM2_PER_KB = 0.0556 / 8 * (45 / 28) ** 2
