@@ -133,6 +133,22 @@ class Parameter(ABC):
             return [self.value_at(j) for j in (i - 1, i + 1) if 0 <= j < self.cardinality]
         return [self.value_at(j) for j in range(self.cardinality) if j != i]
 
+    def parse(self, text: str) -> Any:
+        """The value a piece of text (a command-line ``KEY=VALUE``) names, validated."""
+        if self.discrete:
+            for v in self.values:  # type: ignore[attr-defined]
+                if str(v) == text or (isinstance(v, str) and v.lower() == text.lower()):
+                    return v
+            try:
+                number = float(text)
+            except ValueError:
+                raise self._reject(text) from None
+            return self.validate(int(number) if number.is_integer() else number)
+        try:
+            return self.validate(float(text))
+        except ValueError:
+            raise self._reject(text) from None
+
     def _reject(self, value: Any) -> ValueError:
         return ValueError(f"parameter {self.name!r}: {value!r} is not allowed; expected {self.domain_text()}")
 
@@ -435,6 +451,11 @@ class DesignSpace:
     size = cardinality
 
     @property
+    def grid_size(self) -> int:
+        """Number of index vectors (equals ``cardinality`` when the space is discrete)."""
+        return math.prod(int(n) for n in self.nvec)
+
+    @property
     def nvec(self) -> np.ndarray:
         """Per-parameter index counts (the ``MultiDiscrete`` shape)."""
         return np.array([p.cardinality for p in self.parameters], dtype=np.int64)
@@ -459,6 +480,10 @@ class DesignSpace:
             self[k]  # noqa: B018 - raises a clear error for unknown names
             merged[k] = v
         return self.validate(merged)
+
+    def parse(self, assignments: Mapping[str, str]) -> dict[str, Any]:
+        """Values for ``{name: text}`` pairs (e.g. from ``--design rows=32``), each validated."""
+        return {name: self[name].parse(text) for name, text in assignments.items()}
 
     # -- sampling and local moves ---------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, n: int | None = None) -> dict[str, Any] | list[dict[str, Any]]:
@@ -533,7 +558,7 @@ class DesignSpace:
     def indices_from_ordinals(self, ordinals: np.ndarray) -> np.ndarray:
         """Mixed-radix decoding (last parameter fastest): the way to enumerate a finite space in chunks."""
         ordinals = np.asarray(ordinals, dtype=np.int64)
-        card = self.cardinality
+        card = self.grid_size
         if ordinals.size and (ordinals.min() < 0 or ordinals.max() >= card):
             raise ValueError(f"ordinals must lie in 0..{card - 1}")
         out = np.empty((ordinals.size, len(self)), dtype=np.int64)
@@ -704,6 +729,15 @@ class Simulator(ABC):
             if m.name == name:
                 return m
         raise ValueError(f"unknown metric {name!r}; metrics are {list(self.metric_names)}")
+
+    def default_design(self) -> dict[str, Any]:
+        """A representative design (the middle value of each parameter unless a subclass knows better)."""
+        return {p.name: p.from_unit(0.5) for p in self.space}
+
+    @classmethod
+    def available_workloads(cls) -> tuple[str, ...]:
+        """Names of the bundled workloads this simulator accepts (users may also pass their own)."""
+        return ()
 
     def default_targets(self) -> dict[str, float]:
         """Target values (metric name -> value) that make a sensible default task; empty if none."""

@@ -47,8 +47,11 @@ class GemmResult:
 
     @property
     def overall_util(self) -> float:
-        """SCALE-Sim's 'Overall Util' as a fraction: MACs / (PEs x compute cycles)."""
-        return self.macs / (self.rows * self.cols * self.compute_cycles)
+        """SCALE-Sim's 'Overall Util' as a fraction: MACs / (PEs x compute cycles).
+
+        SCALE-Sim's cycle figure is zero-based, so a tiny GEMM can exceed 1 (1x1x1 on 1x1 would divide by 0:
+        it is counted as one cycle)."""
+        return self.macs / (self.rows * self.cols * max(1, self.compute_cycles))
 
     @property
     def mapping_efficiency(self) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
 from simulators.systolic import tech
 from simulators.systolic.model import DATAFLOWS, gemm_cost
-from simulators.workloads import Layer, Network, load_network
+from simulators.workloads import Layer, Network, available, load_network
 
 METRICS = (
     Metric("latency", "s", Direction.MINIMIZE, "time to run the whole workload once"),
@@ -98,6 +98,17 @@ class SystolicSimulator(Simulator):
             if bad:
                 raise ValueError(f"parameter {p.name!r}: unsupported values {bad}")
         return space
+
+    @classmethod
+    def available_workloads(cls) -> tuple[str, ...]:
+        return available()
+
+    def default_design(self) -> dict[str, Any]:
+        """The reference 32x32 design when the space holds it."""
+        try:
+            return self.space.validate(REFERENCE_DESIGN)
+        except ValueError:
+            return super().default_design()
 
     def default_targets(self) -> dict[str, float]:
         """Beat the reference 32x32 design: ``a`` x its latency, ``b`` x its energy, no more area.

@@ -1,0 +1,287 @@
+"""The ``archgym`` command.
+
+Exit codes: 0 success; 2 bad input (unknown env, design value outside its domain, malformed file or
+option: the message names the field); 1 a failure while running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from archgym.display import format_quantity, table
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def resolve_env_id(text: str) -> str:
+    """Accept ``archgym/Systolic-v0``, ``Systolic-v0`` or ``systolic`` (any case)."""
+    import gymnasium
+
+    import archgym
+
+    if text in gymnasium.registry:
+        return text
+    candidates = list(archgym.ENVIRONMENTS)
+    for env_id in candidates:
+        short = env_id.split("/", 1)[1]
+        if text.lower() in (env_id.lower(), short.lower(), short.split("-v")[0].lower()):
+            return env_id
+    raise ValueError(f"unknown environment {text!r}; available: {candidates}")
+
+
+def parse_assignments(pairs: Sequence[str], what: str) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}`` with a clear error for a malformed pair."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{what} must look like KEY=VALUE, got {pair!r}")
+        if key.strip() in out:
+            raise ValueError(f"{what} {key.strip()!r} given twice")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def env_kwargs_from_args(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
+    """``--workload`` and ``-k KEY=VALUE`` (values read as YAML, so numbers and mappings work)."""
+    kwargs: dict[str, Any] = {}
+    for key, text in parse_assignments(getattr(args, "kwarg", None) or [], "environment keyword").items():
+        try:
+            kwargs[key] = yaml.safe_load(text) if text else text
+        except yaml.YAMLError as exc:
+            raise ValueError(f"environment keyword {key!r}: cannot read {text!r} ({exc})") from None
+    workload = getattr(args, "workload", None)
+    if workload is not None:
+        kwargs[workload_keyword(env_id)] = workload
+    return kwargs
+
+
+def workload_keyword(env_id: str) -> str:
+    """The simulator keyword that names the workload (``workload``, or ``network`` for Quant)."""
+    import archgym
+
+    target = archgym.ENVIRONMENTS.get(env_id)
+    if target is not None:
+        module_name, _, attr = target.partition(":")
+        params = inspect.signature(getattr(importlib.import_module(module_name), attr).__init__).parameters
+        for name in ("workload", "network"):
+            if name in params:
+                return name
+    return "workload"
+
+
+def make_env(env_id: str, kwargs: Mapping[str, Any]):
+    import gymnasium
+
+    import archgym  # noqa: F401  (registers the ids)
+
+    return gymnasium.make(env_id, **kwargs).unwrapped
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=False, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+# --------------------------------------------------------------------------------------------------
+# list
+# --------------------------------------------------------------------------------------------------
+
+
+def describe_env(env_id: str, kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Space, metrics, workloads and default targets of an env, read from the code itself."""
+    env = make_env(env_id, kwargs or {})
+    sim = env.simulator
+    return {
+        "id": env_id,
+        "simulator": type(sim).__name__,
+        "workload": sim.workload,
+        "workloads": list(sim.available_workloads()),
+        "designs": sim.space.cardinality,
+        "parameters": sim.space.describe(),
+        "metrics": [m.to_dict() for m in sim.metrics],
+        "default_targets": sim.default_targets(),
+        "objective": env.objective.to_dict(),
+    }
+
+
+def env_tables(info: Mapping[str, Any], markdown: bool = False) -> str:
+    """The parameter and metric tables of ``archgym list --env`` (also what the docs show)."""
+    params = table([(p["name"], p["domain"], p["count"], p["unit"], p["description"]) for p in info["parameters"]],
+                   ("parameter", "values", "count", "unit", "meaning"), markdown)
+    metrics = table([(m["name"], m["unit"], m["direction"], m["description"]) for m in info["metrics"]],
+                    ("metric", "unit", "better", "meaning"), markdown)
+    return params + "\n\n" + metrics
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import archgym
+
+    if args.env:
+        env_id = resolve_env_id(args.env)
+        info = describe_env(env_id, env_kwargs_from_args(args, env_id))
+        if args.json:
+            _print_json(info)
+            return EXIT_OK
+        print(f"{info['id']} ({info['simulator']}), workload {info['workload']!r}, {info['designs']:,} designs\n")
+        print(env_tables(info, args.markdown))
+        units = {m["name"]: m["unit"] for m in info["metrics"]}
+        if info["workloads"]:
+            print("\nworkloads: " + ", ".join(info["workloads"]))
+        if info["default_targets"]:
+            targets = ", ".join(f"{k} {'<=' if _minimize(info, k) else '>='} {format_quantity(v, units[k])}"
+                                for k, v in info["default_targets"].items())
+            print(f"default targets ({info['workload']}): {targets}")
+        return EXIT_OK
+
+    rows, data = [], []
+    for env_id in archgym.ENVIRONMENTS:
+        info = describe_env(env_id)
+        data.append({k: info[k] for k in ("id", "simulator", "workloads", "designs")})
+        rows.append((env_id, info["simulator"], f"{info['designs']:,}", ", ".join(info["workloads"]) or "-"))
+    agent_names = _agent_names()
+    if args.json:
+        _print_json({"environments": data, "agents": agent_names})
+        return EXIT_OK
+    print(table(rows, ("environment", "simulator", "designs", "workloads"), args.markdown))
+    if agent_names:
+        print("\nagents: " + ", ".join(agent_names))
+    print("\n`archgym list --env ID` shows an environment's knobs and metrics.")
+    return EXIT_OK
+
+
+def _minimize(info: Mapping[str, Any], metric: str) -> bool:
+    return next(m["direction"] for m in info["metrics"] if m["name"] == metric) == "minimize"
+
+
+def _agent_names() -> list[str]:
+    try:
+        import agents
+    except ImportError:  # pragma: no cover - agents ship with the package
+        return []
+    available = getattr(agents, "available", None)
+    return list(available()) if available else []
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluate
+# --------------------------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    env_id = resolve_env_id(args.env)
+    kwargs = env_kwargs_from_args(args, env_id)
+    env = make_env(env_id, kwargs)
+    sim = env.simulator
+    given = sim.space.parse(parse_assignments(args.design or [], "design value"))
+    design = sim.space.validate({**sim.default_design(), **given})
+    evaluation = sim.evaluate(design)
+    reward = env.objective(evaluation)
+    distances = env.objective.distances(evaluation.metrics) if evaluation.feasible else {}
+    units = {m.name: m.unit for m in sim.metrics}
+    if args.json:
+        _print_json({
+            "env": env_id, "kwargs": kwargs, "workload": sim.workload, "design": design,
+            "defaulted": [k for k in design if k not in given], "metrics": evaluation.metrics, "units": units,
+            "feasible": evaluation.feasible, "reason": evaluation.reason, "reward": reward,
+            "objective": env.objective.to_dict(), "distance": distances,
+        })
+        return EXIT_OK
+    print(f"{env_id}, workload {sim.workload!r}")
+    print(table([(k, v, "" if k in given else "(default)") for k, v in design.items()], ("parameter", "value", "")))
+    print()
+    print(table([(m.name, format_quantity(evaluation.metrics.get(m.name, float("nan")), m.unit), m.direction.value)
+                 for m in sim.metrics], ("metric", "value", "better")))
+    print()
+    if not evaluation.feasible:
+        print(f"infeasible: {evaluation.reason}")
+    spec = env.objective.to_dict()
+    if spec.get("type") == "target":
+        rows = []
+        for metric, t in spec["targets"].items():
+            met = distances.get(metric) == 0.0
+            rows.append((metric, format_quantity(t["value"], units[metric]),
+                         "met" if met else f"missed (distance {distances.get(metric, float('nan')):.3f})"))
+        print(table(rows, ("target", "value", "status")))
+    print(f"reward: {reward:.4f}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------------
+
+
+def _add_env_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workload", "-w", help="workload name or file (the env's workload/network keyword)")
+    p.add_argument("--kwarg", "-k", action="append", metavar="KEY=VALUE",
+                   help="an environment keyword for gym.make, value read as YAML (repeatable), e.g. "
+                        "-k 'targets={latency: 0.002}'")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archgym",
+        description="A gymnasium for ML-assisted accelerator design: environments, agents, sweeps.",
+        epilog="Exit codes: 0 success, 2 bad input, 1 failure while running.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("list", help="list environments, workloads and agents (or one env's knobs and metrics)",
+                       description="List environments and agents, or with --env the knobs, metrics, workloads "
+                                   "and default targets of one environment.")
+    p.add_argument("--env", "-e", help="show one environment in detail")
+    _add_env_options(p)
+    p.add_argument("--markdown", action="store_true", help="print tables as GitHub markdown")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("evaluate", help="evaluate one design and print its metrics with units",
+                       description="Evaluate one design. Parameters not given take the simulator's default "
+                                   "design; `archgym list --env ENV` shows them.")
+    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0 (or Systolic-v0, systolic)")
+    p.add_argument("--design", "-d", nargs="+", metavar="KEY=VALUE", help="design parameters, e.g. rows=64 cols=64")
+    _add_env_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f"archgym: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("archgym: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
