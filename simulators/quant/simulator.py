@@ -214,15 +214,24 @@ class QuantSimulator(Simulator):
         bits_a = bits_w if bits_a is None else bits_a
         return self.space.validate({p.name: (bits_w if p.name.startswith("w_") else bits_a) for p in self.space})
 
+    @classmethod
+    def available_workloads(cls) -> tuple[str, ...]:
+        """Network names the ``network`` keyword accepts."""
+        return tuple(NETWORKS)
+
+    def default_design(self) -> dict[str, int]:
+        """The all-8-bit design (the INT8 reference), or the widest allowed width when 8 is excluded."""
+        return self.uniform_design(8 if 8 in self.bits else self.bits[-1])
+
     def default_targets(self) -> dict[str, float]:
         """Latency at most 0.6 x the all-8-bit design's (``LATENCY_FACTORS`` where that is out of reach)
         and an accuracy drop of at most 1 point from it.
 
         The accuracy condition is a target on ``accuracy_drop`` rather than on ``accuracy``: the
-        target reward's log-ratio distance barely registers a few points below ~70 % (a 5-point
-        miss scores 0.94), but does on the drop (0.38). Empty when 8 bits is not an allowed width.
-        With the default keywords every network and both accelerators admit designs meeting it
-        (``tests/test_quant_env.py`` finds one for each).
+        target reward's log-ratio distance barely registers a few points near 70 % (a 5-point drop
+        scores 0.94 against an accuracy target but 0.38 against the drop target). Empty when 8 bits
+        is not an allowed width. With the default keywords every network and both accelerators admit
+        designs meeting it (``tests/test_quant_env.py`` finds one for each).
         """
         if 8 not in self.bits:
             return {}
