@@ -23,4 +23,10 @@ for _env_id, _simulator in ENVIRONMENTS.items():
     if _env_id not in gymnasium.registry:
         gymnasium.register(_env_id, entry_point="archgym.envs:make_design_env", kwargs={"simulator": _simulator})
 
-__all__ = ["ENVIRONMENTS", "__version__"]
+
+# The loop itself (``archgym.explore(env, agent, budget=..., seed=...)``). Binding the function after
+# the submodule import keeps ``archgym.explore`` the function even when ``archgym.explore`` the module
+# is imported elsewhere. It pulls in numpy and gymnasium only.
+from archgym.explore import ExploreResult, explore  # noqa: E402
+
+__all__ = ["ENVIRONMENTS", "ExploreResult", "__version__", "explore"]
