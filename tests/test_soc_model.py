@@ -54,9 +54,7 @@ def design_for(sim: SoCSimulator, *, pe: str = "pe0", unroll: int | None = 1, **
             d[n] = pe
         elif n.endswith("_mem"):
             d[n] = "mem0"
-        elif n.endswith("_bus"):
-            d[n] = "bus0"
-        elif n.endswith("_link"):
+        elif n.endswith(("_bus", "_link")):
             d[n] = "bus0"
         elif n.endswith("_unroll"):
             d[n] = unroll if unroll in p.values else p.values[-1]
@@ -73,22 +71,35 @@ def design_for(sim: SoCSimulator, *, pe: str = "pe0", unroll: int | None = 1, **
 # -- closed forms ------------------------------------------------------------------------------------
 
 
+def _streams(graph) -> dict[str, tuple[float, float]]:
+    """Bytes each task reads (edges in + external inputs) and writes (edges out + external outputs)."""
+    io = {t.name: [graph.inputs.get(t.name, 0), graph.outputs.get(t.name, 0)] for t in graph.tasks}
+    for e in graph.edges:
+        io[e.dst][0] += e.bytes
+        io[e.src][1] += e.bytes
+    return {k: (r, w) for k, (r, w) in io.items()}
+
+
 @pytest.mark.parametrize("workload", [*BUNDLED, "synthetic:15:2"])
 @pytest.mark.parametrize("width,clock", [(4, 100), (32, 600), (128, 800)])
 def test_one_core_latency_and_energy_are_closed_form(workload: str, width: int, clock: int) -> None:
+    """One A53: each task lasts max(cycles / f, bytes in / bandwidth, bytes out / bandwidth) -- compute
+    and streaming overlap, reads and writes use separate directions, as FARSI computes it."""
     sim = SIMS.get(workload) or SoCSimulator(workload)
     g = sim.graph
     d = design_for(sim, bus0_width_bytes=width, bus0_clock_mhz=clock, mem0_width_bytes=128, mem0_clock_mhz=800)
     ev = sim.evaluate(d)
     assert ev.feasible
+    bus_rate = width * clock * 1e6  # slower than the 128 B x 800 MHz memory, or equal to it
+    io = _streams(g)
+    latency = sum(max(t.core_cycles / A53_HZ, io[t.name][0] / bus_rate, io[t.name][1] / bus_rate) for t in g.tasks)
+    assert ev.metrics["latency"] == pytest.approx(latency, rel=1e-12)
     edge_bytes = sum(e.bytes for e in g.edges)
     ins, outs = sum(g.inputs.values()), sum(g.outputs.values())
     traffic = 2 * edge_bytes + ins + outs  # every edge written once and read once
-    cycles = sum(t.core_cycles for t in g.tasks)
-    bus_rate = width * clock * 1e6  # slower than the 128 B x 800 MHz memory, or equal to it
-    assert ev.metrics["latency"] == pytest.approx(cycles / A53_HZ + traffic / bus_rate, rel=1e-12)
     capacity = edge_bytes + ins + outs  # mem0 holds every buffer
     e_byte = sram_pj_per_byte_45nm(capacity) * 1e-12 * ENERGY_SCALE + BUS_J_PER_BYTE
+    cycles = sum(t.core_cycles for t in g.tasks)
     energy = cycles * A53_IPC * A53_J_PER_INSTR + traffic * e_byte
     assert ev.metrics["energy"] == pytest.approx(energy, rel=1e-12)
     assert ev.metrics["power"] == pytest.approx(energy / ev.metrics["latency"], rel=1e-12)
@@ -96,18 +107,29 @@ def test_one_core_latency_and_energy_are_closed_form(workload: str, width: int, 
     assert ev.metrics["area"] == pytest.approx(area, rel=1e-12)
 
 
+@pytest.mark.parametrize("workload", BUNDLED)
+def test_one_core_with_an_infinite_bus_is_sum_of_cycles_over_clock(workload: str) -> None:
+    g = load_graph(workload)
+    n = len(g.tasks)
+    soc = SoC((Core(),), (Bus(math.inf, 1e9),), (Memory("sram", math.inf, 1e9),), (0,) * n, (0,) * n, (0,) * n,
+              (1,) * n)
+    assert simulate(plan(g), soc).latency == pytest.approx(sum(t.core_cycles for t in g.tasks) / A53_HZ, rel=1e-12)
+
+
 def test_audio_on_one_a53_fits_21ms_but_burns_about_42mw() -> None:
     sim = SIMS["audio_decoder"]
     m = sim.evaluate(design_for(sim)).metrics  # the fastest bus and memory
-    assert m["latency"] == pytest.approx(6.304373e-3 + 5_690_016 / 102.4e9, rel=1e-9)
+    assert m["latency"] == pytest.approx(0.006310585125, rel=1e-9)  # FARSI gives 0.006310585124999999
     assert m["latency"] < 0.021
     # the core alone draws IPC x f / Inst_per_joul = 42.5 mW; memory and bus traffic add 0.9 mW
-    assert A53_IPC * A53_HZ * A53_J_PER_INSTR == pytest.approx(0.042535, rel=1e-4)
+    core_watts = A53_IPC * A53_HZ * A53_J_PER_INSTR
+    assert core_watts == pytest.approx(0.042535, rel=1e-4)
     assert m["power"] == pytest.approx(0.0434, rel=0.01)
     assert m["power"] > 4.8 * 0.008737
     assert m["peak_power"] == m["power"]  # a run shorter than the 10 ms window
     slow = sim.evaluate(design_for(sim, bus0_width_bytes=4, bus0_clock_mhz=100)).metrics
-    assert slow["latency"] == pytest.approx(0.020529413, rel=1e-9) and slow["power"] > 0.008737
+    assert slow["latency"] == pytest.approx(0.010817377, rel=1e-9)  # FARSI: 0.010817377000000001
+    assert slow["power"] > 2.5 * 0.008737
 
 
 def _critical_path(graph, seconds: dict[str, float]) -> float:
@@ -180,8 +202,9 @@ def test_more_unroll_never_raises_latency_nor_lowers_area(workload: str, seed: i
     params = [p for p in sim.space if p.name.endswith("_unroll")]
     p = params[pick % len(params)]
     task = p.name[3:-7]
-    d[f"task_{task}_pe"] = IP  # make the knob matter
+    d = sim.repair({**d, f"task_{task}_pe": IP})  # make the knob matter (its bus may need a link)
     base = sim.evaluate(d)
+    assert base.feasible
     for u in p.values[p.values.index(d[p.name]) + 1:]:
         more = sim.evaluate({**d, p.name: u})
         assert more.metrics["latency"] <= base.metrics["latency"] * (1 + 1e-12)
@@ -236,34 +259,27 @@ def test_sram_and_dram() -> None:
 
 
 def test_peak_power_is_the_busiest_window() -> None:
-    sim = SIMS["audio_decoder"]
-    d = design_for(sim, bus0_width_bytes=4, bus0_clock_mhz=100)  # 20.5 ms on one A53
+    sim = SoCSimulator("audio_decoder", power_window_s=0.004)
+    d = design_for(sim, bus0_width_bytes=4, bus0_clock_mhz=100)  # 10.8 ms on one A53
     r = sim.run(d)
     g = sim.graph
-    # the power profile rebuilt from the schedule: each phase spreads its own energy evenly
-    byte_j = (r.energy_breakdown["memories"] + r.energy_breakdown["buses"]) / (
-        2 * sum(e.bytes for e in g.edges) + sum(g.inputs.values()) + sum(g.outputs.values()))
-    ins = {t.name: g.inputs.get(t.name, 0) for t in g.tasks}
-    for e in g.edges:
-        ins[e.dst] += e.bytes
-    outs = {t.name: g.outputs.get(t.name, 0) + sum(e.bytes for e in g.edges if e.src == t.name) for t in g.tasks}
-    phases = []
-    for s in r.schedule:
-        phases += [(s.start, s.read_end, ins[s.name] * byte_j),
-                   (s.read_end, s.compute_end, g.task(s.name).core_cycles * A53_IPC * A53_J_PER_INSTR),
-                   (s.compute_end, s.finish, outs[s.name] * byte_j)]
-    step = 1e-6
-    grid = np.arange(0.0, r.latency, step)
+    # the power profile rebuilt from the schedule: each task spreads its own energy over its run
+    io = _streams(g)
+    byte_j = (r.energy_breakdown["memories"] + r.energy_breakdown["buses"]) / sum(r + w for r, w in io.values())
+    step = 1e-7
+    grid = np.arange(0.0, r.latency, step) + step / 2
     power = np.zeros_like(grid)
-    for a, b, e in phases:
-        if b > a:
-            power[(grid >= a) & (grid < b)] += e / (b - a)
-    window = int(round(0.01 / step))
-    brute = np.convolve(power, np.ones(window), "valid").max() * step / 0.01
-    assert r.peak_power == pytest.approx(brute, rel=2e-3)
+    for s in r.schedule:
+        e = g.task(s.name).core_cycles * A53_IPC * A53_J_PER_INSTR + sum(io[s.name]) * byte_j
+        power[(grid >= s.start) & (grid < s.finish)] += e / (s.finish - s.start)
+    window = int(round(0.004 / step))
+    cumulative = np.concatenate([[0.0], np.cumsum(power)])
+    brute = (cumulative[window:] - cumulative[:-window]).max() * step / 0.004
+    assert r.peak_power == pytest.approx(brute, rel=1e-3)
     assert r.power < r.peak_power <= power.max()
-    wide = SoCSimulator("audio_decoder", power_window_s=1.0).run(d)
-    assert wide.peak_power == pytest.approx(wide.power, rel=1e-12)
+    long = SoCSimulator("audio_decoder").run(d)  # the default 10 ms window is about the whole run
+    assert r.power < long.peak_power < r.peak_power
+    assert SoCSimulator("audio_decoder", power_window_s=1.0).run(d).peak_power == pytest.approx(r.power, rel=1e-12)
 
 
 # -- validity --------------------------------------------------------------------------------------------
@@ -283,7 +299,8 @@ def test_invalid_designs_are_reported_not_repaired() -> None:
         d = {**base, **change}
         ev = sim.evaluate(d)
         assert not ev.feasible and ev.reason == reason
-        assert all(math.isnan(v) for v in ev.metrics.values())
+        assert ev.metrics == {}  # nothing can be computed; a batch reads NaN
+        assert np.isnan(sim.evaluate_batch([d]).metrics["latency"][0])
         fixed = sim.repair(d)
         assert d == {**base, **change}  # the input is untouched
         assert sim.evaluate(fixed).feasible
@@ -348,7 +365,7 @@ def test_hpvm_cava_budgets_are_reachable_only_at_full_unroll_and_800mhz() -> Non
     d = design_for(sim, pe="ip", unroll=151)  # every task on its fully unrolled accelerator, one SRAM
     m = sim.evaluate(d).metrics
     assert objective.met(m), m
-    assert m["latency"] == pytest.approx(0.0298, rel=1e-3)
+    assert m["latency"] == pytest.approx(0.02973092, rel=1e-9)  # FARSI: 0.029730920000000004
     # gamut_map alone: 3,387,311,728 cycles / (800 MHz x 151) = 28.0 ms; at 600 MHz it misses 34 ms
     assert 3_387_311_728 / (800e6 * 151) < 0.034 < 3_387_311_728 / (600e6 * 151)
     assert sim.evaluate({**d, "accel_clock_mhz": 600}).metrics["latency"] > 0.034
@@ -378,3 +395,38 @@ def test_synthetic_graphs_run() -> None:
     assert sim.workload == "synthetic_40_7"
     batch = sim.evaluate_batch([sim.repair(d) for d in sim.space.sample(np.random.default_rng(0), 50)])
     assert batch.feasible.all()
+
+
+# -- FARSI itself ----------------------------------------------------------------------------------------
+
+
+def _golden_rows() -> list[dict[str, str]]:
+    import csv
+    from pathlib import Path
+
+    with open(Path(__file__).parent / "data" / "farsi_golden.csv") as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+
+
+# Rows whose tasks never contend for a block: everything on one core, a chain, or transfers that never
+# bottleneck. There the model is FARSI's exactly; elsewhere static sharing replaces FARSI's moment-to-moment
+# split of bandwidth and the latencies differ by a few per cent.
+CONTENTION_FREE = {0, 1, 2, 3, 4, 5, 13, 14, 15, 16}
+
+
+@pytest.mark.parametrize("row", range(17))
+def test_latency_matches_farsi_on_hand_built_designs(row: int) -> None:
+    r = _golden_rows()[row]
+    g = load_graph(r["workload"])
+    n = len(g.tasks)
+    on_ip = {t.name for t in g.tasks} if r["ip_tasks"] == "all" else set(r["ip_tasks"].split())
+    soc = SoC(cores=(Core(),), buses=(Bus(int(r["bus_width_bytes"]), float(r["bus_clock_mhz"]) * 1e6),),
+              memories=(Memory(r["mem_kind"], int(r["mem_width_bytes"]), float(r["mem_clock_mhz"]) * 1e6),),
+              task_pe=tuple(IP if t.name in on_ip else 0 for t in g.tasks), task_mem=(0,) * n, ip_bus=(0,) * n,
+              unroll=tuple(min(int(r["unroll"]), t.trip_count) for t in g.tasks),
+              accel_clock_hz=float(r["accel_clock_mhz"]) * 1e6)
+    ratio = simulate(plan(g), soc).latency / float(r["farsi_latency_s"])
+    if row in CONTENTION_FREE:
+        assert ratio == pytest.approx(1.0, rel=1e-9)
+    else:
+        assert 0.97 < ratio < 1.15

@@ -33,11 +33,15 @@ from typing import Any
 
 import numpy as np
 
+from simulators.soc import tech
+
 __all__ = ["BUNDLED", "Accel", "Edge", "Task", "TaskGraph", "graph_from_dict", "load_graph", "synthetic_graph"]
 
 #: bundled FARSI workloads (``simulators/soc/data/<name>.yaml``)
 BUNDLED = ("audio_decoder", "edge_detection", "hpvm_cava")
 BUDGET_KEYS = ("latency_s", "power_w", "area_mm2")
+ARCHGYM_POWER_W = 0.008737  # FARSI/ArchGym power and area budgets (misc_database - Budget.csv)
+ARCHGYM_AREA_MM2 = 17.475
 
 _LINE = "__line__"  # key the line-tracking YAML loader adds to every mapping
 
@@ -255,6 +259,8 @@ def graph_from_dict(data: Mapping[str, Any], source: str = "task graph") -> Task
         _check_keys(item, ("name", "core_cycles", "accel", "trip_count"), where)
         tname = _require(item, "name", where)
         where = f"{source}, task {tname!r}"
+        if any(t.name == tname for t in tasks):
+            raise ValueError(f"{_at(item, where)}: task {tname!r} is defined twice")
         accel = None
         if item.get("accel") is not None:
             a = _mapping(item["accel"], "accel", _at(item, where))
@@ -269,12 +275,12 @@ def graph_from_dict(data: Mapping[str, Any], source: str = "task graph") -> Task
     if not isinstance(edges_raw, list):
         raise ValueError(f"{_at(data, source)}: 'edges' must be a list of {{from, to, bytes}} mappings")
     edges = []
+    names = {t.name for t in tasks}
     for i, item in enumerate(edges_raw):
         where = f"{source}, edges[{i}]"
         item = _mapping(item, "an edge", where)
         _check_keys(item, ("from", "to", "bytes"), where)
         edge = Edge(_require(item, "from", where), _require(item, "to", where), _number(item, "bytes", where))
-        names = {t.name for t in tasks}
         for end in (edge.src, edge.dst):
             if end not in names:
                 raise ValueError(f"{_at(item, where)}: edge {edge.src!r} -> {edge.dst!r} names no task {end!r} "
@@ -395,6 +401,6 @@ def synthetic_graph(n_tasks: int = 12, *, seed: int = 0, width: int = 3, edge_pr
     has_child = {e.src for e in edges}
     inputs = {f"t{v}": round(log_uniform(1e3, 4e5)) for v in layers[0]}
     outputs = {t.name: round(log_uniform(1e3, 4e5)) for t in tasks if t.name not in has_child}
-    budgets = {"latency_s": float(f"{sum(t.core_cycles for t in tasks) / 1e9 / 3:.4g}"),
-               "power_w": 0.008737, "area_mm2": 17.475}
+    one_core_s = sum(t.core_cycles for t in tasks) / tech.A53_CLOCK_HZ
+    budgets = {"latency_s": float(f"{one_core_s / 3:.4g}"), "power_w": ARCHGYM_POWER_W, "area_mm2": ARCHGYM_AREA_MM2}
     return TaskGraph(f"synthetic_{n_tasks}_{seed}", tuple(tasks), tuple(edges), inputs, outputs, budgets)

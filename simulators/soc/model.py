@@ -7,22 +7,26 @@
 0.064 and 0.0374 are FARSIGym's technology factors, see ``tech``).
 
 **Data.** Every task keeps its output buffers (and the external inputs it consumes) in its memory
-``task_mem``. A task runs in three phases on its processing element (PE): *read* every input
-buffer (an edge's bytes from the producer's memory; external inputs from its own memory), one after
-another; *compute*; *write* all its output bytes to its memory. A transfer crosses the buses on the
-path from the PE's bus to the memory's bus, and the memory: its rate is the smallest, over those
-blocks, of the block bandwidth (width x clock) divided by ``1 + k``, where ``k`` counts the other
-PEs using that block that *may run at the same time* as the task (neither is a predecessor of the
-other in the DAG plus each PE's task sequence). Energy: bytes x (memory energy per byte + bus energy
-per byte for every bus crossed), each byte once written and once read.
+``task_mem``. While it runs, a task streams its inputs in (an edge's bytes from the producer's
+memory; external inputs from its own memory) and its outputs out to its memory, over the buses on
+the path between its PE's bus and the memory's bus. As in FARSI, compute and data movement proceed
+together and each block moves its full bandwidth (width x clock) in each direction, so a task
+lasts as long as its bottleneck::
+
+    duration = max(compute time, max over (block, direction) of bytes_block,dir x (1 + k) / bandwidth_block)
+
+where ``k`` counts the other PEs that use that block in that direction and *may run at the same
+time* as the task (neither is a predecessor of the other in the DAG plus each PE's task sequence).
+Energy: bytes x (memory energy per byte + bus energy per byte for every bus crossed), each byte
+once written and once read.
 
 **Schedule.** Static list scheduling: tasks in one fixed topological order (upward rank on A53
 cycles, graph order breaking ties); each PE runs its tasks in that order; a task starts when its
-producers have finished (including their writes) and its PE has finished the previous one.
-Latency is the makespan. The order and the bandwidth sharing depend on the mapping only, never on
-durations, so start times are max-plus in the durations: a faster block or more unroll never
-delays anything (dynamic, time-varying sharing would allow Graham-style anomalies, where a producer
-finishing earlier steals bandwidth from a critical transfer).
+producers and its PE's previous task have finished. Latency is the makespan. The order and the
+bandwidth sharing depend on the mapping only, never on durations, so start times are max-plus in
+the durations: a faster block or more unroll never delays anything. (FARSI re-splits bandwidth
+among the transfers active at each moment; that allows Graham-style anomalies, where a producer
+finishing earlier steals bandwidth from a critical transfer and the whole run gets slower.)
 
 **Metrics.** ``energy`` is the sum above (no leakage, as in FARSI); ``power = energy / latency``;
 ``peak_power`` the largest energy in any window of ``power_window_s`` (default 10 ms, FARSI's
@@ -44,19 +48,19 @@ from simulators.soc.hardware import IP, SoC, bus_paths
 
 __all__ = ["GraphPlan", "SoCResult", "TaskTiming", "check_soc", "plan", "simulate"]
 
-Transfer = tuple[float, tuple[int, ...], float, float]  # bytes, blocks crossed, memory J/B, bus J/B
+READ, WRITE = 0, 1  # transfer directions: each block moves its full bandwidth in each direction
 
 
 @dataclass(frozen=True)
 class TaskTiming:
-    """When and where one task ran: ``pe`` is ``"pe<i>"`` or ``"ip"``."""
+    """When and where one task ran: ``pe`` is ``"pe<i>"`` or ``"ip"``; ``bottleneck`` is what set its
+    duration: ``"compute"`` or a direction and block such as ``"read bus0"`` or ``"write mem1"``."""
 
     name: str
     pe: str
     start: float
-    read_end: float
-    compute_end: float
     finish: float
+    bottleneck: str
 
 
 @dataclass
@@ -229,21 +233,26 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
             pe_key[t] = pe
             pe_bus[t] = cores[pe].bus
 
-    # transfers per task: (bytes, blocks crossed, memory J/byte, bus J/byte); reads, then the write
-    reads: list[list[Transfer]] = [[] for _ in range(n)]
-    writes: list[Transfer] = []
+    # bytes each task moves through each (block, direction); blocks: buses, then memories
+    load: list[dict[tuple[int, int], float]] = [{} for _ in range(n)]
+    e_mem_t = [0.0] * n
+    e_bus_t = [0.0] * n
 
-    def transfer(t: int, k: int, nbytes: float) -> Transfer:
+    def move(t: int, k: int, nbytes: float, direction: int) -> None:
         if nbytes <= 0:
-            return 0.0, (), 0.0, 0.0
+            return
         route = paths[pe_bus[t]][memories[k].bus]
-        return nbytes, (*route, nb + k), mem_e[k], sum(bus_e[j] for j in route)
+        blocks = load[t]
+        for key in [(j, direction) for j in route] + [(nb + k, direction)]:
+            blocks[key] = blocks.get(key, 0.0) + nbytes
+        e_mem_t[t] += nbytes * mem_e[k]
+        e_bus_t[t] += nbytes * sum(bus_e[j] for j in route)
 
     for t in range(n):
         for u, b in p.in_edges[t]:
-            reads[t].append(transfer(t, soc.task_mem[u], b))
-        reads[t].append(transfer(t, soc.task_mem[t], p.input_bytes[t]))
-        writes.append(transfer(t, soc.task_mem[t], p.write_bytes[t]))
+            move(t, soc.task_mem[u], b, READ)
+        move(t, soc.task_mem[t], p.input_bytes[t], READ)
+        move(t, soc.task_mem[t], p.write_bytes[t], WRITE)
 
     # -- which tasks may overlap: reachability in the DAG plus each PE's sequence --------------------
     preds: list[list[int]] = [[u for u, _ in p.in_edges[t]] for t in range(n)]
@@ -265,69 +274,69 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
             low = a & -a
             desc[low.bit_length() - 1] |= bit
             a ^= low
-    users: dict[int, dict[int, int]] = {}  # block -> PE -> mask of its tasks using the block
+    users: dict[tuple[int, int], int] = {}  # (block, direction) -> mask of the tasks using it
     for t in range(n):
-        for blk in {blk for tr in (*reads[t], writes[t]) for blk in tr[1]}:
-            per_pe = users.setdefault(blk, {})
-            per_pe[pe_key[t]] = per_pe.get(pe_key[t], 0) | (1 << t)
+        for key in load[t]:
+            users[key] = users.get(key, 0) | (1 << t)
+    widest: dict[int, int] = {0: 0}
 
-    def seconds(t: int, conc: int, nbytes: float, route: tuple[int, ...], shares: dict[int, float]) -> float:
-        """Transfer time: ``nbytes`` over the slowest block of ``route``, each block's bandwidth
-        split with the other PEs that may use it at the same time (``shares`` caches it per task)."""
-        if nbytes <= 0:
-            return 0.0
-        rate = math.inf
-        me = pe_key[t]
-        for blk in route:
-            share = shares.get(blk)
-            if share is None:
-                k = 1
-                for q, mask in users[blk].items():
-                    if q != me and mask & conc:
-                        k += 1
-                share = shares[blk] = bw[blk] / k
-            if share < rate:
-                rate = share
-        return nbytes / rate
+    def antichain(mask: int) -> int:
+        """Most tasks of ``mask`` that may all run at once: by Dilworth, the tasks minus a maximum
+        matching between them along 'is a predecessor of' (a minimum cover by chains)."""
+        if mask in widest:
+            return widest[mask]
+        members = [i for i in range(n) if mask >> i & 1]
+        match: dict[int, int] = {}  # later task -> earlier task it is matched to
+
+        def augment(a: int, seen: set[int]) -> bool:
+            for b in members:
+                if desc[a] >> b & 1 and b not in seen:
+                    seen.add(b)
+                    if b not in match or augment(match[b], seen):
+                        match[b] = a
+                        return True
+            return False
+
+        size = len(members) - sum(augment(a, set()) for a in members)
+        widest[mask] = size
+        return size
 
     # -- schedule ----------------------------------------------------------------------------------
     full = (1 << n) - 1
     finish = [0.0] * n
     timing = [None] * n
     phases = []  # (start, end, energy)
-    e_core = e_acc = e_mem = e_bus = 0.0
+    e_core = e_acc = 0.0
     area_acc = 0.0
     for t in p.order:
-        conc = full & ~(anc[t] | desc[t] | (1 << t))
-        t0 = max((finish[u] for u in preds[t]), default=0.0)
-        read_s = read_e = 0.0
-        shares: dict[int, float] = {}
-        for nbytes, route, mem_j, bus_j in reads[t]:
-            read_s += seconds(t, conc, nbytes, route, shares)
-            read_e += nbytes * (mem_j + bus_j)
-            e_mem += nbytes * mem_j
-            e_bus += nbytes * bus_j
         task = g.tasks[t]
         if soc.task_pe[t] == IP:
             u = soc.unroll[t]
-            comp_s = task.accel.cycles / (soc.accel_clock_hz * u)
+            seconds = task.accel.cycles / (soc.accel_clock_hz * u)
             comp_e = task.accel.energy_j * u * tech.ENERGY_SCALE
             e_acc += comp_e
             area_acc += task.accel.area_mm2 * u * tech.ACCEL_AREA_SCALE
         else:
             core = cores[soc.task_pe[t]]
-            comp_s = p.instructions[t] / (core.ipc * core.clock_hz)
+            seconds = p.instructions[t] / (core.ipc * core.clock_hz)
             comp_e = p.instructions[t] * core.energy_per_instruction_j
             e_core += comp_e
-        wbytes, wroute, mem_j, bus_j = writes[t]
-        write_s = seconds(t, conc, wbytes, wroute, shares)
-        write_e = wbytes * (mem_j + bus_j)
-        e_mem += wbytes * mem_j
-        e_bus += wbytes * bus_j
-        t1, t2 = t0 + read_s, t0 + read_s + comp_s
-        finish[t] = t3 = t2 + write_s
-        phases += [(t0, t1, read_e), (t1, t2, comp_e), (t2, t3, write_e)]
-        timing[t] = TaskTiming(task.name, IP if soc.task_pe[t] == IP else f"pe{soc.task_pe[t]}", t0, t1, t2, t3)
+        bottleneck = "compute"
+        conc = full & ~(anc[t] | desc[t] | (1 << t))
+        for key, nbytes in load[t].items():
+            s = nbytes * (1 + antichain(users[key] & conc)) / bw[key[0]]
+            if s > seconds:
+                seconds, bottleneck = s, key
+        t0 = max((finish[u] for u in preds[t]), default=0.0)
+        finish[t] = t0 + seconds
+        phases.append((t0, finish[t], comp_e + e_mem_t[t] + e_bus_t[t]))
+        if bottleneck != "compute":
+            blk, direction = bottleneck
+            where = f"bus{blk}" if blk < nb else f"mem{blk - nb}"
+            bottleneck = f"{'read' if direction == READ else 'write'} {where}"
+        timing[t] = TaskTiming(task.name, IP if soc.task_pe[t] == IP else f"pe{soc.task_pe[t]}", t0, finish[t],
+                               bottleneck)
+    e_mem, e_bus = sum(e_mem_t), sum(e_bus_t)
 
     latency = max(finish)
     energy = e_core + e_acc + e_mem + e_bus

@@ -85,7 +85,9 @@ class SoCSimulator(Simulator):
         soc = self.encoding.to_soc(design)
         why = check_soc(self.plan, soc)
         if why is not None:
-            return Evaluation(metrics={m.name: math.nan for m in self.metrics}, feasible=False, reason=why)
+            # No metric can be computed. They are left out rather than NaN: DesignEnv copies metrics into
+            # ``info``, and NaN != NaN fails gymnasium's step-determinism check. Batches still read NaN.
+            return Evaluation(metrics={}, feasible=False, reason=why)
         r = simulate(self.plan, soc, power_window_s=self.power_window_s, checked=True)
         breakdown = {
             "energy_j": r.energy_breakdown, "area_mm2": r.area_breakdown,
