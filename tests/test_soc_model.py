@@ -430,3 +430,12 @@ def test_latency_matches_farsi_on_hand_built_designs(row: int) -> None:
         assert ratio == pytest.approx(1.0, rel=1e-9)
     else:
         assert 0.97 < ratio < 1.15
+
+
+def test_run_explains_an_invalid_design() -> None:
+    sim = SIMS["hpvm_cava"]
+    with pytest.raises(ValueError, match="mapped to pe1, which is not allocated"):
+        sim.run({**design_for(sim), "task_scale_pe": "pe1"})
+    r = sim.run(design_for(sim, pe="ip", unroll=151))
+    assert [s.bottleneck for s in r.schedule] == ["compute"] * 7
+    assert sim.evaluate(design_for(sim, pe="ip", unroll=151)).breakdown["schedule"][4]["task"] == "gamut_map"

@@ -73,13 +73,10 @@ class SoCSimulator(Simulator):
         """A valid design close to ``design`` (see ``Encoding.repair``); never applied implicitly."""
         return self.encoding.repair(design)
 
-    def run(self, design: Mapping[str, Any]) -> SoCResult | str:
-        """The full result of a design, or the reason it cannot be built."""
-        soc = self.to_soc(design)
-        why = check_soc(self.plan, soc)
-        if why is not None:
-            return why
-        return simulate(self.plan, soc, power_window_s=self.power_window_s, checked=True)
+    def run(self, design: Mapping[str, Any]) -> SoCResult:
+        """The full result of a design (schedule included); ``ValueError`` with the reason when the
+        design cannot be built (``evaluate`` reports that as ``feasible=False`` instead)."""
+        return simulate(self.plan, self.to_soc(design), power_window_s=self.power_window_s)
 
     def _evaluate(self, design: dict[str, Any]) -> Evaluation:
         soc = self.encoding.to_soc(design)
@@ -92,6 +89,7 @@ class SoCSimulator(Simulator):
         breakdown = {
             "energy_j": r.energy_breakdown, "area_mm2": r.area_breakdown,
             "memory_bytes": {f"mem{k}": b for k, b in enumerate(r.memory_bytes) if soc.memories[k] is not None},
-            "schedule": [{"task": s.name, "pe": s.pe, "start": s.start, "finish": s.finish} for s in r.schedule],
+            "schedule": [{"task": s.name, "pe": s.pe, "start": s.start, "finish": s.finish, "bottleneck": s.bottleneck}
+                         for s in r.schedule],
         }
         return Evaluation(metrics=r.metrics(), feasible=True, reason=None, breakdown=breakdown)
