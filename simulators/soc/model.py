@@ -46,7 +46,7 @@ from simulators.soc import tech
 from simulators.soc.graph import TaskGraph
 from simulators.soc.hardware import IP, SoC, bus_paths
 
-__all__ = ["GraphPlan", "SoCResult", "TaskTiming", "check_soc", "plan", "simulate"]
+__all__ = ["GraphPlan", "SoCResult", "TaskTiming", "area_breakdown", "check_soc", "memory_bytes", "plan", "simulate"]
 
 READ, WRITE = 0, 1  # transfer directions: each block moves its full bandwidth in each direction
 
@@ -194,6 +194,27 @@ def check_soc(p: GraphPlan, soc: SoC) -> str | None:
     return None
 
 
+def memory_bytes(p: GraphPlan, soc: SoC) -> list[float]:
+    """Bytes each memory slot holds: the output buffers and external inputs of the tasks mapped to it."""
+    held = [0.0] * len(soc.memories)
+    for t, k in enumerate(soc.task_mem):
+        if 0 <= k < len(held):
+            held[k] += p.stored_bytes[t]
+    return held
+
+
+def area_breakdown(p: GraphPlan, soc: SoC) -> dict[str, float]:
+    """mm^2 of the allocated cores, the accelerators tasks are mapped to, and the SRAMs. Defined for
+    any design, valid or not: it is the silicon the design asks for."""
+    held = memory_bytes(p, soc)
+    accelerators = sum(task.accel.area_mm2 * u * tech.ACCEL_AREA_SCALE
+                       for task, pe, u in zip(p.graph.tasks, soc.task_pe, soc.unroll)
+                       if pe == IP and task.accel is not None)
+    return {"cores": sum(c.area_mm2 for c in soc.cores if c is not None), "accelerators": accelerators,
+            "memories": sum(tech.sram_area_mm2(held[k]) for k, m in enumerate(soc.memories)
+                            if m is not None and m.kind == "sram")}
+
+
 def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: bool = False) -> SoCResult:
     """Run the graph of ``p`` on ``soc``. The SoC must be valid (``check_soc`` returns None);
     ``checked=True`` says the caller has already checked it."""
@@ -208,9 +229,7 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
     paths = bus_paths(soc.buses)
 
     # -- static per-design quantities ---------------------------------------------------------------
-    mem_bytes = [0.0] * len(memories)
-    for t in range(n):
-        mem_bytes[soc.task_mem[t]] += p.stored_bytes[t]
+    mem_bytes = memory_bytes(p, soc)
     mem_e = []
     for k, m in enumerate(memories):
         if m is None:
@@ -307,7 +326,6 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
     timing = [None] * n
     phases = []  # (start, end, energy)
     e_core = e_acc = 0.0
-    area_acc = 0.0
     for t in p.order:
         task = g.tasks[t]
         if soc.task_pe[t] == IP:
@@ -315,7 +333,6 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
             seconds = task.accel.cycles / (soc.accel_clock_hz * u)
             comp_e = task.accel.energy_j * u * tech.ENERGY_SCALE
             e_acc += comp_e
-            area_acc += task.accel.area_mm2 * u * tech.ACCEL_AREA_SCALE
         else:
             core = cores[soc.task_pe[t]]
             seconds = p.instructions[t] / (core.ipc * core.clock_hz)
@@ -342,13 +359,11 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
     energy = e_core + e_acc + e_mem + e_bus
     power = energy / latency if latency > 0 else math.inf
     peak = _peak_power(phases, latency, power_window_s) if latency > power_window_s else power
-    area_cores = sum(c.area_mm2 for c in cores if c is not None)
-    area_mem = sum(tech.sram_area_mm2(mem_bytes[k]) for k, m in enumerate(memories)
-                   if m is not None and m.kind == "sram")
+    areas = area_breakdown(p, soc)
     return SoCResult(
-        latency=latency, energy=energy, power=power, peak_power=peak, area=area_cores + area_acc + area_mem,
+        latency=latency, energy=energy, power=power, peak_power=peak, area=sum(areas.values()),
         energy_breakdown={"cores": e_core, "accelerators": e_acc, "memories": e_mem, "buses": e_bus},
-        area_breakdown={"cores": area_cores, "accelerators": area_acc, "memories": area_mem},
+        area_breakdown=areas,
         memory_bytes=tuple(mem_bytes), schedule=tuple(timing),
     )
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulators.core import Direction, Evaluation, Metric, Simulator
-from simulators.soc.graph import TaskGraph, load_graph
+from simulators.soc.graph import BUNDLED, TaskGraph, load_graph
 from simulators.soc.hardware import SoC
-from simulators.soc.model import SoCResult, check_soc, plan, simulate
+from simulators.soc.model import SoCResult, area_breakdown, check_soc, plan, simulate
 from simulators.soc.space import Encoding
 
 __all__ = ["METRICS", "SoCSimulator"]
@@ -19,7 +19,7 @@ METRICS = (
     Metric("latency", "s", Direction.MINIMIZE, "makespan of one run of the task graph"),
     Metric("energy", "J", Direction.MINIMIZE, "core, accelerator, memory and bus energy of one run"),
     Metric("power", "W", Direction.MINIMIZE, "average power: energy / latency"),
-    Metric("peak_power", "W", Direction.MINIMIZE, "largest average power over any 10 ms window"),
+    Metric("peak_power", "W", Direction.MINIMIZE, "largest average power over any power_window_s (10 ms) window"),
     Metric("area", "mm^2", Direction.MINIMIZE, "cores + accelerators + on-chip SRAM"),
 )
 
@@ -61,6 +61,27 @@ class SoCSimulator(Simulator):
         self.space = self.encoding.space
         self.plan = plan(self.graph)
 
+    @classmethod
+    def available_workloads(cls) -> tuple[str, ...]:
+        """The bundled FARSI workloads (``synthetic:<tasks>:<seed>`` and YAML paths work too)."""
+        return BUNDLED
+
+    def default_design(self) -> dict[str, Any]:
+        """FARSI's starting point: every task on the host A53, one 4-byte 100 MHz bus and DRAM, the
+        optional slots empty (accelerator knobs at unroll 1, 100 MHz; they matter once used)."""
+        design = {}
+        for p in self.space:
+            name = p.name
+            if name.endswith(("_width_bytes", "_clock_mhz", "_unroll")):
+                design[name] = p.values[0]
+            elif name.endswith("_type"):
+                design[name] = "dram" if name == "mem0_type" else "none"
+            elif name.endswith("_link"):
+                design[name] = "none"
+            else:  # task_*_pe, task_*_mem, *_bus: the first slot (pe0, mem0, bus0)
+                design[name] = p.values[0] if p.values[0] != "none" else p.values[1]
+        return design
+
     def default_targets(self) -> dict[str, float]:
         """The workload's budgets: ArchGym's latency (21 ms audio, 34 ms others), 8.737 mW, 17.475 mm^2."""
         return {_BUDGET_METRIC[k]: v for k, v in self.graph.budgets.items()}
@@ -82,9 +103,11 @@ class SoCSimulator(Simulator):
         soc = self.encoding.to_soc(design)
         why = check_soc(self.plan, soc)
         if why is not None:
-            # No metric can be computed. They are left out rather than NaN: DesignEnv copies metrics into
-            # ``info``, and NaN != NaN fails gymnasium's step-determinism check. Batches still read NaN.
-            return Evaluation(metrics={}, feasible=False, reason=why)
+            # Only the area of what the design allocates is defined. The other metrics are left out
+            # rather than NaN: DesignEnv copies metrics into ``info``, and NaN != NaN fails gymnasium's
+            # step-determinism check. Batches read NaN for them.
+            return Evaluation(metrics={"area": sum(area_breakdown(self.plan, soc).values())}, feasible=False,
+                              reason=why)
         r = simulate(self.plan, soc, power_window_s=self.power_window_s, checked=True)
         breakdown = {
             "energy_j": r.energy_breakdown, "area_mm2": r.area_breakdown,
