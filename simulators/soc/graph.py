@@ -23,6 +23,7 @@ Errors name the field, the task and the file line.
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -102,18 +103,14 @@ class TaskGraph:
                 return t
         raise ValueError(f"graph {self.name!r} has no task {name!r}; tasks are {list(self.names)}")
 
-    def topological_order(self) -> tuple[int, ...]:
-        """Task indices in a fixed topological order (Kahn's algorithm, file order breaking ties)."""
-        return _topological(len(self.tasks), self._index_edges())[0]
+    def topological_order(self, priority: Sequence[float] | None = None) -> tuple[int, ...]:
+        """Task indices in a topological order: among ready tasks the lowest ``priority`` first
+        (default: file order), the lower index breaking ties."""
+        return _topological(len(self.tasks), self._index_edges(), priority)[0]
 
     def _index_edges(self) -> list[tuple[int, int]]:
         index = {t.name: i for i, t in enumerate(self.tasks)}
         return [(index[e.src], index[e.dst]) for e in self.edges]
-
-    @property
-    def total_bytes(self) -> float:
-        """Bytes on all edges plus external inputs and outputs."""
-        return sum(e.bytes for e in self.edges) + sum(self.inputs.values()) + sum(self.outputs.values())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,25 +129,26 @@ def _positive(where: str, name: str, value: Any, *, allow_zero: bool = False, in
         raise ValueError(f"{where}: {name} must be a finite {kind} {bound}, got {value!r}")
 
 
-def _topological(n: int, edges: Sequence[tuple[int, int]]) -> tuple[tuple[int, ...], list[int]]:
-    """Kahn's algorithm with the smallest ready index first; returns the order and the unsorted rest."""
-    import heapq
-
+def _topological(n: int, edges: Sequence[tuple[int, int]], priority: Sequence[float] | None = None
+                 ) -> tuple[tuple[int, ...], list[int]]:
+    """Kahn's algorithm taking the ready task of lowest (priority, index) first; returns the order and
+    the tasks left unsorted (those on or behind a cycle)."""
+    key = priority if priority is not None else range(n)
     indeg = [0] * n
     children: list[list[int]] = [[] for _ in range(n)]
     for u, v in edges:
         children[u].append(v)
         indeg[v] += 1
-    ready = [i for i in range(n) if indeg[i] == 0]
+    ready = [(key[i], i) for i in range(n) if indeg[i] == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        u = heapq.heappop(ready)
+        _, u = heapq.heappop(ready)
         order.append(u)
         for v in children[u]:
             indeg[v] -= 1
             if indeg[v] == 0:
-                heapq.heappush(ready, v)
+                heapq.heappush(ready, (key[v], v))
     rest = [i for i in range(n) if indeg[i] > 0]
     return tuple(order), rest
 
@@ -237,10 +235,7 @@ def _mapping(data: Any, what: str, where: str) -> Mapping[str, Any]:
 def _number(data: Mapping[str, Any], key: str, where: str, default: Any = None) -> Any:
     """A numeric field, checked with its line number (range checks follow in ``_validate``)."""
     value = _require(data, key, where) if default is None else data.get(key, default)
-    try:
-        _positive(_at(data, where), key, value, allow_zero=True)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
+    _positive(_at(data, where), key, value, allow_zero=True)
     return value
 
 
@@ -266,11 +261,8 @@ def graph_from_dict(data: Mapping[str, Any], source: str = "task graph") -> Task
             a = _mapping(item["accel"], "accel", _at(item, where))
             _check_keys(a, ("cycles", "energy_j", "area_mm2"), f"{where}, accel")
             accel = Accel(*(_number(a, k, f"{where}, accel") for k in ("cycles", "energy_j", "area_mm2")))
-        try:
-            tasks.append(Task(tname, _number(item, "core_cycles", where), accel,
-                              _number(item, "trip_count", where, default=1)))
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
+        tasks.append(Task(tname, _number(item, "core_cycles", where), accel,
+                          _number(item, "trip_count", where, default=1)))
     edges_raw = data.get("edges") or []
     if not isinstance(edges_raw, list):
         raise ValueError(f"{_at(data, source)}: 'edges' must be a list of {{from, to, bytes}} mappings")

@@ -9,7 +9,6 @@ a processing element and a memory over the buses on the path between their buses
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -98,7 +97,7 @@ class SoC:
         for i, m in enumerate(self.memories):
             if m is not None and not (m.width_bytes > 0 and m.clock_hz > 0):
                 raise ValueError(f"mem{i}: width_bytes and clock_hz must be > 0")
-        if not (self.accel_clock_hz > 0 and not math.isnan(self.accel_clock_hz)):
+        if not self.accel_clock_hz > 0:  # also rejects NaN
             raise ValueError(f"accel_clock_hz must be > 0, got {self.accel_clock_hz!r}")
 
 

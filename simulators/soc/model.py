@@ -107,20 +107,10 @@ def plan(graph: TaskGraph) -> GraphPlan:
         succ[u].append(v)
         in_edges[v].append((u, float(e.bytes)))
         write[u] += float(e.bytes)
-    rank = [0.0] * n
+    rank = [0.0] * n  # upward rank: the task's A53 cycles plus the longest such chain after it
     for u in reversed(graph.topological_order()):
         rank[u] = graph.tasks[u].core_cycles + max((rank[v] for v in succ[u]), default=0.0)
-    indeg = [len(x) for x in in_edges]
-    ready = [i for i in range(n) if indeg[i] == 0]
-    order = []
-    while ready:
-        ready.sort(key=lambda i: (-rank[i], i))
-        u = ready.pop(0)
-        order.append(u)
-        for v in succ[u]:
-            indeg[v] -= 1
-            if indeg[v] == 0:
-                ready.append(v)
+    order = graph.topological_order([-r for r in rank])
     inputs = tuple(float(graph.inputs.get(t.name, 0.0)) for t in graph.tasks)
     return GraphPlan(
         graph=graph, order=tuple(order), in_edges=tuple(tuple(x) for x in in_edges), input_bytes=inputs,

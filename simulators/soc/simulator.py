@@ -10,7 +10,7 @@ from typing import Any
 from simulators.core import Direction, Evaluation, Metric, Simulator
 from simulators.soc.graph import BUNDLED, TaskGraph, load_graph
 from simulators.soc.hardware import SoC
-from simulators.soc.model import SoCResult, area_breakdown, check_soc, plan, simulate
+from simulators.soc.model import SoCResult, area_breakdown, check_soc, simulate
 from simulators.soc.space import Encoding
 
 __all__ = ["METRICS", "SoCSimulator"]
@@ -59,7 +59,7 @@ class SoCSimulator(Simulator):
         self.encoding = Encoding(self.graph, max_cores=max_cores, max_memories=max_memories, max_buses=max_buses,
                                  dram=dram)
         self.space = self.encoding.space
-        self.plan = plan(self.graph)
+        self.plan = self.encoding.plan
 
     @classmethod
     def available_workloads(cls) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from simulators.core import Choice, DesignSpace, IntRange, Parameter
 from simulators.soc import tech
 from simulators.soc.graph import TaskGraph
 from simulators.soc.hardware import IP, Bus, Core, Memory, SoC
+from simulators.soc.model import check_soc, plan
 
 __all__ = ["Encoding"]
 
@@ -55,6 +56,7 @@ class Encoding:
     def __init__(self, graph: TaskGraph, *, max_cores: int = 2, max_memories: int = 2, max_buses: int = 2,
                  dram: str = "lpddr4") -> None:
         self.graph = graph
+        self.plan = plan(graph)  # the graph's schedule facts, shared with the simulator
         self.max_cores = _slots("max_cores", max_cores, 1)
         self.max_memories = _slots("max_memories", max_memories, 1)
         self.max_buses = _slots("max_buses", max_buses, 1)
@@ -170,9 +172,7 @@ class Encoding:
         for k in range(1, self.max_memories):
             if f"mem{k}_bus" in names and d.get(f"mem{k}_type") != "none" and d[f"mem{k}_bus"] == "none":
                 d[f"mem{k}_bus"] = "bus0"
-        from simulators.soc.model import check_soc, plan
-
-        if check_soc(plan(self.graph), self.to_soc(d)) is not None:
+        if check_soc(self.plan, self.to_soc(d)) is not None:
             for j in range(1, self.max_buses):
                 if f"bus{j}_link" in names and d[f"bus{j}_link"] == "none":
                     d[f"bus{j}_link"] = "bus0"
