@@ -46,31 +46,37 @@ class Hyperparameter:
 
     def check(self, agent: str, name: str, value: Any) -> Any:
         """Return the value converted to ``kind`` or raise ``ValueError`` naming the agent and field."""
-        where = f"{agent}: hyperparameter {name!r}"
+        try:
+            return self.convert(value)
+        except ValueError as exc:
+            raise ValueError(f"{agent}: hyperparameter {name!r} {exc}") from None
+
+    def convert(self, value: Any) -> Any:
+        """The value converted to ``kind``; ``ValueError("must be ...")`` when it is not allowed."""
         if self.choices is not None:
             if value not in self.choices:
-                raise ValueError(f"{where} must be one of {list(self.choices)}, got {value!r}")
+                raise ValueError(f"must be one of {list(self.choices)}, got {value!r}")
             return value
         if self.kind is bool:
             if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{where} must be true or false, got {value!r}")
+                raise ValueError(f"must be true or false, got {value!r}")
             return bool(value)
         if self.kind is int:
             if isinstance(value, (bool, np.bool_)) or not (
                 isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
             ):
-                raise ValueError(f"{where} must be an integer, got {value!r}")
+                raise ValueError(f"must be an integer, got {value!r}")
             value = int(value)
         elif self.kind is float:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise ValueError(f"{where} must be a number, got {value!r}")
+                raise ValueError(f"must be a number, got {value!r}")
             value = float(value)
             if not math.isfinite(value):
-                raise ValueError(f"{where} must be finite, got {value!r}")
+                raise ValueError(f"must be finite, got {value!r}")
         if self.low is not None and value < self.low:
-            raise ValueError(f"{where} must be >= {self.low}, got {value!r}")
+            raise ValueError(f"must be >= {self.low}, got {value!r}")
         if self.high is not None and value > self.high:
-            raise ValueError(f"{where} must be <= {self.high}, got {value!r}")
+            raise ValueError(f"must be <= {self.high}, got {value!r}")
         return value
 
     def describe(self) -> str:

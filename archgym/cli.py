@@ -230,6 +230,172 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------------
+# explore, sweep, optimum, report
+# --------------------------------------------------------------------------------------------------
+
+
+def _hyperparameters(pairs: Sequence[str] | None) -> dict[str, Any]:
+    out = {}
+    for key, text in parse_assignments(pairs or [], "hyperparameter").items():
+        try:
+            out[key] = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"hyperparameter {key!r}: cannot read {text!r} ({exc})") from None
+    return out
+
+
+def _agent_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The agent name and hyperparameters from --agent/--agent-config and --hp (which wins)."""
+    hyperparameters: dict[str, Any] = {}
+    agent = args.agent
+    if args.agent_config:
+        from pathlib import Path
+
+        path = Path(args.agent_config)
+        if not path.is_file():
+            raise ValueError(f"agent config {str(path)!r} does not exist")
+        data = yaml.safe_load(path.read_text())
+        if not isinstance(data, Mapping) or set(data) - {"agent", "hyperparameters"} or "agent" not in data:
+            raise ValueError(f"{path}: an agent config is a mapping with 'agent' and 'hyperparameters'")
+        if agent and agent != data["agent"]:
+            raise ValueError(f"--agent {agent!r} disagrees with {path} (agent {data['agent']!r})")
+        agent = data["agent"]
+        hyperparameters = dict(data.get("hyperparameters") or {})
+    if not agent:
+        raise ValueError("name an agent with --agent NAME or --agent-config FILE")
+    hyperparameters.update(_hyperparameters(args.hp))
+    return agent, hyperparameters
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    import gymnasium
+
+    from archgym.explore import explore
+
+    env_id = resolve_env_id(args.env)
+    agent, hyperparameters = _agent_choice(args)
+    env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
+    result = explore(env, agent, budget=args.budget, seed=args.seed, hyperparameters=hyperparameters,
+                     log=args.log, progress=None if not args.json else False)
+    units = {m.name: m.unit for m in env.unwrapped.simulator.metrics}
+    if args.json:
+        data = result.summary()
+        data["history"] = result.history.tolist()
+        _print_json(data)
+        return EXIT_OK
+    print(f"{result.agent} on {env_id} ({result.workload}), seed {result.seed}: {result.evaluations} evaluations "
+          f"in {result.wall_time:.2f} s")
+    print(f"best reward {result.best_reward:.4f}" + (f", targets met at evaluation {result.target_met_at}"
+                                                     if result.target_met_at else ", targets not met"))
+    print(table([(k, v) for k, v in result.best_design.items()], ("parameter", "value")))
+    print()
+    print(table([(k, format_quantity(v, units.get(k, ""))) for k, v in result.best_metrics.items()],
+                ("metric", "value")))
+    if args.log:
+        print(f"\nevery evaluation logged to {args.log}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from archgym.config import load_sweep
+    from archgym.report import build_report
+    from archgym.tune import resume_sweep, run_sweep
+
+    target = Path(args.spec)
+    if args.resume:
+        run_dir = target if target.is_dir() else load_sweep(target).run_dir
+        outcome = resume_sweep(run_dir, address=args.address)
+    else:
+        spec = load_sweep(target)  # validated before Ray starts
+        print(f"sweep {spec.name}: {len(spec.trials())} trials of {spec.budget} evaluations on {spec.env_id}; "
+              f"results in {spec.run_dir}", file=sys.stderr)
+        outcome = run_sweep(spec, address=args.address)
+    run_dir = Path(outcome["run_dir"])
+    _maybe_optimum(run_dir)
+    report = build_report(run_dir)
+    if args.json:
+        _print_json({"run_dir": str(run_dir), "errors": outcome["errors"], **report})
+    else:
+        _print_summary(report)
+        if outcome["errors"]:
+            print(f"\n{len(outcome['errors'])} trial(s) failed:", file=sys.stderr)
+            for trial_id, message in outcome["errors"].items():
+                print(f"  {trial_id}: {message}", file=sys.stderr)
+        print(f"\nreport: {report['report_dir']}/report.md")
+    return EXIT_FAILURE if outcome["errors"] else EXIT_OK
+
+
+def _maybe_optimum(run_dir) -> None:
+    """Compute the exact optimum once when the spec asks for it (``optimum: true``)."""
+    import gymnasium
+
+    from archgym.optimum import find_optimum
+    from archgym.report import OPTIMUM_FILE
+
+    spec = yaml.safe_load((run_dir / "spec.yaml").read_text())
+    if not spec.get("optimum") or (run_dir / OPTIMUM_FILE).exists():
+        return
+    env = gymnasium.make(spec["env"]["id"], **spec["env"].get("kwargs", {}))
+    (run_dir / OPTIMUM_FILE).write_text(find_optimum(env).to_json())
+
+
+def _print_summary(report: Mapping[str, Any]) -> None:
+    cols = ["agent", "trials", "median_best_reward", "q25", "q75", "target_met_fraction", "median_evals_to_target"]
+    if report.get("optimum"):
+        cols += ["median_regret", "found_optimum_fraction"]
+    rows = [[("-" if r.get(c) is None else f"{r[c]:.4g}" if isinstance(r.get(c), float) else r[c]) for c in cols]
+            for r in report["summary"]]
+    print(table(rows, cols))
+
+
+def cmd_optimum(args: argparse.Namespace) -> int:
+    from archgym.optimum import find_optimum
+
+    env_id = resolve_env_id(args.env)
+    import gymnasium
+
+    env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
+    opt = find_optimum(env, limit=args.limit, progress=None if not args.json else False)
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(opt.to_json())
+    if args.json:
+        print(opt.to_json())
+        return EXIT_OK
+    units = {m.name: m.unit for m in env.unwrapped.simulator.metrics}
+    print(f"{opt.env_id} ({opt.workload}): {opt.designs:,} designs in {opt.seconds:.1f} s")
+    print(f"best reward {opt.best_reward:.6f}, reached by {opt.optimal_designs:,} designs"
+          + (f"; {opt.meeting_targets:,} designs meet every target" if opt.meeting_targets is not None else ""))
+    print(table([(k, v) for k, v in opt.best_design.items()], ("parameter", "value")))
+    print()
+    print(table([(k, format_quantity(v, units.get(k, ""))) for k, v in opt.best_metrics.items()], ("metric", "value")))
+    if opt.pareto_metrics:
+        print(f"\ntrue Pareto front over {', '.join(opt.pareto_metrics)}: {len(opt.pareto_front)} designs"
+              + (f" (saved in {args.out})" if args.out else " (--out FILE saves it)"))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from archgym.report import build_report
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"run directory {str(run_dir)!r} does not exist")
+    report = build_report(run_dir, figures=not args.no_figures)
+    if args.json:
+        _print_json(report)
+    else:
+        _print_summary(report)
+        print(f"\nreport: {report['report_dir']}/report.md")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------------
 
@@ -267,6 +433,47 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("explore", help="run one agent on one environment for a budget of evaluations",
+                       description="Search an environment with one agent for exactly BUDGET simulator evaluations "
+                                   "and print the best design found.")
+    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0")
+    p.add_argument("--agent", "-a", help="agent name (`archgym list` shows them)")
+    p.add_argument("--agent-config", metavar="FILE", help="an agent and its hyperparameters (configs/agents/*.yaml)")
+    p.add_argument("--budget", "-b", type=int, required=True, help="simulator evaluations")
+    p.add_argument("--seed", "-s", type=int, default=0, help="seed of the agent and env (default 0)")
+    p.add_argument("--hp", nargs="+", metavar="KEY=VALUE", help="agent hyperparameters, e.g. population=16")
+    p.add_argument("--log", metavar="DIR", help="write every evaluation to this trajectory dataset directory")
+    _add_env_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON (with the best-so-far history)")
+    p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("sweep", help="run a Ray Tune sweep from a spec (the hyperparameter-lottery study)",
+                       description="Run every trial of a sweep spec (configs/sweeps/*.yaml) on an embedded Ray or "
+                                   "a Ray cluster, then write the report into the run directory.")
+    p.add_argument("spec", help="sweep spec YAML (with --resume: the spec or its run directory)")
+    p.add_argument("--address", help="join this Ray cluster (e.g. 10.0.0.5:6379) instead of an embedded Ray")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted sweep, keeping finished trials")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("optimum", help="the exact optimum of a task by evaluating every design",
+                       description="Enumerate every design of an environment's finite space (up to --limit) and "
+                                   "report the best reward, the designs reaching it and the true Pareto front.")
+    p.add_argument("env", help="environment id")
+    _add_env_options(p)
+    p.add_argument("--limit", type=int, default=10_000_000, help="refuse spaces larger than this (default 1e7)")
+    p.add_argument("--out", metavar="FILE", help="also write the result (with the Pareto front) as JSON")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_optimum)
+
+    p = sub.add_parser("report", help="tables and figures for a sweep's run directory",
+                       description="Write RUN_DIR/report/: per-agent summary, lottery spread, best-so-far and "
+                                   "regret curves, Pareto fronts with hypervolume (PNG + CSV), and report.md.")
+    p.add_argument("run_dir", help="a sweep's run directory")
+    p.add_argument("--no-figures", action="store_true", help="tables only")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

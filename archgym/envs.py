@@ -13,9 +13,10 @@ The observation is the metric vector of the last evaluated design followed by a 
 reads as the box's lower bound). Metrics an infeasible design cannot have read 0.
 
 The reward comes from an ``Objective`` (``archgym.objective``): bounded, higher is better.
-``info`` carries ``design``, ``metrics``, ``feasible``, ``reason``, ``distance`` (per target) and
-``step``. An episode is ``max_steps`` evaluations (default 1: bandit-style design-space exploration,
-as in ArchGym) and then ``terminated`` is true.
+``info`` carries ``design``, ``metrics`` (without the ones an infeasible design cannot have),
+``feasible``, ``reason``, ``distance`` (per target) and ``step``. An episode is ``max_steps``
+evaluations (default 1: bandit-style design-space exploration, as in ArchGym) and then
+``terminated`` is true.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class DesignEnv(gym.Env):
         self._steps += 1
         info = {
             "design": design,
-            "metrics": dict(evaluation.metrics),
+            "metrics": {k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
             "feasible": evaluation.feasible,
             "reason": evaluation.reason,
             "distance": self.objective.distances(evaluation.metrics) if evaluation.feasible else {},

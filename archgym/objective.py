@@ -256,7 +256,9 @@ def pareto_mask(points: np.ndarray, directions: Sequence[Direction | str] | None
     """Boolean mask of the non-dominated rows (all objectives minimised unless ``directions`` say so).
 
     A point is dominated when another is no worse in every objective and better in one. Duplicates of
-    a non-dominated point are all kept.
+    a non-dominated point are all kept. Sorting lexicographically first means nothing later can
+    dominate anything earlier: 2-D fronts are then a running minimum (vectorised), higher dimensions
+    are filtered block by block against the front found so far.
     """
     pts = _as_minimization(points, directions)
     n, d = pts.shape
@@ -265,30 +267,54 @@ def pareto_mask(points: np.ndarray, directions: Sequence[Direction | str] | None
         return mask
     if np.isnan(pts).any():
         raise ValueError("pareto_mask: points contain NaN (filter infeasible designs first)")
-    # In lexicographic order nothing later can dominate anything earlier, so one pass against the
-    # front found so far decides each point.
     order = np.lexsort(pts.T[::-1])
-    if d == 2:
-        best_y = np.inf
-        last = None
-        for i in order:
-            x, y = pts[i]
-            if y < best_y or (last is not None and x == last[0] and y == last[1]):
-                mask[i] = True
-                best_y = min(best_y, y)
-                last = (x, y)
-        return mask
-    front = np.empty((n, d))
-    size = 0
-    for i in order:
-        p = pts[i]
-        f = front[:size]
-        if size and np.any(np.all(f <= p, axis=1) & np.any(f < p, axis=1)):
-            continue
-        mask[i] = True
-        front[size] = p
-        size += 1
+    srt = pts[order]
+    same_as_previous = np.zeros(n, dtype=bool)
+    same_as_previous[1:] = np.all(srt[1:] == srt[:-1], axis=1)
+    if d == 1:
+        keep = srt[:, 0] == srt[0, 0]
+    elif d == 2:
+        prev_min = np.concatenate(([np.inf], np.minimum.accumulate(srt[:-1, 1])))
+        keep = srt[:, 1] < prev_min
+    else:
+        keep = _front_by_blocks(srt)
+    # a duplicate of a kept point is kept too (its first copy decided)
+    group_start = np.maximum.accumulate(np.where(~same_as_previous, np.arange(n), 0))
+    keep = keep[group_start]
+    mask[order] = keep
     return mask
+
+
+def dominated_by(points: np.ndarray, front: np.ndarray, block: int = 1 << 22) -> np.ndarray:
+    """For each row of ``points``, whether some row of ``front`` dominates it (minimisation)."""
+    out = np.zeros(len(points), dtype=bool)
+    if len(front) == 0 or len(points) == 0:
+        return out
+    step = max(1, block // (len(points) * points.shape[1]))
+    for lo in range(0, len(front), step):
+        f = front[lo: lo + step][None, :, :]
+        p = points[:, None, :]
+        out |= np.any(np.all(f <= p, axis=2) & np.any(f < p, axis=2), axis=1)
+    return out
+
+
+def _front_by_blocks(srt: np.ndarray, block: int = 1024) -> np.ndarray:
+    """Non-dominated flags of lexicographically sorted rows, without first-copy duplicate handling."""
+    n = len(srt)
+    keep = np.zeros(n, dtype=bool)
+    front = np.empty((0, srt.shape[1]))
+    for lo in range(0, n, block):
+        chunk = srt[lo: lo + block]
+        alive = ~dominated_by(chunk, front)
+        idx = np.flatnonzero(alive)
+        cand = chunk[idx]
+        # within the block only earlier rows can dominate later ones
+        le = np.all(cand[:, None, :] <= cand[None, :, :], axis=2) & np.any(cand[:, None, :] < cand[None, :, :], axis=2)
+        inner = np.any(np.triu(le, k=1), axis=0)
+        survivors = idx[~inner]
+        keep[lo + survivors] = True
+        front = np.concatenate([front, chunk[survivors]])
+    return keep
 
 
 def hypervolume(points: np.ndarray, reference: Sequence[float],

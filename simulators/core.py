@@ -644,7 +644,7 @@ class Evaluation:
     """What one design costs. ``metrics`` are floats in the units of the simulator's ``Metric``\\s.
 
     An infeasible design (one the hardware cannot realise) has ``feasible=False`` and a ``reason``;
-    its metrics are NaN where they cannot be computed.
+    metrics it cannot have are NaN or left out (a ``BatchEvaluation`` holds NaN for them).
     """
 
     metrics: dict[str, float]

@@ -1,0 +1,352 @@
+"""Sweep specifications (``configs/sweeps/*.yaml``): loaded, validated with errors naming the key, expanded into trials.
+
+A spec::
+
+    name: quickstart
+    env:                       # an env id, or {id: ..., kwargs: {...}} (kwargs go to gym.make)
+      id: archgym/Systolic-v0
+      kwargs: {workload: resnet18}
+    budget: 200                # simulator evaluations per trial
+    seeds: [0, 1, 2]           # or a count n, meaning 0..n-1
+    agents:
+      random_walk: {}          # default hyperparameters, one setting
+      ga:
+        hyperparameters:       # fixed value, or a search dimension
+          population: {grid: [8, 16, 32]}
+          mutation_prob: {uniform: [0.05, 0.5]}
+          crossover_prob: 0.7
+        samples: 2             # random draws of the non-grid dimensions per grid point
+    search_seed: 0             # seeds the draws of hyperparameter settings
+    tune:
+      max_concurrent_trials: 2
+      cpus_per_trial: 1
+      scheduler: null          # or {type: asha, grace_period: 50, reduction_factor: 2}
+      report_every: 10         # evaluations between reports to Ray Tune (default: budget / 20)
+      max_failures: 0
+    run_dir: runs/quickstart   # relative paths are relative to the current directory
+    optimum: false             # compute the exact optimum (finite spaces) for regret in the report
+
+Search dimensions: ``{grid: [...]}`` (every value), ``{choice: [...]}`` (one at random),
+``{uniform: [low, high]}``, ``{loguniform: [low, high]}`` (integers are rounded when the
+hyperparameter is an integer). Hyperparameter names and values are checked against the agent's
+declaration; every trial is one agent, one hyperparameter setting and one seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+__all__ = ["SearchDim", "AgentSweep", "SweepSpec", "TrialSpec", "TuneSettings", "load_sweep", "parse_sweep"]
+
+_DIM_KINDS = ("grid", "choice", "uniform", "loguniform")
+_TOP_KEYS = ("name", "env", "budget", "seeds", "agents", "search_seed", "tune", "run_dir", "optimum")
+_TUNE_KEYS = ("max_concurrent_trials", "cpus_per_trial", "scheduler", "report_every", "max_failures", "num_cpus")
+_SCHEDULER_KEYS = ("type", "grace_period", "reduction_factor")
+
+
+class SpecError(ValueError):
+    """A malformed sweep spec; the message names the key."""
+
+
+def _fail(where: str, message: str) -> SpecError:
+    return SpecError(f"{where}: {message}")
+
+
+def _int(where: str, value: Any, low: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(where, f"must be an integer, got {value!r}")
+    if low is not None and value < low:
+        raise _fail(where, f"must be >= {low}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class SearchDim:
+    """One searched hyperparameter: ``kind`` in grid/choice/uniform/loguniform and its values or bounds."""
+
+    kind: str
+    values: tuple[Any, ...]
+
+    def draw(self, rng: np.random.Generator, kind_of: type) -> Any:
+        if self.kind == "choice":
+            return self.values[int(rng.integers(len(self.values)))]
+        low, high = self.values
+        if self.kind == "uniform":
+            x = low + (high - low) * rng.random()
+        else:
+            x = math.exp(math.log(low) + (math.log(high) - math.log(low)) * rng.random())
+        return int(round(x)) if kind_of is int else float(x)
+
+
+@dataclass(frozen=True)
+class AgentSweep:
+    """Which hyperparameters of one agent are fixed and which are searched."""
+
+    name: str
+    fixed: dict[str, Any]
+    search: dict[str, SearchDim]
+    samples: int = 1
+
+    def settings(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+        """Every hyperparameter setting: grid points x ``samples`` draws of the random dimensions."""
+        from agents import get
+
+        declared = get(self.name).hyperparameters
+        ordered = sorted(self.search.items())  # draws must not depend on the order keys were written in
+        grid = {k: d.values for k, d in ordered if d.kind == "grid"}
+        random_dims = {k: d for k, d in ordered if d.kind != "grid"}
+        draws = self.samples if random_dims else 1
+        out = []
+        for point in itertools.product(*grid.values()) if grid else [()]:
+            for _ in range(draws):
+                setting = dict(self.fixed)
+                setting.update(zip(grid, point))
+                for k, d in random_dims.items():
+                    setting[k] = d.draw(rng, declared[k].kind)
+                out.append(dict(sorted(setting.items())))
+        return out
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    max_concurrent_trials: int | None = None
+    cpus_per_trial: float = 1.0
+    scheduler: dict[str, Any] | None = None
+    report_every: int | None = None
+    max_failures: int = 0
+    num_cpus: int | None = None  # CPUs of the embedded Ray (default: this machine's)
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One Ray Tune trial: an agent, a hyperparameter setting and a seed."""
+
+    trial_id: str
+    agent: str
+    setting: int
+    hyperparameters: dict[str, Any]
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"trial_id": self.trial_id, "agent": self.agent, "setting": self.setting,
+                "hyperparameters": dict(self.hyperparameters), "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    env_id: str
+    env_kwargs: dict[str, Any]
+    budget: int
+    seeds: tuple[int, ...]
+    agents: tuple[AgentSweep, ...]
+    search_seed: int = 0
+    tune: TuneSettings = field(default_factory=TuneSettings)
+    run_dir: Path = Path("runs")
+    optimum: bool = False
+    source: str = "<spec>"
+
+    def trials(self) -> list[TrialSpec]:
+        """The deterministic list of trials (same spec, same trials, whatever the order of the agents)."""
+        out = []
+        for sweep in self.agents:
+            rng = np.random.default_rng([self.search_seed, zlib.crc32(sweep.name.encode())])
+            for k, setting in enumerate(sweep.settings(rng)):
+                for seed in self.seeds:
+                    out.append(TrialSpec(f"{sweep.name}-{k:03d}-s{seed}", sweep.name, k, setting, seed))
+        return out
+
+    @property
+    def report_every(self) -> int:
+        return self.tune.report_every or max(1, self.budget // 20)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as YAML-able data (what the run directory keeps, with ``run_dir`` absolute)."""
+        return {
+            "name": self.name, "env": {"id": self.env_id, "kwargs": self.env_kwargs}, "budget": self.budget,
+            "seeds": list(self.seeds), "search_seed": self.search_seed,
+            "agents": {a.name: {"hyperparameters": {**a.fixed, **{k: {d.kind: list(d.values)}
+                                                                    for k, d in a.search.items()}},
+                                "samples": a.samples} for a in self.agents},
+            "tune": {k: getattr(self.tune, k) for k in _TUNE_KEYS}, "run_dir": str(self.run_dir),
+            "optimum": self.optimum,
+        }
+
+
+def _parse_dim(where: str, raw: Any, hp) -> SearchDim | Any:
+    """A fixed value (checked) or a search dimension (its values checked)."""
+    if not isinstance(raw, Mapping):
+        return _check_value(where, raw, hp)
+    if len(raw) != 1 or next(iter(raw)) not in _DIM_KINDS:
+        raise _fail(where, f"a search dimension is one of {{{', '.join(k + ': ...' for k in _DIM_KINDS)}}}, "
+                           f"got {dict(raw)!r}")
+    kind, values = next(iter(raw.items()))
+    if kind in ("grid", "choice"):
+        if not isinstance(values, list) or not values:
+            raise _fail(f"{where}.{kind}", "must be a non-empty list of values")
+        return SearchDim(kind, tuple(_check_value(f"{where}.{kind}", v, hp) for v in values))
+    if not (isinstance(values, list) and len(values) == 2):
+        raise _fail(f"{where}.{kind}", f"must be [low, high], got {values!r}")
+    if hp.kind not in (int, float) or hp.choices is not None:
+        raise _fail(f"{where}.{kind}", f"needs a numeric hyperparameter; this one is {hp.describe()}")
+    low, high = (_check_value(f"{where}.{kind}", v, hp) for v in values)
+    if not low < high:
+        raise _fail(f"{where}.{kind}", f"needs low < high, got [{low}, {high}]")
+    if kind == "loguniform" and low <= 0:
+        raise _fail(f"{where}.{kind}", f"needs low > 0, got {low}")
+    return SearchDim(kind, (low, high))
+
+
+def _check_value(where: str, value: Any, hp) -> Any:
+    try:
+        return hp.convert(value)
+    except ValueError as exc:
+        raise _fail(where, str(exc)) from None
+
+
+def _parse_agent(where: str, name: str, raw: Any) -> AgentSweep:
+    from agents import available, get
+
+    if name not in available():
+        raise _fail(where, f"unknown agent {name!r}; available: {list(available())}")
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise _fail(where, f"must be a mapping with 'hyperparameters' and 'samples', got {raw!r}")
+    unknown = sorted(set(raw) - {"hyperparameters", "samples"})
+    if unknown:
+        raise _fail(where, f"unknown key(s) {unknown}; allowed: hyperparameters, samples")
+    declared = get(name).hyperparameters
+    hps = raw.get("hyperparameters") or {}
+    if not isinstance(hps, Mapping):
+        raise _fail(f"{where}.hyperparameters", f"must be a mapping, got {hps!r}")
+    fixed, search = {}, {}
+    for key, value in hps.items():
+        if key not in declared:
+            raise _fail(f"{where}.hyperparameters", f"unknown hyperparameter {key!r} for {name}; "
+                                                   f"allowed: {sorted(declared)}")
+        parsed = _parse_dim(f"{where}.hyperparameters.{key}", value, declared[key])
+        (search if isinstance(parsed, SearchDim) else fixed)[key] = parsed
+    samples = _int(f"{where}.samples", raw.get("samples", 1), low=1)
+    return AgentSweep(name, fixed, search, samples)
+
+
+def _parse_tune(where: str, raw: Any) -> TuneSettings:
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise _fail(where, f"must be a mapping, got {raw!r}")
+    unknown = sorted(set(raw) - set(_TUNE_KEYS))
+    if unknown:
+        raise _fail(where, f"unknown key(s) {unknown}; allowed: {list(_TUNE_KEYS)}")
+    mct = raw.get("max_concurrent_trials")
+    if mct is not None:
+        _int(f"{where}.max_concurrent_trials", mct, low=1)
+    cpus = raw.get("cpus_per_trial", 1.0)
+    if isinstance(cpus, bool) or not isinstance(cpus, (int, float)) or not 0 < cpus <= 64:
+        raise _fail(f"{where}.cpus_per_trial", f"must be a number in (0, 64], got {cpus!r}")
+    scheduler = raw.get("scheduler")
+    if scheduler is not None:
+        if not isinstance(scheduler, Mapping) or scheduler.get("type") != "asha":
+            raise _fail(f"{where}.scheduler", f"must be null or {{type: asha, ...}}, got {scheduler!r}")
+        bad = sorted(set(scheduler) - set(_SCHEDULER_KEYS))
+        if bad:
+            raise _fail(f"{where}.scheduler", f"unknown key(s) {bad}; allowed: {list(_SCHEDULER_KEYS)}")
+        if "grace_period" in scheduler:
+            _int(f"{where}.scheduler.grace_period", scheduler["grace_period"], low=1)
+        if "reduction_factor" in scheduler:
+            rf = scheduler["reduction_factor"]
+            if isinstance(rf, bool) or not isinstance(rf, (int, float)) or rf <= 1:
+                raise _fail(f"{where}.scheduler.reduction_factor", f"must be a number > 1, got {rf!r}")
+        scheduler = dict(scheduler)
+    every = raw.get("report_every")
+    if every is not None:
+        _int(f"{where}.report_every", every, low=1)
+    num_cpus = raw.get("num_cpus")
+    if num_cpus is not None:
+        _int(f"{where}.num_cpus", num_cpus, low=1)
+    return TuneSettings(mct, float(cpus), scheduler, every, _int(f"{where}.max_failures", raw.get("max_failures", 0),
+                                                                 low=0), num_cpus)
+
+
+def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None) -> SweepSpec:
+    """Validate spec data (as loaded from YAML) into a ``SweepSpec``; errors name ``source`` and the key."""
+    where = source
+    if not isinstance(data, Mapping):
+        raise _fail(where, "a sweep spec is a mapping (see archgym/config.py)")
+    unknown = sorted(set(data) - set(_TOP_KEYS))
+    if unknown:
+        raise _fail(where, f"unknown key(s) {unknown}; allowed: {list(_TOP_KEYS)}")
+    for key in ("env", "budget", "agents"):
+        if key not in data:
+            raise _fail(where, f"missing required key {key!r}")
+    name = data.get("name") or Path(source).stem
+    if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
+        raise _fail(f"{where}: name", f"must be letters, digits, '-' or '_', got {name!r}")
+
+    env = data["env"]
+    if isinstance(env, str):
+        env_id, env_kwargs = env, {}
+    elif isinstance(env, Mapping) and set(env) <= {"id", "kwargs"} and "id" in env:
+        env_id, env_kwargs = env["id"], dict(env.get("kwargs") or {})
+    else:
+        raise _fail(f"{where}: env", f"must be an env id or {{id: ..., kwargs: {{...}}}}, got {env!r}")
+    import gymnasium
+
+    import archgym  # noqa: F401  (registers the ids)
+
+    if env_id not in gymnasium.registry:
+        raise _fail(f"{where}: env.id", f"unknown environment {env_id!r}; available: {list(archgym.ENVIRONMENTS)}")
+    try:
+        gymnasium.make(env_id, **env_kwargs)  # catches bad workloads, targets, keywords before Ray starts
+    except ValueError as exc:
+        raise _fail(f"{where}: env.kwargs", str(exc)) from None
+
+    budget = _int(f"{where}: budget", data["budget"], low=1)
+    seeds_raw = data.get("seeds", 1)
+    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
+        seeds = tuple(range(_int(f"{where}: seeds", seeds_raw, low=1)))
+    elif isinstance(seeds_raw, list) and seeds_raw:
+        seeds = tuple(_int(f"{where}: seeds[{i}]", s, low=0) for i, s in enumerate(seeds_raw))
+        if len(set(seeds)) != len(seeds):
+            raise _fail(f"{where}: seeds", f"must be distinct, got {seeds_raw}")
+    else:
+        raise _fail(f"{where}: seeds", f"must be a count or a non-empty list of integers, got {seeds_raw!r}")
+
+    agents_raw = data["agents"]
+    if not isinstance(agents_raw, Mapping) or not agents_raw:
+        raise _fail(f"{where}: agents", "must map agent names to their sweep (at least one agent)")
+    sweeps = tuple(_parse_agent(f"{where}: agents.{n}", n, raw) for n, raw in agents_raw.items())
+    tune_settings = _parse_tune(f"{where}: tune", data.get("tune"))
+    search_seed = _int(f"{where}: search_seed", data.get("search_seed", 0), low=0)
+
+    run_dir_raw = data.get("run_dir", f"runs/{name}")
+    if not isinstance(run_dir_raw, str) or not run_dir_raw:
+        raise _fail(f"{where}: run_dir", f"must be a path, got {run_dir_raw!r}")
+    run_dir = Path(os.path.expanduser(run_dir_raw))
+    run_dir = (base_dir or Path.cwd()) / run_dir if not run_dir.is_absolute() else run_dir
+    optimum = data.get("optimum", False)
+    if not isinstance(optimum, bool):
+        raise _fail(f"{where}: optimum", f"must be true or false, got {optimum!r}")
+    return SweepSpec(name, env_id, env_kwargs, budget, seeds, sweeps, search_seed, tune_settings,
+                     run_dir.resolve(), optimum, source)
+
+
+def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
+    """Read and validate a sweep YAML file (``run_dir`` relative to the current directory)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"sweep spec {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML ({exc})") from None
+    return parse_sweep(data, source=str(path))

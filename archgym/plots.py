@@ -1,0 +1,109 @@
+"""Report figures (matplotlib, PNG): best-so-far curves, the hyperparameter lottery, regret, Pareto fronts.
+
+Each function takes the rows ``archgym.report`` also writes as CSV, so a figure and its data agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["best_so_far", "lottery", "pareto", "regret"]
+
+
+def _by_agent(rows: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
+    groups: dict[str, list[Sequence[Any]]] = defaultdict(list)
+    for r in rows:
+        groups[r[0]].append(r[1:5])
+    return {a: np.asarray(v, dtype=float) for a, v in groups.items()}
+
+
+def _curves(path: Path, rows, ylabel: str, title: str, log: bool = False) -> Path:
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for agent, data in _by_agent(rows).items():
+        x, med, q1, q3 = data.T
+        (line,) = ax.plot(x, med, label=agent, lw=1.6)
+        ax.fill_between(x, q1, q3, color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xlabel("simulator evaluations")
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("symlog", linthresh=1e-4)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def best_so_far(path: str | Path, rows: Sequence[Sequence[Any]]) -> Path:
+    """Median best-so-far reward per agent over its trials, with the interquartile band."""
+    return _curves(Path(path), rows, "best reward so far", "Best-so-far reward (median, quartiles over trials)")
+
+
+def regret(path: str | Path, rows: Sequence[Sequence[Any]]) -> Path:
+    """Median regret against the exact optimum (symmetric log scale: zero is reachable)."""
+    return _curves(Path(path), rows, "regret (optimum - best so far)", "Regret against the exact optimum", log=True)
+
+
+def lottery(path: str | Path, settings: Mapping[str, Sequence[tuple[int, Any, float, int]]]) -> Path:
+    """Per agent, the spread of final best reward over hyperparameter settings (one dot per setting)."""
+    path = Path(path)
+    agents = list(settings)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    rng = np.random.default_rng(0)
+    data = [[s[2] for s in settings[a]] for a in agents]
+    ax.boxplot(data, showfliers=False, widths=0.5)
+    for i, values in enumerate(data, start=1):
+        ax.scatter(i + rng.uniform(-0.12, 0.12, len(values)), values, s=14, alpha=0.8, zorder=3)
+    ax.set_xticks(range(1, len(agents) + 1), agents)
+    ax.set_ylabel("final best reward (median over seeds)")
+    ax.set_title("Hyperparameter lottery: one dot per setting")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def pareto(path: str | Path, data: Mapping[str, Any]) -> Path:
+    """Each agent's non-dominated designs in the first two objective metrics, and the true front if known."""
+    path = Path(path)
+    names, directions = data["metrics"][:2], data["directions"][:2]
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=120)
+    from archgym.objective import pareto_mask
+
+    def front2(points):
+        pts = np.asarray(points, dtype=float)[:, :2]
+        if not len(pts):
+            return pts
+        pts = pts[pareto_mask(pts, directions)]
+        return pts[np.argsort(pts[:, 0])]
+
+    if data.get("true_front"):
+        tf = front2(data["true_front"])
+        ax.step(tf[:, 0], tf[:, 1], where="post", color="black", lw=1.2, label="true front")
+    for agent, pts in data["fronts"].items():
+        f = front2(pts)
+        hv = data["hypervolume"].get(agent)
+        ax.plot(f[:, 0], f[:, 1], "o-", ms=3.5, lw=0.8, label=f"{agent} (HV {hv:.3g})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title("Pareto fronts of the evaluated designs")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,283 @@
+"""Tables of a sweep: per-trial results, per-agent summaries, the hyperparameter lottery and regret.
+
+``build_report(run_dir)`` reads ``trials/*.json`` (and ``trajectories/`` for Pareto fronts, and
+``optimum.json`` when the exact optimum was computed) and writes ``report/``: CSV tables, the PNG
+figures of ``archgym.plots`` with the CSV data behind each, and ``report.md`` tying them together.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archgym.display import table
+
+__all__ = ["build_report", "collect_trials", "write_results"]
+
+OPTIMUM_FILE = "optimum.json"
+
+
+def collect_trials(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Every trial summary of a run directory, sorted by trial id."""
+    folder = Path(run_dir) / "trials"
+    trials = []
+    for path in sorted(folder.glob("*.json")):
+        trials.append(json.loads(path.read_text()))
+    return trials
+
+
+def write_results(run_dir: str | Path, trials: Sequence[Mapping[str, Any]]) -> Path:
+    """``results.csv``: one row per trial (hyperparameters, best design and metrics as JSON columns)."""
+    path = Path(run_dir) / "results.csv"
+    metric_names = sorted({m for t in trials for m in t.get("best_metrics", {})})
+    fields = ["trial_id", "agent", "setting", "seed", "status", "evaluations", "budget", "best_reward",
+              "target_met_at", "wall_time", "hyperparameters", "best_design"] + [f"best_{m}" for m in metric_names]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for t in trials:
+            row = {k: t.get(k) for k in fields[:10]}
+            row["status"] = _status(t)
+            row["hyperparameters"] = json.dumps(t.get("hyperparameters", {}), sort_keys=True)
+            row["best_design"] = json.dumps(t.get("best_design", {}))
+            for m in metric_names:
+                row[f"best_{m}"] = t.get("best_metrics", {}).get(m)
+            w.writerow(row)
+    return path
+
+
+def _status(trial: Mapping[str, Any]) -> str:
+    if trial.get("evaluations", 0) >= trial.get("budget", math.inf):
+        return "done"
+    return "stopped early" if trial.get("status") == "running" else trial.get("status", "unknown")
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    a = np.asarray(values, dtype=float)
+    return tuple(float(np.quantile(a, q)) for q in (0.25, 0.5, 0.75))  # type: ignore[return-value]
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def curves(trials: Sequence[Mapping[str, Any]], optimum: float | None = None) -> dict[str, np.ndarray]:
+    """Per agent, best-so-far reward (or regret, given the optimum) at each evaluation: rows = trials.
+
+    Trials stopped early are padded with their last value only up to where they stopped (NaN after).
+    """
+    by_agent: dict[str, list[list[float]]] = defaultdict(list)
+    for t in trials:
+        by_agent[t["agent"]].append(t.get("history", []))
+    out = {}
+    for agent, histories in by_agent.items():
+        length = max((len(h) for h in histories), default=0)
+        mat = np.full((len(histories), length), np.nan)
+        for i, h in enumerate(histories):
+            mat[i, : len(h)] = h
+        out[agent] = (optimum - mat) if optimum is not None else mat
+    return out
+
+
+def lottery(trials: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[int, dict[str, Any], float, int]]]:
+    """Per agent: (setting, hyperparameters, median final best reward over seeds, seeds) per setting."""
+    groups: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+    for t in trials:
+        groups[(t["agent"], t["setting"])].append(t)
+    out: dict[str, list[tuple[int, dict[str, Any], float, int]]] = defaultdict(list)
+    for (agent, setting), ts in sorted(groups.items()):
+        out[agent].append((setting, ts[0]["hyperparameters"], float(np.median([t["best_reward"] for t in ts])),
+                           len(ts)))
+    return out
+
+
+def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]:
+    """Write ``report/`` for a run directory and return the per-agent summary rows."""
+    run_dir = Path(run_dir)
+    trials = collect_trials(run_dir)
+    if not trials:
+        raise ValueError(f"{run_dir} has no trial results (trials/*.json): run the sweep first")
+    out = run_dir / "report"
+    out.mkdir(exist_ok=True)
+    write_results(run_dir, trials)
+    optimum = None
+    if (run_dir / OPTIMUM_FILE).is_file():
+        optimum = json.loads((run_dir / OPTIMUM_FILE).read_text())
+    best_possible = optimum["best_reward"] if optimum else None
+
+    # -- per-agent summary ------------------------------------------------------------------------
+    by_agent: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for t in trials:
+        by_agent[t["agent"]].append(t)
+    lot = lottery(trials)
+    summary = []
+    for agent, ts in by_agent.items():
+        finals = [t["best_reward"] for t in ts]
+        q1, med, q3 = _quartiles(finals)
+        met = [t["target_met_at"] for t in ts if t.get("target_met_at")]
+        settings = lot[agent]
+        best_setting = max(settings, key=lambda s: s[2])
+        row = {
+            "agent": agent, "trials": len(ts), "settings": len(settings), "median_best_reward": med,
+            "q25": q1, "q75": q3, "target_met_fraction": len(met) / len(ts),
+            "median_evals_to_target": float(np.median(met)) if met else None,
+            "lottery_min": min(s[2] for s in settings), "lottery_max": max(s[2] for s in settings),
+            "best_hyperparameters": json.dumps(best_setting[1], sort_keys=True),
+        }
+        if best_possible is not None:
+            regrets = [best_possible - f for f in finals]
+            row["median_regret"] = float(np.median(regrets))
+            row["found_optimum_fraction"] = float(np.mean([r <= 1e-12 for r in regrets]))
+        summary.append(row)
+    header = list(summary[0])
+    _write_csv(out / "summary.csv", header, [[r[k] for k in header] for r in summary])
+    _write_csv(out / "lottery.csv", ["agent", "setting", "median_final_best_reward", "seeds", "hyperparameters"],
+               [[a, s, v, n, json.dumps(h, sort_keys=True)] for a, rows in lot.items() for s, h, v, n in rows])
+
+    # -- curves, regret, Pareto ---------------------------------------------------------------------------
+    curve_rows = _curve_rows(curves(trials))
+    _write_csv(out / "best_so_far.csv", ["agent", "evaluation", "median", "q25", "q75", "trials"], curve_rows)
+    regret_rows = _curve_rows(curves(trials, best_possible)) if best_possible is not None else []
+    if regret_rows:
+        _write_csv(out / "regret.csv", ["agent", "evaluation", "median", "q25", "q75", "trials"], regret_rows)
+    pareto = _pareto_tables(run_dir, trials, optimum)
+    if pareto:
+        _write_csv(out / "pareto.csv", ["agent", *pareto["metrics"]],
+                   [[a, *p] for a, pts in pareto["fronts"].items() for p in pts])
+        _write_csv(out / "hypervolume.csv", ["agent", "hypervolume", "reference"],
+                   [[a, hv, json.dumps(pareto["reference"])] for a, hv in pareto["hypervolume"].items()])
+
+    paths = []
+    if figures:
+        from archgym import plots
+
+        paths.append(plots.best_so_far(out / "best_so_far.png", curve_rows))
+        paths.append(plots.lottery(out / "lottery.png", lot))
+        if regret_rows:
+            paths.append(plots.regret(out / "regret.png", regret_rows))
+        if pareto:
+            paths.append(plots.pareto(out / "pareto.png", pareto))
+    _write_markdown(out / "report.md", run_dir, summary, optimum, pareto, paths)
+    return {"summary": summary, "optimum": optimum, "figures": [str(p) for p in paths], "report_dir": str(out)}
+
+
+def _curve_rows(mats: Mapping[str, np.ndarray]) -> list[list[Any]]:
+    rows = []
+    for agent, mat in mats.items():
+        for j in range(mat.shape[1]):
+            col = mat[:, j][~np.isnan(mat[:, j])]
+            if len(col):
+                q1, med, q3 = _quartiles(col)
+                rows.append([agent, j + 1, med, q1, q3, len(col)])
+    return rows
+
+
+def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
+    """Each agent's non-dominated evaluated designs over the objective's 2-3 target metrics."""
+    from archgym.objective import hypervolume, pareto_mask
+
+    names = (optimum or {}).get("pareto_metrics") or _target_metrics(run_dir)
+    if not names:
+        return None
+    try:
+        from archgym.dataset import read_dataset
+
+        frame = read_dataset(run_dir / "trajectories")
+    except (ValueError, FileNotFoundError, ImportError):
+        return None
+    if frame.empty or not all(n in frame.columns for n in names):
+        return None
+    directions = _directions(run_dir, names)
+    frame = frame[frame["feasible"]]
+    fronts, hv = {}, {}
+    all_pts = frame[names].to_numpy(dtype=float)
+    if len(all_pts) == 0:
+        return None
+    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    worst = (all_pts * signs).max(axis=0)
+    reference = (worst + 0.1 * np.abs(worst)) * signs  # a little beyond the worst seen, in metric units
+    for agent, group in frame.groupby("agent"):
+        pts = group[names].to_numpy(dtype=float)
+        mask = pareto_mask(pts, directions)
+        front = pts[mask]
+        order = np.lexsort(front.T[::-1])
+        fronts[agent] = front[order].tolist()
+        hv[agent] = hypervolume(front, reference, directions)
+    true_front = [[p["metrics"][n] for n in names] for p in (optimum or {}).get("pareto_front", [])]
+    return {"metrics": list(names), "directions": directions, "fronts": fronts, "hypervolume": hv,
+            "reference": reference.tolist(), "true_front": true_front}
+
+
+def _spec(run_dir: Path) -> dict[str, Any]:
+    import yaml
+
+    path = run_dir / "spec.yaml"
+    return yaml.safe_load(path.read_text()) if path.is_file() else {}
+
+
+def _target_metrics(run_dir: Path) -> list[str]:
+    spec = _spec(run_dir)
+    if not spec:
+        return []
+    import gymnasium as gym
+
+    import archgym  # noqa: F401
+
+    env = gym.make(spec["env"]["id"], **spec["env"].get("kwargs", {})).unwrapped
+    names = [t.metric for t in getattr(env.objective, "targets", ())]
+    return names if 2 <= len(names) <= 3 else []
+
+
+def _directions(run_dir: Path, names: Sequence[str]) -> list[str]:
+    spec = _spec(run_dir)
+    import gymnasium as gym
+
+    import archgym  # noqa: F401
+
+    env = gym.make(spec["env"]["id"], **spec["env"].get("kwargs", {})).unwrapped
+    return [env.simulator.metric(n).direction.value for n in names]
+
+
+def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures) -> None:
+    spec = _spec(run_dir)
+    lines = [f"# Sweep report: {spec.get('name', run_dir.name)}", ""]
+    if spec:
+        env = spec["env"]
+        lines += [f"Environment `{env['id']}` {env.get('kwargs') or ''}, budget {spec['budget']} evaluations per "
+                  f"trial, seeds {spec['seeds']}.", ""]
+    cols = ["agent", "trials", "settings", "median_best_reward", "q25", "q75", "target_met_fraction",
+            "median_evals_to_target", "lottery_min", "lottery_max"]
+    if optimum:
+        cols += ["median_regret", "found_optimum_fraction"]
+    lines.append(table([[_fmt(r.get(c)) for c in cols] for r in summary], cols, markdown=True))
+    lines.append("")
+    if optimum:
+        lines += [f"Exact optimum by exhaustion over {optimum['designs']:,} designs: reward "
+                  f"{optimum['best_reward']:.6f}, reached by {optimum['optimal_designs']:,} designs "
+                  f"({optimum['seconds']:.1f} s).", ""]
+    if pareto:
+        lines.append("Hypervolume of each agent's evaluated designs over " + ", ".join(pareto["metrics"]) +
+                     " (reference point just beyond the worst evaluated design): " +
+                     ", ".join(f"{a} {v:.4g}" for a, v in pareto["hypervolume"].items()) + ".")
+        lines.append("")
+    for fig in figures:
+        lines.append(f"![{Path(fig).stem}]({Path(fig).name})")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,198 @@
+"""Ray Tune sweeps: a ``SweepSpec`` becomes a ``ray.tune.Tuner`` whose trials each run ``explore``.
+
+Run directory (absolute; named by the spec)::
+
+    spec.yaml          the validated spec, used by --resume
+    tune/              Ray Tune's experiment state (what ``Tuner.restore`` reads)
+    trials/<id>.json   one summary per trial, rewritten at every report (best so far, history)
+    trajectories/      every evaluation of every trial (``archgym.dataset``)
+    results.csv        one row per trial, written when the sweep ends
+    report/            tables and figures (``archgym report``)
+
+Ray runs embedded (``ray.init(address="local")``: a fresh one-machine cluster, never a stale one)
+unless ``address`` joins an existing cluster. Every trial reports its best-so-far reward every
+``report_every`` evaluations, so an ASHA scheduler can stop poor trials early. An interrupted sweep
+resumes with ``resume=True``: finished trials are kept, unfinished ones start again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archgym.config import SweepSpec, TrialSpec, parse_sweep
+
+# Quiet, local-friendly Ray defaults (users can override them in their environment).
+for _key, _value in (("RAY_AUTH_MODE", "disabled"), ("RAY_DEDUP_LOGS", "0"), ("RAY_AIR_NEW_OUTPUT", "0"),
+                     ("RAY_CHDIR_TO_TRIAL_DIR", "0"), ("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S",
+                                                       "60")):
+    os.environ.setdefault(_key, _value)
+
+__all__ = ["SweepOutcome", "resume_sweep", "run_sweep", "start_ray"]
+
+SPEC_FILE = "spec.yaml"
+
+
+class SweepOutcome(dict):
+    """What a sweep produced: ``run_dir``, ``trials`` (summaries), ``errors`` (trial id -> message)."""
+
+
+def start_ray(address: str | None, num_cpus: int | None = None) -> None:
+    """Join ``address``, or start a fresh embedded one-machine Ray (ignoring any stale cluster file)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, num_gpus=0, include_dashboard=False,
+                 log_to_driver=False)
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, default=_jsonable))
+    os.replace(tmp, path)
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def run_trial(config: Mapping[str, Any]) -> None:
+    """The Tune trainable: one ``explore`` run, reporting as it goes (runs inside a Ray worker)."""
+    import gymnasium as gym
+    from ray import tune
+
+    import archgym
+    from archgym.dataset import RunInfo, TrajectoryWriter, remove_run
+
+    spec = parse_sweep(config["spec"], source="spec.yaml")
+    trial = TrialSpec(**config["trial"])
+    run_dir = spec.run_dir
+    summary_path = run_dir / "trials" / f"{trial.trial_id}.json"
+    every = spec.report_every
+    env = gym.make(spec.env_id, **spec.env_kwargs)
+    denv = env.unwrapped
+    data_dir = run_dir / "trajectories"
+    remove_run(data_dir, trial.trial_id)  # a restarted trial starts its log afresh
+    run = RunInfo(run_id=trial.trial_id, env_id=spec.env_id, workload=denv.simulator.workload, agent=trial.agent,
+                  hyperparameters=trial.hyperparameters, seed=trial.seed)
+    writer = TrajectoryWriter(data_dir, space=denv.space, metrics=denv.simulator.metrics, run=run)
+    started = time.time()
+
+    def summary(result, status: str) -> dict[str, Any]:
+        return {**trial.to_dict(), "status": status, "budget": spec.budget, "evaluations": result.evaluations,
+                "best_reward": result.best_reward, "best_design": result.best_design,
+                "best_metrics": result.best_metrics, "target_met_at": result.target_met_at,
+                "history": [float(x) for x in result.history], "wall_time": time.time() - started}
+
+    def report(record, result) -> None:
+        if record.step % every and record.step != spec.budget:
+            return
+        writer.flush()  # what has been reported is on disk, even if the scheduler stops the trial here
+        status = "done" if record.step == spec.budget else "running"
+        _write_json(summary_path, summary(result, status))
+        metrics = {"evaluations": result.evaluations, "best_reward": result.best_reward,
+                   "target_met": result.target_met_at is not None}
+        metrics.update({f"best_{k}": v for k, v in result.best_metrics.items() if isinstance(v, float)
+                        and math.isfinite(v)})
+        tune.report(metrics)
+
+    try:
+        archgym.explore(env, trial.agent, budget=spec.budget, seed=trial.seed, hyperparameters=trial.hyperparameters,
+                        log=writer, callback=report, keep_records=False, progress=False)
+    finally:
+        writer.close()
+
+
+def _tuner(spec: SweepSpec, trials: list[TrialSpec]):
+    from ray import tune
+
+    trainable = tune.with_resources(run_trial, {"cpu": spec.tune.cpus_per_trial})
+    scheduler = None
+    if spec.tune.scheduler:
+        s = spec.tune.scheduler
+        scheduler = tune.schedulers.ASHAScheduler(
+            time_attr="evaluations", metric="best_reward", mode="max", max_t=spec.budget,
+            grace_period=s.get("grace_period", max(1, spec.budget // 10)),
+            reduction_factor=s.get("reduction_factor", 2))
+    spec_data = spec.to_dict()
+    return tune.Tuner(
+        trainable,
+        param_space={"spec": spec_data, "trial": tune.grid_search([t.to_dict() for t in trials])},
+        tune_config=tune.TuneConfig(max_concurrent_trials=spec.tune.max_concurrent_trials, scheduler=scheduler,
+                                    trial_dirname_creator=lambda t: t.config["trial"]["trial_id"]),
+        run_config=tune.RunConfig(storage_path=str(spec.run_dir), name="tune", verbose=0,
+                                  failure_config=tune.FailureConfig(max_failures=spec.tune.max_failures)),
+    )
+
+
+def _check_resources(spec: SweepSpec) -> None:
+    import ray
+
+    cpus = ray.cluster_resources().get("CPU", 0)
+    if spec.tune.cpus_per_trial > cpus:
+        raise ValueError(f"{spec.source}: tune.cpus_per_trial is {spec.tune.cpus_per_trial} but the Ray cluster has "
+                         f"{cpus:g} CPUs: the trials would wait forever")
+
+
+def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | None = None) -> SweepOutcome:
+    """Run every trial of ``spec`` and write the results table (the report is ``archgym.report``)."""
+    run_dir = spec.run_dir
+    if (run_dir / SPEC_FILE).exists():
+        raise ValueError(f"run directory {run_dir} already holds a sweep: resume it with --resume, "
+                         "or choose another run_dir")
+    (run_dir / "trials").mkdir(parents=True, exist_ok=True)
+    (run_dir / SPEC_FILE).write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    trials = spec.trials()
+    start_ray(address, spec.tune.num_cpus)
+    _check_resources(spec)
+    return _fit(_tuner(spec, trials), spec, progress)
+
+
+def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
+                 progress: bool | None = None) -> SweepOutcome:
+    """Continue an interrupted sweep: finished trials stay, unfinished and errored ones run again."""
+    from ray import tune
+
+    run_dir = Path(run_dir).resolve()
+    spec_path = run_dir / SPEC_FILE
+    if not spec_path.is_file():
+        raise ValueError(f"{run_dir} holds no sweep to resume (no {SPEC_FILE})")
+    spec = parse_sweep(yaml.safe_load(spec_path.read_text()), source=str(spec_path))
+    start_ray(address, spec.tune.num_cpus)
+    _check_resources(spec)
+    tune_dir = run_dir / "tune"
+    if not tune.Tuner.can_restore(str(tune_dir)):
+        return _fit(_tuner(spec, spec.trials()), spec, progress)  # interrupted before Tune saved any state
+    trainable = tune.with_resources(run_trial, {"cpu": spec.tune.cpus_per_trial})
+    tuner = tune.Tuner.restore(str(tune_dir), trainable=trainable, resume_unfinished=True, restart_errored=True)
+    return _fit(tuner, spec, progress)
+
+
+def _fit(tuner, spec: SweepSpec, progress: bool | None) -> SweepOutcome:
+    from archgym.report import collect_trials, write_results
+
+    results = tuner.fit()
+    errors = {}
+    for result in results:
+        if result.error is not None:
+            errors[result.config["trial"]["trial_id"]] = str(result.error).strip().splitlines()[-1][:500]
+    trials = collect_trials(spec.run_dir)
+    write_results(spec.run_dir, trials)
+    return SweepOutcome(run_dir=spec.run_dir, trials=trials, errors=errors)

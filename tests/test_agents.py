@@ -1,0 +1,255 @@
+"""Ask/tell agents and the explore loop: exact budgets, reproducibility, plug-ins, clear errors."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import agents
+import archgym
+from agents import Agent, Hyperparameter
+from agents.aco import AntColony
+from agents.genetic import GeneticAlgorithm
+from archgym.explore import ExploreResult
+from simulators.core import Choice, DesignSpace, Evaluation, FloatRange, IntRange
+
+ASK_TELL = ["random_walk", "bayesopt", "ga", "aco"]
+FAST = {"bayesopt": {"n_initial_points": 5, "n_points": 200}}
+
+
+@pytest.fixture(scope="module")
+def env():
+    return gym.make("archgym/Systolic-v0", workload="resnet18")
+
+
+def test_registry_lists_the_five_families():
+    assert {"random_walk", "bayesopt", "ga", "aco", "ppo"} <= set(agents.available())
+    assert agents.get("ga") is GeneticAlgorithm
+    with pytest.raises(ValueError, match="unknown agent 'sa'.*random_walk"):
+        agents.get("sa")
+
+
+@pytest.mark.parametrize("name", ASK_TELL)
+@pytest.mark.parametrize("budget", [1, 37])
+def test_budget_is_exact(env, name, budget):
+    result = archgym.explore(env, name, budget=budget, seed=3, hyperparameters=FAST.get(name))
+    assert isinstance(result, ExploreResult)
+    assert result.evaluations == budget == len(result.history) == len(result.rewards) == len(result.records)
+    assert [r.step for r in result.records] == list(range(1, budget + 1))
+    assert np.all(np.diff(result.history) >= 0)
+    assert result.best_reward == result.rewards.max() == result.history[-1]
+    best = result.records[int(np.argmax(result.rewards))]
+    assert result.best_design == best.design and result.best_metrics == best.metrics
+    assert env.unwrapped.space.validate(result.best_design) == result.best_design
+
+
+@pytest.mark.parametrize("name", ASK_TELL)
+def test_same_seed_same_history(env, name):
+    runs = [archgym.explore(env, name, budget=40, seed=s, hyperparameters=FAST.get(name)) for s in (5, 5, 6)]
+    assert np.array_equal(runs[0].rewards, runs[1].rewards)
+    assert [r.design for r in runs[0].records] == [r.design for r in runs[1].records]
+    assert not np.array_equal(runs[0].rewards, runs[2].rewards)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper", "message"),
+    [
+        ("ga", {"population": -4}, "ga: hyperparameter 'population' must be >= 2, got -4"),
+        ("ga", {"population": 8, "elites": 8}, "elites \\(8\\) must be smaller than population"),
+        ("ga", {"crossover_prob": 1.5}, "'crossover_prob' must be <= 1.0"),
+        ("bayesopt", {"base_estimator": "SVM"}, "'base_estimator' must be one of \\['GP', 'RF', 'ET', 'GBRT'\\]"),
+        ("bayesopt", {"acq_optimizer": "lbfgs", "base_estimator": "ET"}, "lbfgs' needs base_estimator 'GP'"),
+        ("aco", {"ant_count": 0}, "'ant_count' must be >= 1"),
+        ("aco", {"evaporation": "fast"}, "'evaporation' must be a number"),
+        ("random_walk", {"mode": "levy"}, "'mode' must be one of"),
+        ("random_walk", {"temperature": 1}, "unknown hyperparameter\\(s\\) \\['temperature'\\]"),
+        ("ga", {"population": 2.5}, "'population' must be an integer"),
+    ],
+)
+def test_bad_hyperparameters_are_clear_errors(env, name, hyper, message):
+    with pytest.raises(ValueError, match=message):
+        agents.get(name)(env.unwrapped.space, seed=0, **hyper)
+
+
+def test_bad_seed_and_ask():
+    space = DesignSpace([IntRange("x", 0, 3)])
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        agents.get("aco")(space, seed=-1)
+    with pytest.raises(ValueError, match="ask\\(n\\) needs a positive integer"):
+        agents.get("aco")(space, seed=0).ask(0)
+    with pytest.raises(ValueError, match="needs a discrete design space"):
+        agents.get("ga")(DesignSpace([FloatRange("x", 0, 1)]))
+
+
+def test_explore_errors(env):
+    with pytest.raises(ValueError, match="budget must be a positive integer"):
+        archgym.explore(env, "random_walk", budget=0)
+    other = agents.get("random_walk")(DesignSpace([IntRange("x", 0, 3)]), seed=0)
+    with pytest.raises(ValueError, match="different design space"):
+        archgym.explore(env, other, budget=3)
+    with pytest.raises(ValueError, match="needs an archgym DesignEnv"):
+        archgym.explore(gym.make("CartPole-v1"), "random_walk", budget=3)
+    with pytest.raises(ValueError, match="hyperparameters only apply"):
+        archgym.explore(env, other, budget=3, hyperparameters={"mode": "local"})
+
+
+def test_explore_by_env_id_with_log_and_callback():
+    seen, logged = [], []
+
+    class Sink:
+        def append(self, **row):
+            logged.append(row)
+
+    result = archgym.explore("archgym/Systolic-v0", "ga", budget=50, seed=1, env_kwargs={"workload": "alexnet"},
+                             log=Sink(), callback=lambda rec, res: seen.append((rec.step, res.evaluations)))
+    assert result.env_id == "archgym/Systolic-v0" and result.workload == "alexnet"
+    assert [row["step"] for row in logged] == list(range(1, 51))
+    assert all(isinstance(row["evaluation"], Evaluation) for row in logged)
+    assert seen == [(i, i) for i in range(1, 51)]
+    assert result.summary()["evaluations"] == 50
+
+
+def test_target_met_at_counts_evaluations():
+    env = gym.make("archgym/Systolic-v0", targets={"latency": 1.0})  # every design meets it
+    result = archgym.explore(env, "random_walk", budget=5, seed=0)
+    assert result.target_met_at == 1 and result.best_reward == 1.0
+
+
+# -- agent internals ----------------------------------------------------------------------------------
+
+
+def small_space() -> DesignSpace:
+    return DesignSpace([IntRange("a", 0, 9), Choice("b", ["x", "y", "z"]), IntRange("c", 1, 64, power_of_two=True),
+                        Choice("d", [True])])
+
+
+@settings(max_examples=50, deadline=None)
+@given(rewards=st.lists(st.floats(-1e9, 1e9), min_size=1, max_size=80), seed=st.integers(0, 100))
+def test_aco_pheromone_stays_positive_for_any_reward_sign(rewards, seed):
+    aco = AntColony(small_space(), seed=seed, ant_count=4, evaporation=1.0)
+    for r in rewards:
+        design = aco.ask(1)
+        aco.tell(design, [r], [Evaluation({})])
+    assert all(np.all(tau > 0) for tau in aco.pheromone)
+
+
+def test_aco_converges_on_the_best_design():
+    space = small_space()
+    aco = AntColony(space, seed=0, ant_count=8, evaporation=0.3, greediness=0.8)
+    target = {"a": 7, "b": "z", "c": 16, "d": True}
+    for _ in range(40):
+        designs = aco.ask(8)
+        aco.tell(designs, [-sum(d[k] != target[k] for k in target) for d in designs], [Evaluation({})] * 8)
+    picks = aco.ask(20)
+    assert sum(p == target for p in picks) >= 10
+
+
+def test_ga_genomes_reach_every_value():
+    space = small_space()
+    ga = GeneticAlgorithm(space, seed=0, population=10, mutation_prob=1.0)
+    seen = {name: set() for name in space.names}
+    for _ in range(30):
+        designs = ga.ask(10)
+        for d in designs:
+            for k, v in d.items():
+                seen[k].add(v)
+        ga.tell(designs, [float(d["a"]) for d in designs], [Evaluation({})] * 10)
+    for p in space:
+        assert seen[p.name] == set(p.values)
+
+
+def test_ga_improves_over_generations():
+    space = small_space()
+    ga = GeneticAlgorithm(space, seed=1, population=12)
+    first = None
+    for _ in range(15):
+        designs = ga.ask(12)
+        rewards = [d["a"] + np.log2(d["c"]) for d in designs]
+        first = first if first is not None else np.mean(rewards)
+        ga.tell(designs, rewards, [Evaluation({})] * 12)
+    assert np.mean(rewards) > first + 3
+
+
+def test_bayesopt_handles_mixed_spaces():
+    space = DesignSpace([IntRange("a", 0, 9), Choice("b", ["x", "y"]), FloatRange("v", 0.1, 10, log=True),
+                         Choice("fixed", [4])])
+    bo = agents.get("bayesopt")(space, seed=0, n_initial_points=3, n_points=100)
+    for _ in range(8):
+        d = bo.ask(1)
+        assert space.validate(d[0]) == d[0]
+        bo.tell(d, [-(d[0]["a"] - 3) ** 2 - abs(np.log(d[0]["v"]))], [Evaluation({})])
+    assert bo.result_points == 8
+    batch = bo.ask(3)
+    assert len(batch) == 3
+
+
+def test_random_walk_local_moves_one_knob():
+    space = small_space()
+    rw = agents.get("random_walk")(space, seed=0, mode="local", restart=0.0)
+    start = rw.ask(1)
+    rw.tell(start, [1.0], [Evaluation({})])
+    for d in rw.ask(20):
+        assert sum(d[k] != start[0][k] for k in d) == 1
+
+
+# -- plug-ins ------------------------------------------------------------------------------------------
+
+
+class Greedy(Agent):
+    """A user's agent: always proposes the design with every knob at its largest value."""
+
+    name = "greedy"
+    hyperparameters = {"step": Hyperparameter(1, int, 1, None)}
+
+    def ask(self, n=1):
+        return [self.space.decode_indices(self.space.nvec - 1) for _ in range(n)]
+
+    def tell(self, designs, rewards, evaluations):
+        pass
+
+
+def test_registered_class_runs_through_explore(env):
+    agents.register("greedy-test", Greedy)
+    assert "greedy-test" in agents.available()
+    result = archgym.explore(env, "greedy-test", budget=4, seed=0)
+    assert result.evaluations == 4 and result.best_design["rows"] == 256
+    with pytest.raises(ValueError, match="built-in agent"):
+        agents.register("ga", Greedy)
+
+
+def test_entry_point_plugin_from_another_package(tmp_path, monkeypatch, env):
+    """A third-party package declares ``[project.entry-points."archgym.agents"]``; we find it unmodified."""
+    pkg = tmp_path / "mylab_agents"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(textwrap.dedent('''
+        from agents import Agent
+
+        class Corner(Agent):
+            name = "corner"
+
+            def ask(self, n=1):
+                return [self.space.decode_indices([0] * len(self.space)) for _ in range(n)]
+
+            def tell(self, designs, rewards, evaluations):
+                pass
+    '''))
+    dist = tmp_path / "mylab_agents-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mylab-agents\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[archgym.agents]\ncorner = mylab_agents:Corner\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "corner" in agents.available()
+    cls = agents.get("corner")
+    assert cls.__module__ == "mylab_agents"
+    result = archgym.explore(env, "corner", budget=3, seed=0)
+    assert result.best_design["rows"] == 4
+    (dist / "entry_points.txt").write_text("[archgym.agents]\nbroken = mylab_agents:Missing\n")
+    with pytest.raises(ValueError, match="agent plug-in 'broken'.*failed to load"):
+        agents.get("broken")
+    sys.modules.pop("mylab_agents", None)

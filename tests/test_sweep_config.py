@@ -1,0 +1,116 @@
+"""Sweep specs: validation names the key (before Ray starts), expansion is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archgym.config import SpecError, load_sweep, parse_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "configs" / "sweeps").glob("*.yaml"))
+
+GOOD = {
+    "name": "t",
+    "env": {"id": "archgym/Systolic-v0", "kwargs": {"workload": "alexnet"}},
+    "budget": 20,
+    "seeds": [0, 1],
+    "agents": {
+        "random_walk": {},
+        "ga": {"hyperparameters": {"population": {"grid": [4, 8]}, "mutation_prob": {"uniform": [0.1, 0.5]},
+                                   "crossover_prob": 0.5}, "samples": 3},
+        "aco": {"hyperparameters": {"evaporation": {"loguniform": [0.01, 1.0]}, "ant_count": {"choice": [2, 4]}}},
+    },
+    "tune": {"max_concurrent_trials": 2, "scheduler": {"type": "asha", "grace_period": 5}},
+}
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_shipped_specs_are_valid(path):
+    spec = load_sweep(path)
+    trials = spec.trials()
+    assert len(trials) == len({t.trial_id for t in trials}) > 0
+    assert spec.run_dir.is_absolute()
+
+
+def test_expansion(tmp_path):
+    spec = parse_sweep(GOOD, base_dir=tmp_path)
+    trials = spec.trials()
+    by_agent = {a: [t for t in trials if t.agent == a] for a in ("random_walk", "ga", "aco")}
+    assert len(by_agent["random_walk"]) == 2  # one setting x two seeds
+    assert len(by_agent["ga"]) == 2 * 3 * 2  # grid 2 x samples 3 x seeds 2
+    assert len(by_agent["aco"]) == 2  # samples defaults to 1
+    ga = [t.hyperparameters for t in by_agent["ga"]]
+    assert {h["population"] for h in ga} == {4, 8} and all(h["crossover_prob"] == 0.5 for h in ga)
+    assert all(0.1 <= h["mutation_prob"] <= 0.5 for h in ga)
+    assert all(0.01 <= t.hyperparameters["evaporation"] <= 1.0 for t in by_agent["aco"])
+    assert [t.to_dict() for t in trials] == [t.to_dict() for t in parse_sweep(GOOD, base_dir=tmp_path).trials()]
+    assert spec.run_dir == (tmp_path / "runs" / "t").resolve()
+    again = parse_sweep(yaml.safe_load(yaml.safe_dump(spec.to_dict())))  # (safe_dump sorts the agents)
+    assert sorted(map(str, (t.to_dict() for t in again.trials()))) == sorted(map(str, (t.to_dict() for t in trials)))
+
+
+def bad(**changes):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split("__")
+        for key in parents:
+            node = node[key]
+        if value is KeyError:
+            del node[last]
+        else:
+            node[last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (bad(budget=0), "budget: must be >= 1, got 0"),
+        (bad(budget=KeyError), "missing required key 'budget'"),
+        (bad(colour="red"), "unknown key\\(s\\) \\['colour'\\]"),
+        (bad(env={"id": "archgym/Nope-v0"}), "env.id: unknown environment 'archgym/Nope-v0'"),
+        (bad(env__kwargs={"workload": "lenet"}), "env.kwargs: unknown workload 'lenet'"),
+        (bad(agents__sa={}), "agents.sa: unknown agent 'sa'"),
+        (bad(agents__ga__hyperparameters__populaton=4),
+         "agents.ga.hyperparameters: unknown hyperparameter 'populaton'"),
+        (bad(agents__ga__hyperparameters__population={"grid": [4, -1]}),
+         "agents.ga.hyperparameters.population.grid: must be >= 2, got -1"),
+        (bad(agents__ga__hyperparameters__population={"range": [4, 8]}), "population: a search dimension is one of"),
+        (bad(agents__ga__hyperparameters__mutation_prob={"uniform": [0.5, 0.1]}), "needs low < high"),
+        (bad(agents__aco__hyperparameters__evaporation={"loguniform": [0.0, 1.0]}), "needs low > 0"),
+        (bad(agents__ga__samples=0), "agents.ga.samples: must be >= 1"),
+        (bad(seeds=[1, 1]), "seeds: must be distinct"),
+        (bad(tune__cpus_per_trial=0), "tune.cpus_per_trial: must be a number in \\(0, 64\\]"),
+        (bad(tune__scheduler={"type": "hyperband"}), "tune.scheduler: must be null or \\{type: asha"),
+        (bad(tune__workers=3), "tune: unknown key\\(s\\) \\['workers'\\]"),
+        (bad(optimum="yes"), "optimum: must be true or false"),
+    ],
+)
+def test_malformed_specs_name_the_key(data, message):
+    with pytest.raises(SpecError, match=message):
+        parse_sweep(data, source="spec.yaml")
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(SpecError, match="does not exist"):
+        load_sweep(tmp_path / "missing.yaml")
+    (tmp_path / "broken.yaml").write_text("agents: [")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_sweep(tmp_path / "broken.yaml")
+
+
+def test_bad_spec_fails_before_ray_starts(tmp_path, capsys):
+    """`archgym sweep` on a malformed spec exits 2 naming the key, without touching Ray."""
+    import sys
+
+    from archgym.cli import main
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(bad(budget=-5)))
+    assert main(["sweep", str(path)]) == 2
+    assert "budget: must be >= 1" in capsys.readouterr().err
+    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
