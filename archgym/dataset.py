@@ -55,6 +55,7 @@ __all__ = [
     "dataset_manifest",
     "design_indices",
     "export_csv",
+    "json_default",
     "load_arrays",
     "metrics_difference",
     "parameter_indices",
@@ -271,11 +272,14 @@ def _create_manifest(path: Path, manifest: Mapping[str, Any], token: str) -> Non
 # --------------------------------------------------------------------------------------------------
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` for numpy scalars and arrays and paths (anything else: ``TypeError``)."""
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
@@ -303,7 +307,7 @@ class TrajectoryWriter:
         if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
             raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
         try:
-            self._hyperparameters = json.dumps(dict(run.hyperparameters), sort_keys=True, default=_json_default)
+            self._hyperparameters = json.dumps(dict(run.hyperparameters), sort_keys=True, default=json_default)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"hyperparameters of run {run.run_id!r} must be JSON-serialisable: {exc}") from None
         self.path = Path(path)

@@ -13,7 +13,8 @@ One ``xgboost`` regressor per metric learns ``design -> metric`` from the feasib
   of the split would flatter the test score), the rows are split into train/validation/test with a
   seeded permutation (by row, or by run so that whole runs are held out), boosting stops early when
   the validation RMSE has not improved for ``early_stopping_rounds`` rounds, and the trees up to the
-  best round are kept.
+  best round are kept. Trees of depth 4 and of depth 8 are both fitted and the one with the lower
+  validation RMSE is kept, per metric.
 - **Feasibility**: infeasible rows never enter a regressor. When the training rows hold both
   feasible and infeasible designs an ``xgboost`` classifier learns feasibility too, and the proxy
   reports a design infeasible (NaN metrics) when its predicted probability of feasibility is below
@@ -47,6 +48,7 @@ import archgym
 from archgym.dataset import (
     MANIFEST,
     check_dataset,
+    json_default,
     metrics_difference,
     parameter_indices,
     read_dataset,
@@ -85,11 +87,13 @@ PROXY_FORMAT = "archgym-proxy"
 PROXY_VERSION = 1
 TRANSFORMS = ("log", "identity")
 #: Boosting settings (any ``xgboost.XGBRegressor`` keyword may be overridden; ``n_estimators`` is the
-#: cap early stopping works under).
+#: cap early stopping works under). ``max_depth`` may list several depths: each is fitted and the one
+#: with the lowest validation error is kept, per metric -- shallow trees suit metrics that add up
+#: many knobs' contributions, deep ones metrics that multiply a few.
 DEFAULT_XGB_PARAMS: dict[str, Any] = {
     "n_estimators": 2000,
     "learning_rate": 0.1,
-    "max_depth": 8,
+    "max_depth": [4, 8],
     "min_child_weight": 1.0,
     "subsample": 1.0,
     "tree_method": "hist",
@@ -236,77 +240,101 @@ class _TreeWalker:
     dominates one-design-at-a-time use (``env.step``); walking every tree at once in numpy is an
     order of magnitude faster for a handful of rows (and slower for many, where XGBoost is used).
 
-    Each tree is laid out as a complete tree of the forest's depth (a leaf above the bottom is
+    Each tree is laid out as a complete tree of its booster's depth (a leaf above the bottom is
     copied into every position below it), so a walk is ``depth`` steps of ``i -> 2 i + 1 + right``
-    for every tree at once. A split is XGBoost's ``x < threshold`` goes left; the distinct
-    (feature, threshold) conditions are evaluated once per row. Features are never missing here
-    (designs are validated), so XGBoost's default branches never apply. The intercept is read off
-    XGBoost's own margin, and the margins agree with ``Booster.inplace_predict(...,
+    for all trees of that depth at once. A split is XGBoost's ``x < threshold`` goes left; the
+    distinct (feature, threshold) conditions are evaluated once per row. Features are never missing
+    here (designs are validated), so XGBoost's default branches never apply. The intercept is read
+    off XGBoost's own margin, and the margins agree with ``Booster.inplace_predict(...,
     predict_type="margin")`` to XGBoost's float32 rounding (tested).
     """
 
     MAX_NODES = 1 << 23  # trees x 2**depth above this: too deep to lay out, XGBoost predicts instead
 
     def __init__(self, boosters: Sequence[xgboost.Booster], n_features: int) -> None:
-        feat, split, left, right, roots, counts = [], [], [], [], [], []
+        feat, split, left, right, roots, owner = [], [], [], [], [], []
         offset = 0
-        for booster in boosters:
+        for b, booster in enumerate(boosters):
             trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
-            counts.append(len(trees))
             for tree in trees:
                 lc = np.asarray(tree["left_children"], dtype=np.intp)
                 rc = np.asarray(tree["right_children"], dtype=np.intp)
                 leaf = lc < 0
                 ids = np.arange(len(lc))
                 roots.append(offset)
+                owner.append(b)
                 left.append(np.where(leaf, ids, lc) + offset)  # a leaf is its own child; its "split" is its value
                 right.append(np.where(leaf, ids, rc) + offset)
                 feat.append(np.where(leaf, -1, np.asarray(tree["split_indices"], dtype=np.intp)))
                 split.append(np.asarray(tree["split_conditions"], dtype=np.float32))
                 offset += len(lc)
-        feat_a, split_a = np.concatenate(feat), np.concatenate(split)
-        left_a, right_a = np.concatenate(left), np.concatenate(right)
-        inner = feat_a >= 0
-        pairs, inverse = np.unique(np.stack([feat_a[inner], split_a[inner].astype(np.float64)], axis=1), axis=0,
-                                   return_inverse=True)
+        self._feat, self._split = np.concatenate(feat), np.concatenate(split)
+        self._left, self._right = np.concatenate(left), np.concatenate(right)
+        inner = self._feat >= 0
+        pairs, inverse = np.unique(np.stack([self._feat[inner], self._split[inner].astype(np.float64)], axis=1),
+                                   axis=0, return_inverse=True)
         self._cond_feat = pairs[:, 0].astype(np.intp)
         self._cond_split = pairs[:, 1].astype(np.float32)
-        cond = np.full(len(feat_a), len(pairs), dtype=np.intp)  # len(pairs): "go left", for copied leaves
-        cond[inner] = inverse.ravel()
-        n_trees = len(roots)
-        level = np.asarray(roots, dtype=np.intp)[:, None]  # original node at each position of the current level
-        conds, self.depth, self.usable = [], 0, True
-        while not (feat_a[level] < 0).all():
-            if n_trees * level.shape[1] * 2 > self.MAX_NODES:
-                self.usable = False
-                return
-            is_leaf = feat_a[level] < 0
-            conds.append(np.where(is_leaf, len(pairs), cond[level]))
-            below = np.empty((n_trees, level.shape[1] * 2), dtype=np.intp)
-            below[:, 0::2] = np.where(is_leaf, level, left_a[level])
-            below[:, 1::2] = np.where(is_leaf, level, right_a[level])
-            level = below
-            self.depth += 1
-        cond_table = np.concatenate(conds, axis=1) if conds else np.zeros((n_trees, 0), dtype=np.intp)
-        self._cond = cond_table.ravel()
-        self._cond_base = (np.arange(n_trees) * cond_table.shape[1])[None, :]
-        self._leaf = split_a[level].astype(np.float64).ravel()
-        self._leaf_base = (np.arange(n_trees) * level.shape[1])[None, :]
-        self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        self._cond = np.full(len(self._feat), len(pairs), dtype=np.intp)  # len(pairs): "go left", copied leaves
+        self._cond[inner] = inverse.ravel()
+        self.n_boosters = len(boosters)
+        roots_a, owner_a = np.asarray(roots, dtype=np.intp), np.asarray(owner, dtype=np.intp)
+        depth = self._depths(roots_a)
+        booster_depth = np.zeros(len(boosters), dtype=np.intp)
+        np.maximum.at(booster_depth, owner_a, depth)
+        self.usable = bool(np.sum(2 ** booster_depth[owner_a].astype(np.float64)) <= self.MAX_NODES)
+        if not self.usable:
+            return
+        self._groups = [self._layout(roots_a[booster_depth[owner_a] == d], owner_a[booster_depth[owner_a] == d], d)
+                        for d in np.unique(booster_depth[owner_a]).tolist()]
         probe = np.zeros((1, n_features), dtype=np.float32)
         xgb_margin = np.array([float(b.inplace_predict(probe, predict_type="margin")[0]) for b in boosters])
         self._intercept = xgb_margin - self._sum_leaves(probe)[0]
+
+    def _depths(self, roots: np.ndarray) -> np.ndarray:
+        """Depth of each tree (0 for a lone leaf), level by level over all trees at once."""
+        depth = np.zeros(len(roots), dtype=np.intp)
+        frontier, tree = roots, np.arange(len(roots))
+        level = 0
+        while frontier.size:
+            split_here = self._feat[frontier] >= 0
+            frontier, tree = frontier[split_here], tree[split_here]
+            level += 1
+            depth[tree] = level
+            frontier, tree = np.concatenate([self._left[frontier], self._right[frontier]]), np.concatenate([tree, tree])
+        return depth
+
+    def _layout(self, roots: np.ndarray, owner: np.ndarray, depth: int) -> dict[str, Any]:
+        """Complete-tree tables for trees of at most ``depth`` levels (trees grouped by booster, in order)."""
+        level = roots[:, None]  # the original node at each position of the current level
+        conds = []
+        for _ in range(depth):
+            is_leaf = self._feat[level] < 0
+            conds.append(self._cond[level])  # a copied leaf's condition is "go left": both children are itself
+            below = np.empty((len(roots), level.shape[1] * 2), dtype=np.intp)
+            below[:, 0::2] = np.where(is_leaf, level, self._left[level])
+            below[:, 1::2] = np.where(is_leaf, level, self._right[level])
+            level = below
+        cond = np.concatenate(conds, axis=1) if conds else np.zeros((len(roots), 0), dtype=np.intp)
+        boosters, starts = np.unique(owner, return_index=True)
+        return {"depth": depth, "cond": cond.ravel(), "cond_base": (np.arange(len(roots)) * cond.shape[1])[None, :],
+                "leaf": self._split[level].astype(np.float64).ravel(),
+                "leaf_base": (np.arange(len(roots)) * level.shape[1])[None, :],
+                "boosters": boosters, "starts": starts}
 
     def _sum_leaves(self, features: np.ndarray) -> np.ndarray:
         n = features.shape[0]
         right = np.zeros((n, len(self._cond_feat) + 1), dtype=np.intp)
         right[:, :-1] = features[:, self._cond_feat] >= self._cond_split
         rows = np.arange(n)[:, None]
-        pos = np.zeros((n, self._cond_base.shape[1]), dtype=np.intp)
-        for _ in range(self.depth):
-            pos = 2 * pos + 1 + right[rows, self._cond[self._cond_base + pos]]
-        leaf = self._leaf[self._leaf_base + pos - ((1 << self.depth) - 1)]
-        return np.add.reduceat(leaf, self._starts, axis=1)
+        out = np.zeros((n, self.n_boosters))
+        for g in self._groups:
+            pos = np.zeros((n, g["cond_base"].shape[1]), dtype=np.intp)
+            for _ in range(g["depth"]):
+                pos = 2 * pos + 1 + right[rows, g["cond"][g["cond_base"] + pos]]
+            leaf = g["leaf"][g["leaf_base"] + pos - ((1 << g["depth"]) - 1)]
+            out[:, g["boosters"]] = np.add.reduceat(leaf, g["starts"], axis=1)
+        return out
 
     def margins(self, features: np.ndarray) -> np.ndarray:
         """``(rows, boosters)`` margins (the regressors' predictions before the inverse transform)."""
@@ -321,18 +349,10 @@ def _inverse(transform: str, y: np.ndarray) -> np.ndarray:
     return np.exp(y) if transform == "log" else y
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-
 def _json_value(value: Any) -> Any:
     """``value`` as plain JSON data, or the marker ``{"unrecorded": type}`` when it is not JSON-able."""
     try:
-        return json.loads(json.dumps(value, default=_json_default))
+        return json.loads(json.dumps(value, default=json_default))
     except (TypeError, ValueError):
         return {"unrecorded": type(value).__name__}
 
@@ -647,6 +667,10 @@ def train_proxy(
     if "objective" in params:
         raise ValueError("the proxy fits squared error on the (transformed) metric; choose a transform, not an "
                          "xgboost objective")
+    depths = params.pop("max_depth")
+    depths = list(depths) if isinstance(depths, (list, tuple)) else [depths]
+    if not depths or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths):
+        raise ValueError(f"max_depth must be a positive integer or a list of them, got {depths!r}")
     unknown = sorted(set(transforms or {}) - set(simulator.metric_names))
     if unknown:
         raise ValueError(f"transforms name unknown metric(s) {unknown}; metrics are {list(simulator.metric_names)}")
@@ -661,10 +685,18 @@ def train_proxy(
     train, val, test = _split(len(df), rng, test_fraction, val_fraction, groups)
 
     def fit(model_cls: Any, rows_fit: np.ndarray, y_fit: np.ndarray, rows_val: np.ndarray, y_val: np.ndarray,
-            **extra: Any) -> xgb.Booster:
-        model = model_cls(**params, **extra, n_jobs=n_jobs, random_state=seed)
-        model.fit(features[rows_fit], y_fit, eval_set=[(features[rows_val], y_val)], verbose=False)
-        return model.get_booster()[: model.best_iteration + 1]
+            ) -> tuple[xgb.Booster, dict[str, Any]]:
+        """The best of one early-stopped model per depth, by validation score (RMSE or log-loss)."""
+        best, scores = None, {}
+        for depth in depths:
+            model = model_cls(**params, max_depth=depth, n_jobs=n_jobs, random_state=seed)
+            model.fit(features[rows_fit], y_fit, eval_set=[(features[rows_val], y_val)], verbose=False)
+            scores[str(depth)] = float(model.best_score)
+            if best is None or model.best_score < best.best_score:
+                best = model
+        booster = best.get_booster()[: best.best_iteration + 1]
+        return booster, {"max_depth": best.max_depth, "trees": booster.num_boosted_rounds(),
+                         "validation_score_by_depth": scores}
 
     boosters: dict[str, xgb.Booster] = {}
     entries = []
@@ -680,9 +712,10 @@ def train_proxy(
         else:
             transform = _choose_transform(m.name, y[np.concatenate([tr, va])], (transforms or {}).get(m.name))
             t0 = time.perf_counter()
-            boosters[m.name] = fit(xgb.XGBRegressor, tr, _forward(transform, y[tr]), va, _forward(transform, y[va]))
-            entry = {"metric": m.name, "transform": transform, "file": f"metric-{i:02d}.json",
-                     "trees": boosters[m.name].num_boosted_rounds(), "fit_seconds": time.perf_counter() - t0}
+            boosters[m.name], chosen = fit(xgb.XGBRegressor, tr, _forward(transform, y[tr]), va,
+                                           _forward(transform, y[va]))
+            entry = {"metric": m.name, "transform": transform, "file": f"metric-{i:02d}.json", **chosen,
+                     "fit_seconds": time.perf_counter() - t0}
         entry.update(rows_train=len(tr), rows_val=len(va))
         entries.append(entry)
 
@@ -692,9 +725,9 @@ def train_proxy(
     elif not feasible[train].any():
         raise ValueError("every training row is infeasible: nothing to learn the metrics from")
     else:
-        classifier = fit(xgb.XGBClassifier, train, feasible[train].astype(int), val, feasible[val].astype(int))
-        feas_entry = {"kind": "classifier", "file": "feasible.json", "threshold": FEASIBLE_THRESHOLD,
-                      "trees": classifier.num_boosted_rounds()}
+        classifier, chosen = fit(xgb.XGBClassifier, train, feasible[train].astype(int), val,
+                                 feasible[val].astype(int))
+        feas_entry = {"kind": "classifier", "file": "feasible.json", "threshold": FEASIBLE_THRESHOLD, **chosen}
 
     sim_kwargs = {k: v for k, v in (env_kwargs or {}).items() if k not in _ENV_KWARGS}
     manifest: dict[str, Any] = {
@@ -716,11 +749,11 @@ def train_proxy(
             "distinct_designs": len(df), "feasible_designs": int(feasible.sum()),
             "rows_train": len(train), "rows_val": len(val), "rows_test": len(test),
             "seed": seed, "split": split, "test_fraction": test_fraction, "val_fraction": val_fraction,
-            "xgboost_params": params, "n_jobs": n_jobs,
+            "xgboost_params": {**params, "max_depth": depths}, "n_jobs": n_jobs,
             "xgboost_version": xgb.__version__, "archgym_version": archgym.__version__,
         },
     }
-    model = ProxyModel(json.loads(json.dumps(manifest, default=_json_default)), boosters, classifier)
+    model = ProxyModel(json.loads(json.dumps(manifest, default=json_default)), boosters, classifier)
     model.manifest["report"] = {"split": "test", **model.score(df.iloc[test])}
     model.manifest["training"]["seconds"] = time.perf_counter() - started
     return model

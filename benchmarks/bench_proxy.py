@@ -67,12 +67,16 @@ def hill_climb(env, walks: int, steps: int, rng: np.random.Generator) -> np.ndar
     return np.concatenate(visited)
 
 
-def unseen(space, designs: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Distinct rows of ``designs`` that are not in ``seen`` (both index matrices)."""
-    seen_ord = set(space.ordinals_from_indices(seen).tolist())
-    ords = space.ordinals_from_indices(designs)
-    _, first = np.unique(ords, return_index=True)
-    keep = [i for i in np.sort(first) if int(ords[i]) not in seen_ord]
+def unseen(designs: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Distinct rows of ``designs`` that are not in ``seen`` (both index matrices; rows compared as
+    bytes, since a large space's ordinals overflow 64 bits)."""
+    known = {row.tobytes() for row in np.ascontiguousarray(seen, dtype=np.int64)}
+    keep = []
+    for i, row in enumerate(np.ascontiguousarray(designs, dtype=np.int64)):
+        key = row.tobytes()
+        if key not in known:
+            known.add(key)
+            keep.append(i)
     return designs[keep]
 
 
@@ -102,8 +106,8 @@ def bench_env(env_id: str, kwargs: dict, args: argparse.Namespace, workdir: Path
     seen, _, _ = load_arrays(data, space)
     rng = np.random.default_rng(12345)
     sets = {
-        "space": unseen(space, sample_space(space, args.test, "random", rng), seen),
-        "trajectory": unseen(space, hill_climb(env, args.walks, args.steps, rng), seen),
+        "space": unseen(sample_space(space, args.test, "random", rng), seen),
+        "trajectory": unseen(hill_climb(env, args.walks, args.steps, rng), seen),
     }
     accuracy = {}
     for name, designs in sets.items():

@@ -139,7 +139,8 @@ CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {tests!r})
     from test_dataset import SPACE, METRICS, RunInfo, TrajectoryWriter, toy_designs, toy_evaluation
-    path, run_id, n, chunk, hold, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+    path, run_id, n, chunk, hold, go = sys.argv[1:7]
+    n, chunk = int(n), int(chunk)
     run = RunInfo(run_id=run_id, env_id="test/Toy-v0", workload="toy", agent="rw", hyperparameters={{"w": run_id}},
                   seed=None)
     designs = toy_designs(n, seed=sum(map(ord, run_id))) if n > 0 else None

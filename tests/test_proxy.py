@@ -62,6 +62,9 @@ def test_saved_model_round_trips(systolic):
     names = [f["name"] for f in manifest["features"]]
     assert names[:2] == ["log2(rows)", "log2(cols)"] and "dataflow=ws" in names and "clock_mhz" in names
     assert all((model_dir / m["file"]).is_file() for m in manifest["models"])
+    for m in manifest["models"]:  # the depth is chosen per metric by the validation score
+        scores = m["validation_score_by_depth"]
+        assert set(scores) == {"4", "8"} and m["max_depth"] == int(min(scores, key=scores.get))
     assert json.loads((model_dir / manifest["models"][0]["file"]).read_text())["learner"]  # XGBoost's JSON
     loaded = load_proxy(model_dir)
     assert loaded is load_proxy(model_dir)  # cached: envs share one copy
@@ -164,13 +167,15 @@ def test_a_proxy_for_another_env_is_refused(systolic, tmp_path):
 def test_proxy_cli_train_and_score(systolic, tmp_path, capsys):
     out = tmp_path / "m"
     code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), "--json",
-                 "--xgb", "n_estimators=60", "--seed", "2", "-t", "area=identity"])
+                 "--xgb", "n_estimators=60", "--xgb", "max_depth=[3, 6]", "--seed", "2", "-t", "area=identity"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["report"]["split"] == "test" and data["training"]["seed"] == 2
     by_metric = {m["metric"]: m for m in data["report"]["metrics"]}
     assert by_metric["area"]["transform"] == "identity" and by_metric["latency"]["transform"] == "log"
     assert set(by_metric["energy"]) >= {"rmse", "rmse_pct_range", "rmse_pct_mean", "mape_pct", "r2", "kendall_tau"}
     assert data["training"]["xgboost_params"]["n_estimators"] == 60
+    models = json.loads((out / "manifest.json").read_text())["models"]
+    assert {m["max_depth"] for m in models} <= {3, 6} and all(m["trees"] <= 60 for m in models)
     code = main(["proxy", "score", str(out), str(systolic["data"])])
     text = capsys.readouterr().out
     assert code == 0 and "% range" in text and "MAPE" in text and " distinct designs (" in text
