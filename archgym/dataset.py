@@ -302,6 +302,9 @@ class TrajectoryWriter:
             raise ValueError(f"run must be a RunInfo, got {type(run).__name__}")
         if not isinstance(run.run_id, str) or not run.run_id:
             raise ValueError(f"run_id must be a non-empty string, got {run.run_id!r}")
+        for label in ("env_id", "workload", "agent"):
+            if not isinstance(getattr(run, label), str):
+                raise ValueError(f"{label} must be a string, got {getattr(run, label)!r}")
         if run.seed is not None and (isinstance(run.seed, bool) or not isinstance(run.seed, (int, np.integer))):
             raise ValueError(f"seed must be an integer or None, got {run.seed!r}")
         if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
@@ -637,7 +640,10 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
         for lo in range(0, samples, batch):
             chunk = designs[lo:lo + batch]
             t0 = time.perf_counter()
-            evaluations = sim.evaluate_batch(chunk)
+            if isinstance(chunk, np.ndarray):
+                evaluations = sim.evaluate_batch(chunk)
+            else:  # a continuous parameter: no index matrix, so one design at a time
+                evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in chunk], sim.metric_names)
             seconds = time.perf_counter() - t0
             rewards = env.objective.batch(evaluations)
             writer.append_batch(start_step=lo, designs=chunk, evaluations=evaluations, rewards=rewards,

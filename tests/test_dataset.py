@@ -23,12 +23,14 @@ from archgym.dataset import (
     SCHEMA_VERSION,
     RunInfo,
     TrajectoryWriter,
+    collect,
     export_csv,
     load_arrays,
     read_dataset,
     sample_space,
 )
-from simulators.core import BatchEvaluation, Choice, DesignSpace, Evaluation, FloatRange, IntRange, Metric
+from archgym.envs import DesignEnv
+from simulators.core import BatchEvaluation, Choice, DesignSpace, Evaluation, FloatRange, IntRange, Metric, Simulator
 from simulators.systolic import SystolicSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,6 +298,28 @@ def test_latin_hypercube_is_stratified_and_random_is_not_forced():
         assert sorted(np.floor(u * 50).astype(int)) == list(range(50))  # one design per stratum
     with pytest.raises(ValueError, match="unknown sampling method 'sobol'"):
         sample_space(space, 5, "sobol", np.random.default_rng(0))
+
+
+class Continuous(Simulator):
+    """A space no index matrix can hold: collect must still work (one design at a time)."""
+
+    metrics = (Metric("y", "J"),)
+    workload = "none"
+
+    def __init__(self) -> None:
+        self.space = DesignSpace([FloatRange("x", 0.5, 2.0), Choice("k", ["a", "b"])])
+
+    def _evaluate(self, design):
+        return Evaluation({"y": design["x"] * (2.0 if design["k"] == "b" else 1.0)})
+
+
+def test_collect_a_continuous_space(tmp_path):
+    env = DesignEnv(Continuous(), targets={"y": 1.0}, action_type="box")
+    summary = collect(env, "test/Continuous-v0", tmp_path / "data", 40, method="lhs", seed=3, batch=16)
+    df = read_dataset(tmp_path / "data")
+    assert summary["rows"] == 40 and len(df) == 40 and len(list((tmp_path / "data").glob("part-*"))) == 3
+    assert np.allclose(df["y"], df["x"] * np.where(df["k"] == "b", 2.0, 1.0))
+    assert sorted(np.floor((df["x"] - 0.5) / 1.5 * 40).astype(int)) == list(range(40))
 
 
 def test_collect_cli_writes_simulator_rows(tmp_path, capsys):

@@ -290,3 +290,26 @@ def test_every_registered_env_trains_a_working_proxy(env_id, tmp_path):
 
         with pytest.raises(ValueError, match="was trained for workload"):
             gym.make(env_id, backend="proxy", proxy=tmp_path / "model", **{workload_keyword(env_id): others[0]})
+
+
+def test_proxy_on_a_continuous_space(tmp_path):
+    """A FloatRange knob (no index encoding) is a plain or log feature; one-design predictions work."""
+    from simulators.core import Choice, FloatRange
+
+    class Ramp(Simulator):
+        metrics = (Metric("y", "J"),)
+        workload = "none"
+
+        def __init__(self) -> None:
+            self.space = DesignSpace([FloatRange("x", 0.5, 2.0, log=True), Choice("k", ["a", "b"])])
+
+        def _evaluate(self, design):
+            return Evaluation({"y": design["x"] * (2.0 if design["k"] == "b" else 1.0)})
+
+    env = DesignEnv(Ramp(), targets={"y": 1.0}, action_type="box")
+    collect(env, "test/Ramp-v0", tmp_path / "data", 600, method="lhs", seed=0)
+    model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Ramp-v0")
+    assert [f["name"] for f in model.manifest["features"]] == ["ln(x)", "k=a", "k=b"]
+    sim = ProxySimulator(model, simulator=env.simulator)
+    assert sim.evaluate({"x": 1.5, "k": "b"}).metrics["y"] == pytest.approx(3.0, rel=0.05)
+    assert model.report["metrics"][0]["r2"] > 0.99
