@@ -7,11 +7,11 @@ A dataset is a directory::
       part-<run>-<writer>-<counter>.parquet     one file per flushed chunk of rows
 
 Each row is one evaluation: who produced it (run id, env id, workload, agent, agent
-hyperparameters as a JSON string, seed), when (step), what (one typed column per design parameter),
-what it cost (one float column per metric, in the metric's unit), the reward, feasibility, the
-reason for infeasibility and the wall time the evaluation took. ``SCHEMA_VERSION`` numbers this
-layout; ``manifest.json`` records it with the space and metrics (units, directions), and every
-Parquet file carries the same in its schema metadata.
+hyperparameters as a JSON string, seed), when (step, and ``wall_time``: seconds since the run
+started when it finished), what (one typed column per design parameter), what it cost (one float
+column per metric, in the metric's unit), the reward, feasibility and the reason for infeasibility.
+``SCHEMA_VERSION`` numbers this layout; ``manifest.json`` records it with the space and metrics
+(units, directions), and every Parquet file carries the same in its schema metadata.
 
 Crash safety: a ``TrajectoryWriter`` buffers rows and writes each chunk to a hidden temporary file
 that is renamed into place only when complete, so a crash loses at most the open chunk and never
@@ -646,8 +646,11 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
                 evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in chunk], sim.metric_names)
             seconds = time.perf_counter() - t0
             rewards = env.objective.batch(evaluations)
-            writer.append_batch(start_step=lo, designs=chunk, evaluations=evaluations, rewards=rewards,
-                                wall_time=seconds / len(evaluations))
+            # wall time as the explore loop logs it: seconds since the run started, when the evaluation
+            # finished (a batch's time is spread evenly over its designs); steps count from 1 likewise
+            finished = t0 - start + seconds * np.arange(1, len(evaluations) + 1) / len(evaluations)
+            writer.append_batch(start_step=lo + 1, designs=chunk, evaluations=evaluations, rewards=rewards,
+                                wall_time=finished)
             writer.flush()
             feasible += int(np.count_nonzero(evaluations.feasible))
             if progress is not None:

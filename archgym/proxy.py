@@ -789,7 +789,10 @@ class ProxySimulator(Simulator):
             features = encoder.from_indices(self.space.encode_indices(design)[None, :])
         else:
             features = encoder.from_columns({k: [v] for k, v in design.items()})
-        return self.model.predict(features)[0]
+        evaluation = self.model.predict(features)[0]
+        if not evaluation.feasible:  # metrics left out rather than NaN, which would break gymnasium's
+            return Evaluation(metrics={}, feasible=False, reason=evaluation.reason)  # determinism check
+        return evaluation
 
     def _evaluate_batch(self, indices: np.ndarray) -> BatchEvaluation:
         return self.model.predict(self.model.encoder.from_indices(indices))
