@@ -172,6 +172,17 @@ def main() -> int:
           "RMSE as % of the held-out range / mean, MAPE in %)")
     print(table(rows, ("env", "workload", "held-out set", "metric", "target", "RMSE %range", "RMSE %mean", "MAPE %",
                        "R^2", "tau")))
+    feasibility = []
+    for r in results:
+        for set_name, score in r["accuracy"].items():
+            f = score["feasibility"]
+            if f["kind"] == "classifier":
+                recall = "n/a" if f["infeasible_recall"] is None else f"{f['infeasible_recall']:.3f}"
+                feasibility.append((r["env"], set_name, f"{score['feasible_rows']:,} of {score['rows']:,}",
+                                    f"{f['accuracy']:.3f}", recall))
+    if feasibility:
+        print("\nFeasibility classifier (envs whose training designs were not all feasible)")
+        print(table(feasibility, ("env", "held-out set", "feasible", "accuracy", "infeasible caught")))
     speed = []
     for r in results:
         s = r["speed_us"]
