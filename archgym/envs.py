@@ -34,7 +34,7 @@ from gymnasium import spaces
 from archgym.objective import Objective, build_objective
 from simulators.core import Evaluation, Simulator
 
-__all__ = ["ACTION_TYPES", "OBSERVATION_TYPES", "DesignEnv", "make_design_env", "resolve_simulator"]
+__all__ = ["ACTION_TYPES", "BACKENDS", "OBSERVATION_TYPES", "DesignEnv", "make_design_env", "resolve_simulator"]
 
 ACTION_TYPES = ("multidiscrete", "dict", "box")
 OBSERVATION_TYPES = ("raw", "log")
@@ -201,12 +201,29 @@ def resolve_simulator(simulator: str | type[Simulator] | Simulator, kwargs: Mapp
     return simulator(**kwargs)
 
 
-def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: str = "sim", **kwargs: Any) -> DesignEnv:
+BACKENDS = ("sim", "proxy")
+
+
+def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: str = "sim", proxy: Any = None,
+                    **kwargs: Any) -> DesignEnv:
     """Build a ``DesignEnv``: environment keywords go to the env, the rest to the simulator.
 
-    ``backend="sim"`` evaluates with the simulator itself.
+    ``backend="sim"`` evaluates with the simulator itself. ``backend="proxy"`` evaluates with the
+    trained proxy ``proxy`` (a directory written by ``archgym proxy train``, or a loaded
+    ``archgym.proxy.ProxyModel``): the simulator is still built from the keywords, to check that the
+    proxy was trained for the same simulator, workload, space, metrics and settings (``ValueError``
+    naming what differs) and to supply the default design and targets.
     """
     env_kwargs = {k: kwargs.pop(k) for k in _ENV_KWARGS if k in kwargs}
-    if backend != "sim":
-        raise ValueError(f"unknown backend {backend!r}; choose 'sim'")
-    return DesignEnv(resolve_simulator(simulator, kwargs), **env_kwargs)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
+    if backend == "proxy" and proxy is None:
+        raise ValueError("backend='proxy' needs proxy=MODEL_DIR, a directory written by `archgym proxy train`")
+    if backend == "sim" and proxy is not None:
+        raise ValueError(f"proxy={proxy!r} is only used with backend='proxy' (backend is 'sim')")
+    sim = resolve_simulator(simulator, kwargs)
+    if backend == "proxy":
+        from archgym.proxy import ProxySimulator
+
+        sim = ProxySimulator(proxy, simulator=sim, simulator_kwargs=kwargs)
+    return DesignEnv(sim, **env_kwargs)

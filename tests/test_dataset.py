@@ -1,0 +1,361 @@
+"""The trajectory dataset: typed round trips, crash safety, concurrent writers, schema checks, CSV and collect."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from archgym.cli import main
+from archgym.dataset import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    RunInfo,
+    TrajectoryWriter,
+    collect,
+    export_csv,
+    load_arrays,
+    read_dataset,
+    sample_space,
+)
+from archgym.envs import DesignEnv
+from simulators.core import BatchEvaluation, Choice, DesignSpace, Evaluation, FloatRange, IntRange, Metric, Simulator
+from simulators.systolic import SystolicSimulator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SPACE = DesignSpace([
+    Choice("mode", ["fast", "slow", "eco"]),
+    Choice("flag", [True, False]),
+    Choice("ratio", [0.5, 1, 2.5]),
+    Choice("mixed", [1, "auto"]),
+    IntRange("width", 4, 64, power_of_two=True, unit="bits"),
+    IntRange("depth", 1, 9, step=2),
+    FloatRange("vdd", 0.6, 1.2, levels=7, unit="V"),
+    Choice("level", ["low", "mid", "high"], ordered=True),
+])
+METRICS = (Metric("latency", "s"), Metric("score", "fraction", "maximize"))
+RUN = RunInfo(run_id="run/1", env_id="test/Toy-v0", workload="toy", agent="ga",
+              hyperparameters={"population": 8, "mutation": 0.1}, seed=7)
+
+
+def toy_evaluation(design: dict) -> Evaluation:
+    """Deterministic fake metrics; designs with mode 'eco' and width 4 are infeasible."""
+    if design["mode"] == "eco" and design["width"] == 4:
+        return Evaluation(metrics={"latency": math.nan, "score": math.nan}, feasible=False, reason="too narrow")
+    latency = design["width"] * design["depth"] * 1e-6 / design["vdd"]
+    return Evaluation(metrics={"latency": latency, "score": 1 / (1 + latency)})
+
+
+def toy_designs(n: int, seed: int = 0) -> list[dict]:
+    return SPACE.sample(np.random.default_rng(seed), n)
+
+
+def write_toy(path: Path, n: int, chunk_rows: int = 10, run: RunInfo = RUN) -> list[dict]:
+    designs = toy_designs(n)
+    with TrajectoryWriter(path, space=SPACE, metrics=METRICS, run=run, chunk_rows=chunk_rows) as w:
+        for step, d in enumerate(designs):
+            e = toy_evaluation(d)
+            w.append(step=step, design=d, evaluation=e, reward=0.0 if not e.feasible else e.metrics["score"],
+                     wall_time=0.001 * step)
+    return designs
+
+
+def test_typed_columns_round_trip(tmp_path):
+    designs = write_toy(tmp_path / "data", 25, chunk_rows=10)
+    parts = sorted((tmp_path / "data").glob("part-*.parquet"))
+    assert len(parts) == 3 and all("run_1" in p.name for p in parts)
+    df = read_dataset(tmp_path / "data")
+    assert len(df) == 25
+    expected_dtypes = {"mode": "str", "flag": "bool", "ratio": "float64", "mixed": "str", "width": "int64",
+                       "depth": "int64", "vdd": "float64", "level": "str", "latency": "float64", "score": "float64",
+                       "seed": "Int64", "step": "int64", "reward": "float64", "feasible": "bool",
+                       "wall_time": "float64", "hyperparameters": "str"}
+    assert {k: str(df[k].dtype) for k in expected_dtypes} == expected_dtypes
+    assert list(df.columns[:7]) == ["run_id", "env_id", "workload", "agent", "hyperparameters", "seed", "step"]
+    for row, d in zip(df.itertuples(index=False), designs):
+        e = toy_evaluation(d)
+        assert row.mode == d["mode"] and row.flag is d["flag"] and row.ratio == d["ratio"]
+        assert row.mixed == str(d["mixed"]) and row.width == d["width"] and row.vdd == d["vdd"]
+        assert row.feasible == e.feasible
+        if e.feasible:
+            assert row.latency == e.metrics["latency"] and pd.isna(row.reason)
+        else:
+            assert math.isnan(row.latency) and row.reason == "too narrow"
+    assert df["run_id"].unique().tolist() == ["run/1"] and df["seed"].unique().tolist() == [7]
+    assert json.loads(df["hyperparameters"][0]) == {"mutation": 0.1, "population": 8}
+    assert df["step"].tolist() == list(range(25))
+    # units and the schema version travel in every part and in the manifest
+    schema = pq.read_schema(parts[0])
+    assert schema.field("latency").metadata[b"unit"] == b"s"
+    assert schema.field("vdd").metadata[b"unit"] == b"V"
+    assert schema.metadata[b"archgym.schema_version"] == str(SCHEMA_VERSION).encode()
+    manifest = json.loads((tmp_path / "data" / MANIFEST).read_text())
+    assert manifest["schema_version"] == SCHEMA_VERSION and DesignSpace.from_dict(manifest["space"]) == SPACE
+    assert {c["name"]: c["type"] for c in manifest["columns"]}["mixed"] == "string"
+
+
+def test_load_arrays_gives_the_space_encoding(tmp_path):
+    designs = write_toy(tmp_path / "data", 40)
+    idx, metrics, feasible = load_arrays(tmp_path / "data", SPACE)
+    assert np.array_equal(idx, SPACE.encode_indices_batch(designs))
+    assert set(metrics) == {"latency", "score"}
+    assert np.array_equal(feasible, [toy_evaluation(d).feasible for d in designs])
+    ok = feasible
+    assert np.array_equal(metrics["latency"][ok], [toy_evaluation(d).metrics["latency"] for d, f in
+                                                   zip(designs, ok) if f])
+    idx2, only, _ = load_arrays(tmp_path / "data", SPACE, ["score"], workload="toy")
+    assert list(only) == ["score"] and len(idx2) == 40
+    assert len(load_arrays(tmp_path / "data", SPACE, workload="other")[0]) == 0
+    with pytest.raises(ValueError, match=r"unknown metric\(s\) \['power'\]"):
+        load_arrays(tmp_path / "data", SPACE, ["power"])
+
+
+def test_append_batch_writes_the_same_rows_as_append(tmp_path):
+    designs = toy_designs(30, seed=3)
+    batch = BatchEvaluation.from_evaluations([toy_evaluation(d) for d in designs], ["latency", "score"])
+    with TrajectoryWriter(tmp_path / "batch", space=SPACE, metrics=METRICS, run=RUN, chunk_rows=7) as w:
+        w.append_batch(start_step=5, designs=designs, evaluations=batch,
+                       rewards=np.arange(30.0), wall_time=0.5)
+    with TrajectoryWriter(tmp_path / "single", space=SPACE, metrics=METRICS, run=RUN, chunk_rows=7) as w:
+        for i, (d, e) in enumerate(zip(designs, batch)):
+            w.append(step=5 + i, design=d, evaluation=e, reward=float(i), wall_time=0.5)
+    a = read_dataset(tmp_path / "batch")
+    b = read_dataset(tmp_path / "single")
+    pd.testing.assert_frame_equal(a, b)
+    assert len(list((tmp_path / "batch").glob("part-*"))) == 5  # 30 rows in chunks of 7
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    from test_dataset import SPACE, METRICS, RunInfo, TrajectoryWriter, toy_designs, toy_evaluation
+    path, run_id, n, chunk, hold, go = sys.argv[1:7]
+    n, chunk = int(n), int(chunk)
+    run = RunInfo(run_id=run_id, env_id="test/Toy-v0", workload="toy", agent="rw", hyperparameters={{"w": run_id}},
+                  seed=None)
+    designs = toy_designs(n, seed=sum(map(ord, run_id))) if n > 0 else None
+    while go != "-" and not __import__("os").path.exists(go):
+        time.sleep(0.01)
+    w = TrajectoryWriter(path, space=SPACE, metrics=METRICS, run=run, chunk_rows=chunk)
+    step = 0
+    while n < 0 or step < n:
+        d = designs[step] if designs else SPACE.sample(__import__("numpy").random.default_rng(step))
+        w.append(step=step, design=d, evaluation=toy_evaluation(d), reward=0.5, wall_time=0.0)
+        step += 1
+        if step % chunk == 0:
+            print("flushed", step, flush=True)
+    if hold == "hold":
+        print("ready", flush=True)
+        time.sleep(60)
+    w.close()
+""")
+
+
+def start_child(tmp_path: Path, *args: str) -> subprocess.Popen:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(tests=str(ROOT / "tests")))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True, env=env)
+
+
+def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
+    data = tmp_path / "data"
+    child = start_child(tmp_path, str(data), "killed", "35", "10", "hold", "-")
+    try:
+        for line in child.stdout:
+            if line.strip() == "ready":
+                break
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    df = read_dataset(data)
+    assert df["step"].tolist() == list(range(30))  # three flushed chunks; the open one (5 rows) is lost
+    expected = toy_designs(35, seed=sum(map(ord, "killed")))[:30]
+    assert df["width"].tolist() == [d["width"] for d in expected]
+
+
+def test_writer_killed_while_writing_never_corrupts_the_dataset(tmp_path):
+    data = tmp_path / "data"
+    child = start_child(tmp_path, str(data), "busy", "-1", "20", "run", "-")
+    try:
+        flushed = 0
+        for line in child.stdout:
+            flushed += line.startswith("flushed")
+            if flushed == 4:
+                break
+        time.sleep(0.05)  # let it get into another chunk, maybe into the middle of writing one
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    df = read_dataset(data)  # any half-written temporary part is invisible to readers
+    n = len(df)
+    assert n >= 80 and n % 20 == 0
+    assert df["step"].tolist() == list(range(n))
+
+
+def test_concurrent_writers_share_one_directory(tmp_path):
+    data, go = tmp_path / "data", tmp_path / "go"
+    # the same run id on purpose: part names still never collide
+    children = [start_child(tmp_path, str(data), "same-run", "120", "25", "run", str(go)) for _ in range(2)]
+    time.sleep(0.5)
+    go.touch()
+    for child in children:
+        out, _ = child.communicate(timeout=60)
+        assert child.returncode == 0, out
+    df = read_dataset(data)
+    assert len(df) == 240
+    assert sorted(df["step"].tolist()) == sorted(list(range(120)) * 2)
+    assert len(list(data.glob("part-*.parquet"))) == 10
+    assert len(list(data.glob(".*"))) == 0  # no temporary files left behind
+
+
+def test_a_directory_for_another_space_or_metrics_is_a_clear_error(tmp_path):
+    write_toy(tmp_path / "data", 5)
+    other = DesignSpace([*SPACE.parameters[:4], IntRange("width", 4, 128, power_of_two=True, unit="bits"),
+                         *SPACE.parameters[5:]])
+    with pytest.raises(ValueError, match=r"different design space: parameter 'width' is a power of two in \[4, 64\] "
+                                         r"vs a power of two in \[4, 128\]"):
+        TrajectoryWriter(tmp_path / "data", space=other, metrics=METRICS, run=RUN)
+    with pytest.raises(ValueError, match="different metrics: metrics latency \\[s, minimize\\]"):
+        TrajectoryWriter(tmp_path / "data", space=SPACE, metrics=(Metric("latency", "ms"), METRICS[1]), run=RUN)
+    with pytest.raises(ValueError, match="different design space"):
+        load_arrays(tmp_path / "data", SystolicSimulator().space)
+    # a description is free text: it does not make another space
+    relabelled = DesignSpace([Choice("mode", ["fast", "slow", "eco"], description="new words"),
+                              *SPACE.parameters[1:]])
+    TrajectoryWriter(tmp_path / "data", space=relabelled, metrics=METRICS, run=RUN).close()
+
+
+def test_bad_rows_and_names_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"column name\(s\) \['seed'\] are used twice"):
+        TrajectoryWriter(tmp_path / "x", space=DesignSpace([IntRange("seed", 1, 4)]), metrics=METRICS, run=RUN)
+    with pytest.raises(ValueError, match="hyperparameters of run 'run/1' must be JSON-serialisable"):
+        TrajectoryWriter(tmp_path / "y", space=SPACE, metrics=METRICS,
+                         run=RunInfo("run/1", "e", "w", "a", {"f": object()}, None))
+    w = TrajectoryWriter(tmp_path / "z", space=SPACE, metrics=METRICS, run=RUN)
+    d = toy_designs(1)[0]
+    with pytest.raises(ValueError, match=r"'width': 3 is not allowed"):
+        w.append(step=0, design={**d, "width": 3}, evaluation=toy_evaluation(d), reward=0, wall_time=0)
+    with pytest.raises(ValueError, match=r"metric\(s\) \['power'\] the dataset does not hold"):
+        w.append(step=0, design=d, evaluation=Evaluation({"power": 1.0}), reward=0, wall_time=0)
+    with pytest.raises(ValueError, match="step must be an integer >= 0"):
+        w.append(step=-1, design=d, evaluation=toy_evaluation(d), reward=0, wall_time=0)
+    w.close()
+    with pytest.raises(ValueError, match="is closed"):
+        w.append(step=1, design=d, evaluation=toy_evaluation(d), reward=0, wall_time=0)
+
+
+def test_not_a_dataset_and_newer_schema_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="is not a trajectory dataset: it has no manifest.json"):
+        read_dataset(tmp_path)
+    write_toy(tmp_path / "data", 3)
+    manifest = json.loads((tmp_path / "data" / MANIFEST).read_text())
+    (tmp_path / "data" / MANIFEST).write_text(json.dumps({**manifest, "schema_version": 99}))
+    with pytest.raises(ValueError, match="schema_version 99; this archgym reads and writes version 1"):
+        read_dataset(tmp_path / "data")
+
+
+def test_empty_dataset_reads_as_typed_empty_table(tmp_path):
+    TrajectoryWriter(tmp_path / "data", space=SPACE, metrics=METRICS, run=RUN).close()
+    df = read_dataset(tmp_path / "data")
+    assert len(df) == 0 and str(df["width"].dtype) == "int64" and "latency" in df.columns
+
+
+def test_csv_export(tmp_path):
+    designs = write_toy(tmp_path / "data", 12)
+    assert export_csv(tmp_path / "data", tmp_path / "out.csv") == 12
+    csv = pd.read_csv(tmp_path / "out.csv")
+    assert list(csv.columns) == list(read_dataset(tmp_path / "data").columns)
+    assert csv["width"].tolist() == [d["width"] for d in designs]
+    assert csv["mode"].tolist() == [d["mode"] for d in designs]
+    assert json.loads(csv["hyperparameters"][0]) == RUN.hyperparameters
+
+
+def test_latin_hypercube_is_stratified_and_random_is_not_forced():
+    space = SystolicSimulator().space
+    n = 300
+    lhs = sample_space(space, n, "lhs", np.random.default_rng(1))
+    for j, p in enumerate(space):
+        counts = np.bincount(lhs[:, j], minlength=p.cardinality)
+        assert np.all(np.abs(counts - n / p.cardinality) <= 2), (p.name, counts)
+    continuous = DesignSpace([FloatRange("x", 0.0, 1.0), FloatRange("y", 1.0, 100.0, log=True)])
+    designs = sample_space(continuous, 50, "lhs", np.random.default_rng(2))
+    for name in ("x", "y"):
+        u = np.array([continuous[name].to_unit(d[name]) for d in designs])
+        assert sorted(np.floor(u * 50).astype(int)) == list(range(50))  # one design per stratum
+    with pytest.raises(ValueError, match="unknown sampling method 'sobol'"):
+        sample_space(space, 5, "sobol", np.random.default_rng(0))
+
+
+class Continuous(Simulator):
+    """A space no index matrix can hold: collect must still work (one design at a time)."""
+
+    metrics = (Metric("y", "J"),)
+    workload = "none"
+
+    def __init__(self) -> None:
+        self.space = DesignSpace([FloatRange("x", 0.5, 2.0), Choice("k", ["a", "b"])])
+
+    def _evaluate(self, design):
+        return Evaluation({"y": design["x"] * (2.0 if design["k"] == "b" else 1.0)})
+
+
+def test_collect_a_continuous_space(tmp_path):
+    env = DesignEnv(Continuous(), targets={"y": 1.0}, action_type="box")
+    summary = collect(env, "test/Continuous-v0", tmp_path / "data", 40, method="lhs", seed=3, batch=16)
+    df = read_dataset(tmp_path / "data")
+    assert summary["rows"] == 40 and len(df) == 40 and len(list((tmp_path / "data").glob("part-*"))) == 3
+    assert np.allclose(df["y"], df["x"] * np.where(df["k"] == "b", 2.0, 1.0))
+    assert sorted(np.floor((df["x"] - 0.5) / 1.5 * 40).astype(int)) == list(range(40))
+
+
+def test_collect_cli_writes_simulator_rows(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    code = main(["collect", "systolic", "--samples", "300", "--out", data, "--method", "lhs", "--seed", "1",
+                 "--batch", "128", "-q", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["rows"] == 300 and summary["feasible"] == 300 and summary["method"] == "lhs"
+    code = main(["collect", "Systolic-v0", "-n", "50", "-o", data, "-w", "vgg16", "-k", "targets={latency: 0.01}",
+                 "--run-id", "mine"])
+    out = capsys.readouterr().out
+    assert code == 0 and "50 designs of archgym/Systolic-v0 (vgg16, random, seed 0)" in out
+    df = read_dataset(data)
+    assert len(df) == 350 and len(list(Path(data).glob("part-*"))) == 4
+    sims = {"resnet18": SystolicSimulator("resnet18"), "vgg16": SystolicSimulator("vgg16")}
+    for row in df.sample(20, random_state=0).to_dict("records"):
+        design = {p: row[p] for p in sims["resnet18"].space.names}
+        assert {m: row[m] for m in sims[row["workload"]].metric_names} == \
+            sims[row["workload"]].evaluate(design).metrics
+    mine = df[df["run_id"] == "mine"]
+    assert (mine["agent"] == "random").all() and (mine["workload"] == "vgg16").all()
+    assert np.allclose(mine["reward"], np.minimum(1, 1 / (1 + np.maximum(0, np.log(mine["latency"] / 0.01)))))
+    # the same seed draws the same designs
+    main(["collect", "systolic", "-n", "300", "-o", str(tmp_path / "again"), "--method", "lhs", "--seed", "1", "-q"])
+    capsys.readouterr()
+    again = read_dataset(tmp_path / "again")
+    assert again["rows"].tolist() == df["rows"][:300].tolist()
+
+
+def test_dataset_cli_summary_and_csv(tmp_path, capsys):
+    data = tmp_path / "data"
+    write_toy(data, 20)
+    assert main(["dataset", str(data), "--csv", str(tmp_path / "all.csv"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["rows"] == 20 and info["runs"] == 1 and info["agents"] == ["ga"]
+    assert info["envs"] == [{"env_id": "test/Toy-v0", "workload": "toy", "rows": 20}]
+    assert info["csv"]["rows"] == 20 and (tmp_path / "all.csv").is_file()
+    assert main(["dataset", str(tmp_path / "nothing")]) == 2
+    assert "has no manifest.json" in capsys.readouterr().err

@@ -1,0 +1,316 @@
+"""The XGBoost proxy: accuracy on held-out designs, the proxy backend of gym.make, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import archgym
+from archgym.cli import main, make_env
+from archgym.dataset import RunInfo, TrajectoryWriter, collect, read_dataset, sample_space
+from archgym.envs import DesignEnv
+from archgym.proxy import ProxySimulator, _TreeWalker, load_proxy, score_values, train_proxy
+from simulators.core import DesignSpace, Evaluation, IntRange, Metric, Simulator
+from simulators.systolic import REFERENCE_DESIGN, SystolicSimulator
+
+ENV = "archgym/Systolic-v0"
+
+
+@pytest.fixture(scope="module")
+def systolic(tmp_path_factory):
+    """3,000 Latin-hypercube designs of Systolic-v0 (resnet18) and a proxy trained on them."""
+    root = tmp_path_factory.mktemp("systolic")
+    env = make_env(ENV, {})
+    collect(env, ENV, root / "data", 3000, method="lhs", seed=1)
+    model = train_proxy(root / "data", env.simulator, env_id=ENV, seed=0)
+    model.save(root / "model")
+    return {"data": root / "data", "model": root / "model", "trained": model, "sim": env.simulator, "env": env}
+
+
+def test_proxy_is_accurate_on_held_out_designs(systolic):
+    """Bars for 3,000 training designs (2,100 fitted): R^2 >= 0.9, tau >= 0.9, RMSE <= 6 % of the range,
+    on the held-out test split and on 2,000 fresh random designs from the whole space."""
+    report = systolic["trained"].report
+    assert report["split"] == "test" and report["rows"] == 450
+    transforms = {m["metric"]: m["transform"] for m in report["metrics"]}
+    assert transforms == dict.fromkeys(systolic["sim"].metric_names, "log")
+    env = systolic["env"]
+    idx = sample_space(systolic["sim"].space, 2000, "random", np.random.default_rng(99))
+    evaluations = systolic["sim"].evaluate_batch(idx)
+    fresh = systolic["data"].parent / "fresh"
+    run = RunInfo("fresh", ENV, "resnet18", "random", {}, 99)
+    with TrajectoryWriter(fresh, space=env.space, metrics=env.simulator.metrics, run=run, chunk_rows=5000) as w:
+        w.append_batch(start_step=0, designs=idx, evaluations=evaluations, rewards=env.objective.batch(evaluations),
+                       wall_time=0.0)
+    for scores in (report, systolic["trained"].score(fresh)):
+        for m in scores["metrics"]:
+            assert m["r2"] >= 0.9 and m["kendall_tau"] >= 0.9 and m["rmse_pct_range"] <= 6.0, m
+        assert scores["feasibility"]["kind"] == "all-feasible"
+
+
+def test_saved_model_round_trips(systolic):
+    model_dir = systolic["model"]
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["format"] == "archgym-proxy" and manifest["env_id"] == ENV and manifest["workload"] == "resnet18"
+    assert manifest["simulator_settings"] == {"dram": "lpddr4"}
+    names = [f["name"] for f in manifest["features"]]
+    assert names[:2] == ["log2(rows)", "log2(cols)"] and "dataflow=ws" in names and "clock_mhz" in names
+    assert all((model_dir / m["file"]).is_file() for m in manifest["models"])
+    for m in manifest["models"]:  # the depth is chosen per metric by the validation score
+        scores = m["validation_score_by_depth"]
+        assert set(scores) == {"4", "8"} and m["max_depth"] == int(min(scores, key=scores.get))
+    assert json.loads((model_dir / manifest["models"][0]["file"]).read_text())["learner"]  # XGBoost's JSON
+    loaded = load_proxy(model_dir)
+    assert loaded is load_proxy(model_dir)  # cached: envs share one copy
+    idx = sample_space(loaded.space, 500, "random", np.random.default_rng(5))
+    a = loaded.predict(loaded.encoder.from_indices(idx))
+    b = systolic["trained"].predict(systolic["trained"].encoder.from_indices(idx))
+    for m in a.metrics:
+        assert np.array_equal(a.metrics[m], b.metrics[m])
+
+
+def test_one_design_predictions_match_xgboost(systolic):
+    """Few-row predictions walk the trees in numpy; they must agree with XGBoost's own predictor."""
+    model = load_proxy(systolic["model"])
+    features = model.encoder.from_indices(sample_space(model.space, 300, "random", np.random.default_rng(6)))
+    names = list(model._boosters)
+    walker = _TreeWalker([model._boosters[n] for n in names], features.shape[1])
+    ours = walker.margins(features)
+    for j, name in enumerate(names):
+        theirs = model._boosters[name].inplace_predict(features, predict_type="margin")
+        assert np.allclose(ours[:, j], theirs, rtol=0, atol=1e-4), name
+    sim = ProxySimulator(model)
+    designs = model.space.decode_indices_batch(sample_space(model.space, 40, "random", np.random.default_rng(7)))
+    batch = sim.evaluate_batch(designs)
+    for d, expected in zip(designs, batch):
+        got = sim.evaluate(d)
+        assert got.feasible and got.metrics == pytest.approx(expected.metrics, rel=1e-4)
+
+
+def test_proxy_backend_runs_an_env_and_a_search_rechecked_on_the_simulator(systolic):
+    env = gym.make(ENV, backend="proxy", proxy=str(systolic["model"]))
+    proxy_env = env.unwrapped
+    assert isinstance(proxy_env.simulator, ProxySimulator) and isinstance(proxy_env, DesignEnv)
+    check_env(proxy_env)
+    sim_env = make_env(ENV, {})
+    assert proxy_env.objective.to_dict() == sim_env.objective.to_dict()  # the same task as on the simulator
+    assert proxy_env.space == sim_env.space and proxy_env.simulator.default_design() == REFERENCE_DESIGN
+    # an agent's loop, unchanged: random search by env.step on the proxy
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    best_reward, best_design = -1.0, None
+    for _ in range(200):
+        env.reset()
+        _, reward, terminated, _, info = env.step(env.action_space.sample())
+        assert terminated and info["feasible"] and 0 < reward <= 1
+        if reward > best_reward:
+            best_reward, best_design = reward, info["design"]
+    # a larger batched search, then both winners re-checked on the simulator
+    sim = systolic["sim"]
+    idx = sample_space(sim.space, 20_000, "random", np.random.default_rng(3))
+    proxy_rewards = proxy_env.objective.batch(proxy_env.simulator.evaluate_batch(idx))
+    sim_rewards = sim_env.objective.batch(sim.evaluate_batch(idx))
+    winner = int(np.argmax(proxy_rewards))
+    # the proxy's pick is among the simulator's top 1 % of the same 20,000 designs and nearly meets the task
+    assert (sim_rewards > sim_rewards[winner]).mean() <= 0.01 and sim_rewards[winner] >= 0.9
+    for design in (best_design, sim.space.decode_indices(idx[winner])):
+        truth, predicted = sim.evaluate(design), proxy_env.simulator.evaluate(design)
+        assert sim_env.objective(truth) == pytest.approx(proxy_env.objective(predicted), abs=0.1)
+        for m in sim.metric_names:  # the best designs sit at the edge of the data: looser than on average
+            assert predicted.metrics[m] == pytest.approx(truth.metrics[m], rel=0.5), (m, design)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"workload": "vgg16"}, "was trained for workload 'resnet18', this env has workload 'vgg16'"),
+        ({"dram": "hbm2"}, "other simulator settings: dram='lpddr4' \\(proxy\\) vs 'hbm2' \\(env\\)"),
+        ({"space": DesignSpace([IntRange("rows", 4, 64, power_of_two=True),
+                                *SystolicSimulator().space.parameters[1:]])},
+         "different design space: parameter 'rows' is a power of two in \\[4, 256\\] vs a power of two in \\[4, 64\\]"),
+    ],
+)
+def test_a_proxy_for_another_workload_space_or_setting_is_refused(systolic, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gym.make(ENV, backend="proxy", proxy=systolic["model"], **kwargs)
+
+
+def test_backend_and_proxy_keywords_must_agree(systolic, tmp_path):
+    with pytest.raises(ValueError, match="backend='proxy' needs proxy=MODEL_DIR"):
+        gym.make(ENV, backend="proxy")
+    with pytest.raises(ValueError, match="is only used with backend='proxy'"):
+        gym.make(ENV, proxy=systolic["model"])
+    with pytest.raises(ValueError, match="has no manifest.json"):
+        gym.make(ENV, backend="proxy", proxy=tmp_path)
+    with pytest.raises(ValueError, match="format is 'archgym-trajectories', expected 'archgym-proxy'"):
+        gym.make(ENV, backend="proxy", proxy=systolic["data"])
+
+
+def test_a_proxy_for_another_env_is_refused(systolic, tmp_path):
+    """A proxy trained for a different simulator (here: its manifest says DRAM) names both."""
+    other = tmp_path / "other"
+    shutil.copytree(systolic["model"], other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest.update(env_id="archgym/DRAM-v0", simulator_class="simulators.dram.simulator.DRAMSimulator")
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="was trained for archgym/DRAM-v0 \\(simulators.dram.simulator.DRAMSimulator"
+                                         "\\), not for simulators.systolic.simulator.SystolicSimulator"):
+        gym.make(ENV, backend="proxy", proxy=other)
+
+
+def test_proxy_cli_train_and_score(systolic, tmp_path, capsys):
+    out = tmp_path / "m"
+    code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), "--json",
+                 "--xgb", "n_estimators=60", "--xgb", "max_depth=[3, 6]", "--seed", "2", "-t", "area=identity"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["report"]["split"] == "test" and data["training"]["seed"] == 2
+    by_metric = {m["metric"]: m for m in data["report"]["metrics"]}
+    assert by_metric["area"]["transform"] == "identity" and by_metric["latency"]["transform"] == "log"
+    assert set(by_metric["energy"]) >= {"rmse", "rmse_pct_range", "rmse_pct_mean", "mape_pct", "r2", "kendall_tau"}
+    assert data["training"]["xgboost_params"]["n_estimators"] == 60
+    models = json.loads((out / "manifest.json").read_text())["models"]
+    assert {m["max_depth"] for m in models} <= {3, 6} and all(m["trees"] <= 60 for m in models)
+    code = main(["proxy", "score", str(out), str(systolic["data"])])
+    text = capsys.readouterr().out
+    assert code == 0 and "% range" in text and "MAPE" in text and " distinct designs (" in text
+    code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "-w", "vgg16", "--out", str(out)])
+    assert code == 2
+    assert ("no rows for archgym/Systolic-v0 with workload 'vgg16'; it holds archgym/Systolic-v0 / resnet18 "
+            "(3000 rows)") in capsys.readouterr().err
+    code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), "--xgb", "seed=3"])
+    assert code == 2 and "set by the seed and n_jobs arguments" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# Feasibility, constant and signed metrics, grouped splits: a small simulator of our own
+# --------------------------------------------------------------------------------------------------
+
+
+class Toy(Simulator):
+    """Feasible when a + b <= 12; cost = a * b, margin = a - b (signed), tag = 1 (constant)."""
+
+    metrics = (Metric("cost", "J"), Metric("margin", "s", "maximize"), Metric("tag", "fraction"))
+
+    def __init__(self, workload: str = "toy") -> None:
+        self.space = DesignSpace([IntRange("a", 1, 10), IntRange("b", 1, 10), IntRange("c", 1, 4)])
+        self.workload = workload
+
+    def _evaluate(self, design):
+        a, b = design["a"], design["b"]
+        if a + b > 12:
+            return Evaluation({m: math.nan for m in self.metric_names}, feasible=False, reason="a + b > 12")
+        return Evaluation({"cost": float(a * b + design["c"]), "margin": float(a - b), "tag": 1.0})
+
+
+def toy_dataset(path, runs: int = 5, samples: int = 400):
+    env = DesignEnv(Toy(), targets={"cost": 10.0})
+    for r in range(runs):
+        collect(env, "test/Toy-v0", path, samples, seed=r, run_id=f"run{r}")
+    return env
+
+
+def test_feasibility_classifier_constant_and_signed_metrics(tmp_path):
+    env = toy_dataset(tmp_path / "data")
+    model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Toy-v0", seed=0)
+    transforms = model.transforms
+    assert transforms == {"cost": "log", "margin": "identity", "tag": "constant"}
+    assert model.manifest["feasibility"]["kind"] == "classifier"
+    feas = model.report["feasibility"]
+    assert feas["accuracy"] >= 0.95 and feas["infeasible_rows"] > 0
+    sim = ProxySimulator(model.save(tmp_path / "model"), simulator=env.simulator, simulator_kwargs={})
+    bad = sim.evaluate({"a": 10, "b": 9, "c": 1})
+    assert not bad.feasible and bad.metrics == {} and "predicted infeasible" in bad.reason
+    good = sim.evaluate({"a": 3, "b": 4, "c": 2})
+    assert good.feasible and good.metrics["cost"] == pytest.approx(14, rel=0.1)
+    assert good.metrics["margin"] == pytest.approx(-1, abs=0.3) and good.metrics["tag"] == 1.0
+    batch = sim.evaluate_batch([{"a": 10, "b": 9, "c": 1}, {"a": 3, "b": 4, "c": 2}])
+    assert batch.feasible.tolist() == [False, True] and math.isnan(batch.metrics["cost"][0])
+    check_env(DesignEnv(sim, targets={"cost": 10.0}), skip_render_check=True)  # infeasible steps: no NaN in info
+
+
+def test_split_by_run_holds_out_whole_runs(tmp_path):
+    env = toy_dataset(tmp_path / "data", runs=6, samples=60)
+    model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Toy-v0", split="run", seed=1)
+    t = model.manifest["training"]
+    assert t["split"] == "run" and t["rows_train"] + t["rows_val"] + t["rows_test"] == t["distinct_designs"]
+    one = tmp_path / "one"
+    collect(env, "test/Toy-v0", one, 200, seed=0, run_id="only")
+    with pytest.raises(ValueError, match="too few rows to train and test a proxy: .* in 1 runs"):
+        train_proxy(one, env.simulator, env_id="test/Toy-v0", split="run")
+    with pytest.raises(ValueError, match="split must be 'row' or 'run'"):
+        train_proxy(one, env.simulator, env_id="test/Toy-v0", split="agent")
+    with pytest.raises(ValueError, match="metric 'margin' has values <= 0: a log transform is impossible"):
+        train_proxy(one, Toy(), env_id="test/Toy-v0", transforms={"cost": "log", "margin": "log"})
+
+
+def test_score_values_against_hand_computed_figures():
+    true = np.array([1.0, 2.0, 3.0, 4.0])
+    pred = np.array([1.0, 2.0, 4.0, 3.0])
+    s = score_values(true, pred)
+    assert s["rmse"] == pytest.approx(math.sqrt(0.5))
+    assert s["rmse_pct_range"] == pytest.approx(100 * math.sqrt(0.5) / 3)
+    assert s["rmse_pct_mean"] == pytest.approx(100 * math.sqrt(0.5) / 2.5)
+    assert s["mape_pct"] == pytest.approx(100 * (1 / 3 + 1 / 4) / 4)
+    assert s["r2"] == pytest.approx(1 - 2 / 5)
+    assert s["kendall_tau"] == pytest.approx(4 / 6)  # 5 concordant pairs, 1 discordant
+    assert math.isnan(score_values(np.ones(3), np.ones(3))["r2"])
+
+
+# --------------------------------------------------------------------------------------------------
+# Every registered env (DRAM, SoC and Quant join as they are registered)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_id", list(archgym.ENVIRONMENTS))
+def test_every_registered_env_trains_a_working_proxy(env_id, tmp_path):
+    env = make_env(env_id, {})
+    collect(env, env_id, tmp_path / "data", 600, method="lhs", seed=0)
+    df = read_dataset(tmp_path / "data")
+    assert len(df) == 600 and set(env.simulator.metric_names) <= set(df.columns)
+    model = train_proxy(tmp_path / "data", env.simulator, env_id=env_id, xgb_params={"n_estimators": 100})
+    model.save(tmp_path / "model")
+    for m in model.report["metrics"]:
+        assert m["rows"] > 0 and (m["r2"] is None or math.isfinite(m["r2"]))
+    proxy_env = gym.make(env_id, backend="proxy", proxy=tmp_path / "model").unwrapped
+    check_env(proxy_env)
+    sim_env = make_env(env_id, {})
+    assert proxy_env.objective.to_dict() == sim_env.objective.to_dict()
+    idx = sample_space(env.simulator.space, 50, "random", np.random.default_rng(1))
+    batch = proxy_env.simulator.evaluate_batch(idx)
+    for m in env.simulator.metric_names:
+        assert np.all(np.isfinite(batch.metrics[m][batch.feasible]))
+    others = [w for w in env.simulator.available_workloads() if w != env.simulator.workload]
+    if others:
+        from archgym.cli import workload_keyword
+
+        with pytest.raises(ValueError, match="was trained for workload"):
+            gym.make(env_id, backend="proxy", proxy=tmp_path / "model", **{workload_keyword(env_id): others[0]})
+
+
+def test_proxy_on_a_continuous_space(tmp_path):
+    """A FloatRange knob (no index encoding) is a plain or log feature; one-design predictions work."""
+    from simulators.core import Choice, FloatRange
+
+    class Ramp(Simulator):
+        metrics = (Metric("y", "J"),)
+        workload = "none"
+
+        def __init__(self) -> None:
+            self.space = DesignSpace([FloatRange("x", 0.5, 2.0, log=True), Choice("k", ["a", "b"])])
+
+        def _evaluate(self, design):
+            return Evaluation({"y": design["x"] * (2.0 if design["k"] == "b" else 1.0)})
+
+    env = DesignEnv(Ramp(), targets={"y": 1.0}, action_type="box")
+    collect(env, "test/Ramp-v0", tmp_path / "data", 600, method="lhs", seed=0)
+    model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Ramp-v0")
+    assert [f["name"] for f in model.manifest["features"]] == ["ln(x)", "k=a", "k=b"]
+    sim = ProxySimulator(model, simulator=env.simulator)
+    assert sim.evaluate({"x": 1.5, "k": "b"}).metrics["y"] == pytest.approx(3.0, rel=0.05)
+    assert model.report["metrics"][0]["r2"] > 0.99
