@@ -21,7 +21,7 @@ A spec::
       max_concurrent_trials: 2
       cpus_per_trial: 1
       scheduler: null          # or {type: asha, grace_period: 50, reduction_factor: 2}
-      report_every: 10         # evaluations between reports to Ray Tune (default: budget / 20)
+      report_every: 10         # evaluations between reports to Ray Tune (default: budget / 10)
       max_failures: 0
     run_dir: runs/quickstart   # relative paths are relative to the current directory
     optimum: false             # compute the exact optimum (finite spaces) for regret in the report
@@ -168,7 +168,7 @@ class SweepSpec:
 
     @property
     def report_every(self) -> int:
-        return self.tune.report_every or max(1, self.budget // 20)
+        return self.tune.report_every or max(1, self.budget // 10)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as YAML-able data (what the run directory keeps, with ``run_dir`` absolute)."""

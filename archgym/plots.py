@@ -95,11 +95,17 @@ def pareto(path: str | Path, data: Mapping[str, Any]) -> Path:
     for agent, pts in data["fronts"].items():
         f = front2(pts)
         hv = data["hypervolume"].get(agent)
-        ax.plot(f[:, 0], f[:, 1], "o-", ms=3.5, lw=0.8, label=f"{agent} (HV {hv:.3g})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
+        (line,) = ax.step(f[:, 0], f[:, 1], where="post", lw=0.9, label=f"{agent} (HV {hv:.3f})")
+        ax.plot(f[:, 0], f[:, 1], "o", ms=3.5, color=line.get_color())
+    shown = [front2(p) for p in data["fronts"].values()] + ([front2(data["true_front"])] if data.get("true_front")
+                                                             else [])
+    shown = np.concatenate([f for f in shown if len(f)])
+    for axis, values in ((ax.set_xscale, shown[:, 0]), (ax.set_yscale, shown[:, 1])):
+        if values.min() > 0 and values.max() / values.min() > 20:  # log only when the values span decades
+            axis("log")
+    units = data.get("units", {})
+    ax.set_xlabel(f"{names[0]} ({units.get(names[0], '')})".replace(" ()", ""))
+    ax.set_ylabel(f"{names[1]} ({units.get(names[1], '')})".replace(" ()", ""))
     ax.set_title("Pareto fronts of the evaluated designs")
     ax.grid(alpha=0.3, which="both")
     ax.legend(frameon=False, fontsize=8)

@@ -197,25 +197,40 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
         return None
     if frame.empty or not all(n in frame.columns for n in names):
         return None
-    directions = _directions(run_dir, names)
+    directions, units = _metric_info(run_dir, names)
     frame = frame[frame["feasible"]]
-    fronts, hv = {}, {}
     all_pts = frame[names].to_numpy(dtype=float)
     if len(all_pts) == 0:
         return None
-    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
-    worst = (all_pts * signs).max(axis=0)
-    reference = (worst + 0.1 * np.abs(worst)) * signs  # a little beyond the worst seen, in metric units
+    scale = _Normalizer(all_pts, directions)
+    fronts, hv = {}, {}
     for agent, group in frame.groupby("agent"):
         pts = group[names].to_numpy(dtype=float)
-        mask = pareto_mask(pts, directions)
-        front = pts[mask]
-        order = np.lexsort(front.T[::-1])
-        fronts[agent] = front[order].tolist()
-        hv[agent] = hypervolume(front, reference, directions)
+        front = pts[pareto_mask(pts, directions)]
+        fronts[agent] = front[np.lexsort(front.T[::-1])].tolist()
+        hv[agent] = hypervolume(scale(front), [1.1] * len(names))
     true_front = [[p["metrics"][n] for n in names] for p in (optimum or {}).get("pareto_front", [])]
     return {"metrics": list(names), "directions": directions, "fronts": fronts, "hypervolume": hv,
-            "reference": reference.tolist(), "true_front": true_front}
+            "reference": [1.1] * len(names), "true_front": true_front, "units": units}
+
+
+class _Normalizer:
+    """Maps metrics to [0, 1], 0 the best and 1 the worst value seen (in log space for positive metrics),
+    so hypervolumes compare across metrics of any unit and range; the reference point is 1.1 each."""
+
+    def __init__(self, points: np.ndarray, directions: Sequence[str]) -> None:
+        self.log = np.all(points > 0, axis=0)
+        pts = self._logged(points)
+        self.sign = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+        signed = pts * self.sign
+        self.best, self.worst = signed.min(axis=0), signed.max(axis=0)
+
+    def _logged(self, points: np.ndarray) -> np.ndarray:
+        return np.where(self.log, np.log(np.where(self.log, points, 1.0)), points)
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        span = np.where(self.worst > self.best, self.worst - self.best, 1.0)
+        return (self._logged(points) * self.sign - self.best) / span
 
 
 def _spec(run_dir: Path) -> dict[str, Any]:
@@ -238,14 +253,15 @@ def _target_metrics(run_dir: Path) -> list[str]:
     return names if 2 <= len(names) <= 3 else []
 
 
-def _directions(run_dir: Path, names: Sequence[str]) -> list[str]:
+def _metric_info(run_dir: Path, names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Directions and units of the named metrics of the sweep's environment."""
     spec = _spec(run_dir)
     import gymnasium as gym
 
     import archgym  # noqa: F401
 
-    env = gym.make(spec["env"]["id"], **spec["env"].get("kwargs", {})).unwrapped
-    return [env.simulator.metric(n).direction.value for n in names]
+    sim = gym.make(spec["env"]["id"], **spec["env"].get("kwargs", {})).unwrapped.simulator
+    return [sim.metric(n).direction.value for n in names], {n: sim.metric(n).unit for n in names}
 
 
 def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures) -> None:
@@ -267,7 +283,8 @@ def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures
                   f"({optimum['seconds']:.1f} s).", ""]
     if pareto:
         lines.append("Hypervolume of each agent's evaluated designs over " + ", ".join(pareto["metrics"]) +
-                     " (reference point just beyond the worst evaluated design): " +
+                     " (each metric scaled to [0, 1] between the best and worst value seen, in log space; "
+                     "reference point 1.1): " +
                      ", ".join(f"{a} {v:.4g}" for a, v in pareto["hypervolume"].items()) + ".")
         lines.append("")
     for fig in figures:

@@ -86,6 +86,12 @@ def run_trial(config: Mapping[str, Any]) -> None:
     run_dir = spec.run_dir
     summary_path = run_dir / "trials" / f"{trial.trial_id}.json"
     every = spec.report_every
+    if summary_path.is_file():  # finished before an interruption that Tune did not record: keep it
+        previous = json.loads(summary_path.read_text())
+        if previous.get("status") == "done" and previous.get("evaluations") == spec.budget:
+            tune.report(_metrics(previous["evaluations"], previous["best_reward"], previous["target_met_at"],
+                                 previous["best_metrics"]))
+            return
     env = gym.make(spec.env_id, **spec.env_kwargs)
     denv = env.unwrapped
     data_dir = run_dir / "trajectories"
@@ -107,17 +113,21 @@ def run_trial(config: Mapping[str, Any]) -> None:
         writer.flush()  # what has been reported is on disk, even if the scheduler stops the trial here
         status = "done" if record.step == spec.budget else "running"
         _write_json(summary_path, summary(result, status))
-        metrics = {"evaluations": result.evaluations, "best_reward": result.best_reward,
-                   "target_met": result.target_met_at is not None}
-        metrics.update({f"best_{k}": v for k, v in result.best_metrics.items() if isinstance(v, float)
-                        and math.isfinite(v)})
-        tune.report(metrics)
+        tune.report(_metrics(result.evaluations, result.best_reward, result.target_met_at, result.best_metrics))
 
     try:
         archgym.explore(env, trial.agent, budget=spec.budget, seed=trial.seed, hyperparameters=trial.hyperparameters,
                         log=writer, callback=report, keep_records=False, progress=False)
     finally:
         writer.close()
+
+
+def _metrics(evaluations: int, best_reward: float, target_met_at: int | None,
+             best_metrics: Mapping[str, float]) -> dict[str, Any]:
+    """What a trial reports to Tune (the scheduler reads ``evaluations`` and ``best_reward``)."""
+    out = {"evaluations": evaluations, "best_reward": best_reward, "target_met": target_met_at is not None}
+    out.update({f"best_{k}": v for k, v in best_metrics.items() if isinstance(v, float) and math.isfinite(v)})
+    return out
 
 
 def _tuner(spec: SweepSpec, trials: list[TrialSpec]):
