@@ -108,7 +108,9 @@ class BurstTrace:
 class ControllerRun:
     """What one simulation produced, in cycles: per request issue/response times, command counts,
     bank-open intervals and refresh start times (for the background energy). ``n_miss`` counts the
-    bursts that needed an activate (an ACT repeated after a refresh closed the row counts once)."""
+    bursts that needed an activate (an ACT repeated after a refresh closed the row counts once);
+    ``n_pulled_in`` the refreshes issued ahead of time while idle (0 means ``RefreshMaxPulledin``
+    had no effect on this run)."""
 
     issue: np.ndarray
     response: np.ndarray
@@ -119,6 +121,7 @@ class ControllerRun:
     n_rd: int
     n_wr: int
     n_ref: int
+    n_pulled_in: int
     open_start: np.ndarray
     open_end: np.ndarray
     ref_start: np.ndarray
@@ -189,6 +192,9 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     npay = [-1] * NB
     nauto = [False] * NB
     active: set[int] = set()
+    touched: set[int] = set()  # banks an admission changed since the last scan
+    stale = True  # a command issued since the last full scan: every candidate must be recomputed
+    best_t, best_b, best_id = _INF, -1, _INF
     nb_act = [0] * NB
     nb_pre = [0] * NB
     nb_rd = [0] * NB
@@ -226,7 +232,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     next_parent = 0
     done: list[int] = []
 
-    n_act = n_pre = n_rd = n_wr = n_miss = 0
+    n_act = n_pre = n_rd = n_wr = n_miss = n_pulled = 0
     activated = bytearray(NBURSTS)  # bursts an ACT was issued for: the row misses
     open_s: list[int] = []
     open_e: list[int] = []
@@ -358,32 +364,37 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
 
         t_trig = T if T > now else _INF
 
-        # -- best command ---------------------------------------------------------------------------
-        best_t = _INF
-        best_b = -1
-        best_id = _INF
-        if ref_cmd:
-            base = bus if bus > now else now
-            if ref_cmd == 1:
-                tr = max(max(nb_pre[b] for b in range(NB) if open_row[b] >= 0), base)
-            else:
-                tr = max(max(nb_act), base)
-            best_t, best_b, best_id = tr, -2, -1
-        if not blocked and active:
+        # -- best command: a full scan after a command, else only the banks an admission touched ----
+        if ref_cmd or stale or best_b < 0 or best_b in touched:
+            best_t = _INF
+            best_b = -1
+            best_id = _INF
+            if ref_cmd:
+                base = bus if bus > now else now
+                if ref_cmd == 1:
+                    tr = max(max(nb_pre[b] for b in range(NB) if open_row[b] >= 0), base)
+                else:
+                    tr = max(max(nb_act), base)
+                best_t, best_b, best_id = tr, -2, -1
+            scan = active if not blocked else ()
+            stale = False
+        else:
+            scan = touched
+        if scan:
             base = bus if bus > now else now
             ra = max(base, nr_act, faw[fi] + FAW)
-            rr = nr_rd if nr_rd > base else base
-            rw = nr_wr if nr_wr > base else base
-            for b in active:
+            rsel = (ra, nr_rd if nr_rd > base else base, nr_wr if nr_wr > base else base, base)
+            for b in scan:
                 if dirty[b]:
                     choose(b)
                 c = ncmd[b]
                 tb = nbt[c][b]
-                r = ra if c == _ACT else (rr if c == _RD else (rw if c == _WR else base))
+                r = rsel[c]
                 if tb < r:
                     tb = r
                 if tb < best_t or (tb == best_t and npay[b] < best_id):
                     best_t, best_b, best_id = tb, b, npay[b]
+        touched.clear()
 
         # -- pick the earliest event ------------------------------------------------------------------
         if t_adm < _INF and t_adm <= best_t and t_adm <= t_trig:
@@ -399,6 +410,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                 rc[row_of[y]] = rc.get(row_of[y], 0) + 1
                 dirty[b] = True
                 active.add(b)
+                touched.add(b)
                 if wr_of[y]:
                     nwr_buf += 1
                 else:
@@ -408,12 +420,14 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             continue
         if t_trig < _INF and t_trig <= best_t:
             now = t_trig
+            stale = True
             continue
         if best_t == _INF:
             raise RuntimeError("controller deadlock: no event can happen (please report this design)")
 
         now = best_t
         bus = now + 1
+        stale = True
         if best_b == -2:  # refresh manager: precharge-all or refresh
             if ref_cmd == 1:
                 for b in range(NB):
@@ -432,6 +446,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                     if nb_act[b] < now + RFC:
                         nb_act[b] = now + RFC
                 if pulled:
+                    n_pulled += 1
                     flex -= 1
                 else:
                     pulled = True
@@ -574,7 +589,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             open_e.append(end)
     return ControllerRun(
         issue=np.array(issue, dtype=np.int64), response=np.array(resp, dtype=np.int64), end=end,
-        n_act=n_act, n_miss=n_miss, n_pre=n_pre, n_rd=n_rd, n_wr=n_wr, n_ref=len(ref_s),
+        n_act=n_act, n_miss=n_miss, n_pre=n_pre, n_rd=n_rd, n_wr=n_wr, n_ref=len(ref_s), n_pulled_in=n_pulled,
         open_start=np.array(open_s, dtype=np.int64), open_end=np.array(open_e, dtype=np.int64),
         ref_start=np.array(ref_s, dtype=np.int64),
     )

@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_TARGETS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "DRAMSimul
 
 METRICS = (
     Metric("total_time", "s", Direction.MINIMIZE, "time until the last response (DRAMSys 'Total Time')"),
-    Metric("latency", "s", Direction.MINIMIZE, "mean request latency, offer by the initiator to response"),
+    Metric("latency", "s", Direction.MINIMIZE, "mean request latency, trace time stamp to response"),
     Metric("latency_p99", "s", Direction.MINIMIZE, "99th percentile of the request latency"),
     Metric("bandwidth", "bytes/s", Direction.MAXIMIZE, "requested bytes / total_time"),
     Metric("energy", "J", Direction.MINIMIZE, "DRAMPower energy of the rank over the run"),
@@ -186,7 +186,7 @@ class DRAMSimulator(Simulator):
             return Evaluation(metrics={m.name: math.nan for m in self.metrics}, feasible=False, reason=str(exc))
         tck = self.spec.tck_s
         total_time = run.end * tck
-        latency = (run.response - run.issue) * tck
+        latency = (run.response - self.bursts.arrival) * tck
         e = energy(run, self.spec)
         cas = run.n_rd + run.n_wr
         metrics = {
@@ -200,8 +200,10 @@ class DRAMSimulator(Simulator):
         }
         breakdown = {
             "commands": {"ACT": run.n_act, "PRE": run.n_pre, "RD": run.n_rd, "WR": run.n_wr, "REF": run.n_ref},
+            "refreshes_pulled_in": run.n_pulled_in,
             "energy_j": e.as_dict(),
             "refresh_time_share": run.n_ref * self.spec.timing.RFC * tck / total_time,
+            "controller_latency": float((run.response - run.issue).mean() * tck),
             "requests": len(self.trace),
             "bursts": cas,
             "memspec": self.spec.name,
