@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from simulators.dram import DRAMSimulator, Unrealisable, default_space, simulate
+from simulators.dram import DRAMSimulator, UnrealisableError, default_space, simulate
 
 _SIM: DRAMSimulator | None = None
 
@@ -60,7 +60,7 @@ def _run(item: tuple[dict, int]) -> list[tuple[dict, int, dict | None]]:
             run = simulate(sim.bursts, sim.spec, sim.config(design))
             pulls = [1] if run.n_pulled_in == 0 else sim.space["RefreshMaxPulledin"].values
             mult = -mult * (4 if run.n_pulled_in == 0 else 1)
-        except Unrealisable:
+        except UnrealisableError:
             mult = -mult * 4
     for pull in pulls:
         d = dict(design, RefreshMaxPulledin=pull)

@@ -9,6 +9,7 @@ PRE 468.8 pJ, RD 712.5 pJ, WR 750 pJ, REF 20.6 nJ, active standby 67.5 mW per de
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def test_refresh_overheads_match_the_notes():
     # tRFC / tREFI: DDR3 1Gb 1.4 %, DDR4 4Gb 3.3 %, LPDDR4 8Gb all-bank 7.2 %
     for name, share in (("ddr3_1600", 0.0141), ("ddr4_2400", 0.0333), ("lpddr4_3200", 0.0717)):
         t = load_memspec(name).timing
-        assert t.RFC / t.REFI == pytest.approx(share, abs=5e-4)
+        assert pytest.approx(share, abs=5e-4) == t.RFC / t.REFI
 
 
 def test_user_spec_round_trips_through_yaml_and_json(tmp_path):
@@ -214,3 +215,14 @@ def test_rbc_decoding_of_ddr3():
     # DDR4-2400 controller cycles per 800 MHz initiator cycle: 1.25 / 0.833
     d4 = bind_trace(synthetic_trace("stream", requests=4), load_memspec("ddr4_2400"), 800.0)
     assert d4.arrival.tolist() == [0, 2, 4, 5] and d4.bank.tolist() == [0, 4, 8, 12]
+
+
+def test_ddr3_command_energies_match_energydram():
+    ref = json.loads((Path(__file__).parent / "data" / "energydram_ddr3_1600.json").read_text())
+    e = command_energy(load_memspec("ddr3_1600"))
+    assert e.act + e.pre == pytest.approx(ref["activate_plus_precharge"], rel=1e-12)
+    assert e.rd == pytest.approx(ref["read"], rel=1e-12) and e.wr == pytest.approx(ref["write"], rel=1e-12)
+    assert e.ref == pytest.approx(ref["refresh"], rel=1e-12)
+    assert e.active_standby * 1000 * 1.25e-9 == pytest.approx(ref["background_active_1000_cycles"], rel=1e-12)
+    assert e.precharged_standby * 1000 * 1.25e-9 == pytest.approx(ref["background_precharged_1000_cycles"],
+                                                                   rel=1e-12)

@@ -8,7 +8,7 @@ equations (``simulators.dram.energy``).
 
 from __future__ import annotations
 
-from simulators.dram.controller import ControllerConfig, ControllerRun, Unrealisable, simulate
+from simulators.dram.controller import ControllerConfig, ControllerRun, UnrealisableError, simulate
 from simulators.dram.energy import EnergyBreakdown, command_energy, energy
 from simulators.dram.mapping import bind_trace
 from simulators.dram.simulator import DEFAULT_TARGETS, KNOBS, METRICS, REFERENCE_DESIGN, DRAMSimulator, default_space
@@ -17,5 +17,5 @@ from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, synth
 
 __all__ = ["BUNDLED_SPECS", "DEFAULT_TARGETS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "SYNTHETIC_WORKLOADS",
            "ControllerConfig", "ControllerRun", "DRAMSimulator", "EnergyBreakdown", "MemSpec", "Trace",
-           "Unrealisable", "bind_trace", "command_energy", "default_space", "energy", "load_memspec",
+           "UnrealisableError", "bind_trace", "command_energy", "default_space", "energy", "load_memspec",
            "load_trace", "parse_memspec", "simulate", "synthetic_trace"]

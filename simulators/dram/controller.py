@@ -42,7 +42,7 @@ import numpy as np
 from simulators.dram.specs import MemSpec
 
 __all__ = ["FRONTEND_CYCLES", "ArbiterKind", "BufferKind", "BurstTrace", "ControllerConfig", "ControllerRun",
-           "PagePolicy", "SchedulerKind", "Unrealisable", "simulate"]
+           "PagePolicy", "SchedulerKind", "UnrealisableError", "simulate"]
 
 #: cycles between the arbiter accepting a request and the controller seeing it (one think delay)
 FRONTEND_CYCLES = 1
@@ -65,7 +65,7 @@ _ACT, _RD, _WR, _PRE = range(4)
 _INF = 1 << 62
 
 
-class Unrealisable(Exception):
+class UnrealisableError(Exception):
     """The design cannot serve the trace (e.g. a request needs more buffer slots than exist)."""
 
 
@@ -134,7 +134,7 @@ def _code(name: str, value: str, allowed: tuple[str, ...]) -> int:
 
 
 def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> ControllerRun:  # noqa: C901
-    """Run the controller over ``trace``; raises ``Unrealisable`` when the design cannot serve it."""
+    """Run the controller over ``trace``; raises ``UnrealisableError`` when the design cannot serve it."""
     policy = _code("PagePolicy", cfg.page_policy, PAGE_POLICIES)
     sched = _code("Scheduler", cfg.scheduler, SCHEDULERS)
     bufkind = _code("SchedulerBuffer", cfg.scheduler_buffer, BUFFERS)
@@ -142,23 +142,23 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     ctrl_reorder = cfg.resp_queue == "Reorder"
     arb_reorder = arb == _ARB_REORDER
     ref_on = cfg.refresh_policy == "AllBank"
-    RBS = cfg.request_buffer_size
-    MA = cfg.max_active_transactions if arb != _SIMPLE else 0
+    buf_size = cfg.request_buffer_size
+    max_active = cfg.max_active_transactions if arb != _SIMPLE else 0
     max_post, max_pull = cfg.refresh_max_postponed, -cfg.refresh_max_pulledin
 
     t = spec.timing
-    NB, NG = spec.banks, spec.bank_groups
-    BURST = spec.burst_cycles
-    RCD, RP, RPAB, RAS, RC, RL, WL = t.RCD, t.RP, t.RPab, t.RAS, t.RC, t.RL, t.WL
-    RTP, FAW, RFC, REFI = t.RTP, t.FAW, t.RFC, t.REFI
-    RRD_S, RRD_L, CCD_S, CCD_L = t.RRD_S, t.RRD_L, t.CCD_S, t.CCD_L
-    RDWR = RL + BURST + 2 - WL
-    WRRD_S, WRRD_L = WL + BURST + t.WTR_S, WL + BURST + t.WTR_L
-    WRPRE = WL + BURST + t.WR
-    grouped = NG > 1
-    per_group = NB // NG
-    same_group = [[g * per_group + i for i in range(per_group)] for g in range(NG)]
-    group_of = [b // per_group for b in range(NB)]
+    n_banks, n_groups = spec.banks, spec.bank_groups
+    t_burst = spec.burst_cycles
+    t_rcd, t_rp, t_rpab, t_ras, t_rc, t_rl, t_wl = t.RCD, t.RP, t.RPab, t.RAS, t.RC, t.RL, t.WL
+    t_rtp, t_faw, t_rfc, t_refi = t.RTP, t.FAW, t.RFC, t.REFI
+    t_rrd_s, t_rrd_l, t_ccd_s, t_ccd_l = t.RRD_S, t.RRD_L, t.CCD_S, t.CCD_L
+    t_rdwr = t_rl + t_burst + 2 - t_wl
+    t_wrrd_s, t_wrrd_l = t_wl + t_burst + t.WTR_S, t_wl + t_burst + t.WTR_L
+    t_wrpre = t_wl + t_burst + t.WR
+    grouped = n_groups > 1
+    per_group = n_banks // n_groups
+    same_group = [[g * per_group + i for i in range(per_group)] for g in range(n_groups)]
+    group_of = [b // per_group for b in range(n_banks)]
 
     bank_of = trace.bank.tolist()
     row_of = trace.row.tolist()
@@ -168,38 +168,38 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     arr = trace.arrival.tolist()
     first = trace.first.tolist()
     nburst = trace.bursts.tolist()
-    P = len(arr)
-    NBURSTS = len(bank_of)
+    n_req = len(arr)
+    n_bursts = len(bank_of)
 
     # A request must fit the buffer at once, as DRAMSys admits all its bursts together.
     kmax = max(nburst)
     if bufkind == _BANKWISE and kmax > 1:
-        keys = trace.parent.astype(np.int64) * NB + trace.bank
+        keys = trace.parent.astype(np.int64) * n_banks + trace.bank
         per_bank = np.unique(keys, return_counts=True)[1]
         kmax = int(per_bank.max())
-    if kmax > RBS:
-        raise Unrealisable(f"a request needs {kmax} buffer slots ({spec.burst_bytes}-byte bursts) but "
-                           f"RequestBufferSize is {RBS} ({cfg.scheduler_buffer})")
+    if kmax > buf_size:
+        raise UnrealisableError(f"a request needs {kmax} buffer slots ({spec.burst_bytes}-byte bursts) but "
+                           f"RequestBufferSize is {buf_size} ({cfg.scheduler_buffer})")
 
     # -- state ------------------------------------------------------------------------------------
-    queues: list[list[int]] = [[] for _ in range(NB)]
-    rowcnt: list[dict[int, int]] = [{} for _ in range(NB)]
-    open_row = [-1] * NB
-    keep = [False] * NB
-    cur = [-1] * NB
-    dirty = [True] * NB
-    ncmd = [_ACT] * NB
-    npay = [-1] * NB
-    nauto = [False] * NB
+    queues: list[list[int]] = [[] for _ in range(n_banks)]
+    rowcnt: list[dict[int, int]] = [{} for _ in range(n_banks)]
+    open_row = [-1] * n_banks
+    keep = [False] * n_banks
+    cur = [-1] * n_banks
+    dirty = [True] * n_banks
+    ncmd = [_ACT] * n_banks
+    npay = [-1] * n_banks
+    nauto = [False] * n_banks
     active: set[int] = set()
     touched: set[int] = set()  # banks an admission changed since the last scan
     stale = True  # a command issued since the last full scan: every candidate must be recomputed
     best_t, best_b, best_id = _INF, -1, _INF
-    nb_act = [0] * NB
-    nb_pre = [0] * NB
-    nb_rd = [0] * NB
-    nb_wr = [0] * NB
-    act_t = [0] * NB
+    nb_act = [0] * n_banks
+    nb_pre = [0] * n_banks
+    nb_rd = [0] * n_banks
+    nb_wr = [0] * n_banks
+    act_t = [0] * n_banks
     nbt = (nb_act, nb_rd, nb_wr, nb_pre)
     nr_act = nr_rd = nr_wr = 0
     faw = [-_INF] * 4
@@ -210,7 +210,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     nbuf = nrd_buf = nwr_buf = 0
 
     # refresh manager (DRAMSys all-bank flexibility counter)
-    T = REFI if ref_on else _INF
+    t_trigger = t_refi if ref_on else _INF
     flex = 0
     pulled = False
     blocked = False
@@ -219,21 +219,21 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     p = 0
     prev_endreq = 0
     prev_adm = -1
-    issue = [0] * P
+    issue = [0] * n_req
 
     # responses
     left = list(nburst)
-    strobe = [-1] * NBURSTS if ctrl_reorder else None
+    strobe = [-1] * n_bursts if ctrl_reorder else None
     next_burst = 0
-    ctrl_resp = [-1] * P
-    resp = [0] * P
+    ctrl_resp = [-1] * n_req
+    resp = [0] * n_req
     last_ctrl = -1
     last_arb = -1
     next_parent = 0
     done: list[int] = []
 
     n_act = n_pre = n_rd = n_wr = n_miss = n_pulled = 0
-    activated = bytearray(NBURSTS)  # bursts an ACT was issued for: the row misses
+    activated = bytearray(n_bursts)  # bursts an ACT was issued for: the row misses
     open_s: list[int] = []
     open_e: list[int] = []
     ref_s: list[int] = []
@@ -302,7 +302,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             done.append(r)
             return
         ctrl_resp[par] = r
-        while next_parent < P and ctrl_resp[next_parent] >= 0:
+        while next_parent < n_req and ctrl_resp[next_parent] >= 0:
             r2 = ctrl_resp[next_parent]
             if r2 <= last_arb:
                 r2 = last_arb + 1
@@ -311,12 +311,12 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             done.append(r2)
             next_parent += 1
 
-    while cas_done < NBURSTS:
+    while cas_done < n_bursts:
         # -- refresh manager --------------------------------------------------------------------
         ref_cmd = 0
-        if T <= now:
-            if now >= T + REFI:
-                T += REFI
+        if t_trigger <= now:
+            if now >= t_trigger + t_refi:
+                t_trigger += t_refi
                 pulled = False
             if not pulled:
                 go = True
@@ -325,44 +325,44 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                 elif nbuf > 0:
                     go = False
                     flex += 1
-                    T += REFI
+                    t_trigger += t_refi
                 if go:
                     ref_cmd = 1 if any(r >= 0 for r in open_row) else 2
             elif nbuf > 0:
                 pulled = False
-                T += REFI
+                t_trigger += t_refi
             else:
                 ref_cmd = 2
 
         # -- admission candidate ----------------------------------------------------------------
         t_adm = _INF
-        if p < P:
+        if p < n_req:
             iss = arr[p] if arr[p] > prev_endreq else prev_endreq
             acc = iss
-            if MA and p >= MA:
-                j = p - MA
+            if max_active and p >= max_active:
+                j = p - max_active
                 acc = (done[j] if done[j] > iss else iss) if j < len(done) else _INF
             if acc < _INF:
                 k = nburst[p]
                 x = first[p]
                 if bufkind == _SHARED:
-                    room = nbuf + k <= RBS
+                    room = nbuf + k <= buf_size
                 elif bufkind == _READWRITE:
-                    room = (nwr_buf if wr_of[x] else nrd_buf) + k <= RBS
+                    room = (nwr_buf if wr_of[x] else nrd_buf) + k <= buf_size
                 elif k == 1:
-                    room = len(queues[bank_of[x]]) < RBS
+                    room = len(queues[bank_of[x]]) < buf_size
                 else:
                     need: dict[int, int] = {}
                     for y in range(x, x + k):
                         need[bank_of[y]] = need.get(bank_of[y], 0) + 1
-                    room = all(len(queues[b]) + c <= RBS for b, c in need.items())
+                    room = all(len(queues[b]) + c <= buf_size for b, c in need.items())
                 if room:
                     ready = acc + FRONTEND_CYCLES
                     if ready <= prev_adm:
                         ready = prev_adm + 1
                     t_adm = ready if ready > now else now
 
-        t_trig = T if T > now else _INF
+        t_trig = t_trigger if t_trigger > now else _INF
 
         # -- best command: a full scan after a command, else only the banks an admission touched ----
         if ref_cmd or stale or best_b < 0 or best_b in touched:
@@ -372,7 +372,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             if ref_cmd:
                 base = bus if bus > now else now
                 if ref_cmd == 1:
-                    tr = max(max(nb_pre[b] for b in range(NB) if open_row[b] >= 0), base)
+                    tr = max(max(nb_pre[b] for b in range(n_banks) if open_row[b] >= 0), base)
                 else:
                     tr = max(max(nb_act), base)
                 best_t, best_b, best_id = tr, -2, -1
@@ -382,7 +382,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             scan = touched
         if scan:
             base = bus if bus > now else now
-            ra = max(base, nr_act, faw[fi] + FAW)
+            ra = max(base, nr_act, faw[fi] + t_faw)
             rsel = (ra, nr_rd if nr_rd > base else base, nr_wr if nr_wr > base else base, base)
             for b in scan:
                 if dirty[b]:
@@ -430,21 +430,21 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         stale = True
         if best_b == -2:  # refresh manager: precharge-all or refresh
             if ref_cmd == 1:
-                for b in range(NB):
+                for b in range(n_banks):
                     if open_row[b] >= 0:
                         open_s.append(act_t[b])
                         open_e.append(now)
                         n_pre += 1
                         open_row[b] = -1
                         keep[b] = False
-                        if nb_act[b] < now + RPAB:
-                            nb_act[b] = now + RPAB
+                        if nb_act[b] < now + t_rpab:
+                            nb_act[b] = now + t_rpab
             else:
                 ref_s.append(now)
                 blocked = False
-                for b in range(NB):
-                    if nb_act[b] < now + RFC:
-                        nb_act[b] = now + RFC
+                for b in range(n_banks):
+                    if nb_act[b] < now + t_rfc:
+                        nb_act[b] = now + t_rfc
                 if pulled:
                     n_pulled += 1
                     flex -= 1
@@ -452,8 +452,8 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                     pulled = True
                 if flex == max_pull:
                     pulled = False
-                    T += REFI
-            for b in range(NB):
+                    t_trigger += t_refi
+            for b in range(n_banks):
                 dirty[b] = True
             continue
 
@@ -469,18 +469,18 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             open_row[b] = row_of[x]
             keep[b] = True
             act_t[b] = now
-            v = now + RCD
+            v = now + t_rcd
             if nb_rd[b] < v:
                 nb_rd[b] = v
             if nb_wr[b] < v:
                 nb_wr[b] = v
-            if nb_pre[b] < now + RAS:
-                nb_pre[b] = now + RAS
-            if nb_act[b] < now + RC:
-                nb_act[b] = now + RC
-            nr_act = now + RRD_S
+            if nb_pre[b] < now + t_ras:
+                nb_pre[b] = now + t_ras
+            if nb_act[b] < now + t_rc:
+                nb_act[b] = now + t_rc
+            nr_act = now + t_rrd_s
             if grouped:
-                v = now + RRD_L
+                v = now + t_rrd_l
                 for o in same_group[group_of[b]]:
                     if nb_act[o] < v:
                         nb_act[o] = v
@@ -493,8 +493,8 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             open_e.append(now)
             open_row[b] = -1
             keep[b] = False
-            if nb_act[b] < now + RP:
-                nb_act[b] = now + RP
+            if nb_act[b] < now + t_rp:
+                nb_act[b] = now + t_rp
             continue
 
         # RD or WR: the burst leaves the buffer
@@ -517,38 +517,38 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         if c == _RD:
             n_rd += 1
             nrd_buf -= 1
-            v = now + RTP
+            v = now + t_rtp
             if nb_pre[b] < v:
                 nb_pre[b] = v
-            if nr_rd < now + CCD_S:
-                nr_rd = now + CCD_S
-            if nr_wr < now + RDWR:
-                nr_wr = now + RDWR
+            if nr_rd < now + t_ccd_s:
+                nr_rd = now + t_ccd_s
+            if nr_wr < now + t_rdwr:
+                nr_wr = now + t_rdwr
             if grouped:
-                v = now + CCD_L
+                v = now + t_ccd_l
                 for o in same_group[group_of[b]]:
                     if nb_rd[o] < v:
                         nb_rd[o] = v
-            s = now + RL + BURST
+            s = now + t_rl + t_burst
         else:
             n_wr += 1
             nwr_buf -= 1
-            v = now + WRPRE
+            v = now + t_wrpre
             if nb_pre[b] < v:
                 nb_pre[b] = v
-            if nr_wr < now + CCD_S:
-                nr_wr = now + CCD_S
-            if nr_rd < now + WRRD_S:
-                nr_rd = now + WRRD_S
+            if nr_wr < now + t_ccd_s:
+                nr_wr = now + t_ccd_s
+            if nr_rd < now + t_wrrd_s:
+                nr_rd = now + t_wrrd_s
             if grouped:
-                v = now + CCD_L
-                v2 = now + WRRD_L
+                v = now + t_ccd_l
+                v2 = now + t_wrrd_l
                 for o in same_group[group_of[b]]:
                     if nb_wr[o] < v:
                         nb_wr[o] = v
                     if nb_rd[o] < v2:
                         nb_rd[o] = v2
-            s = now + WL + BURST
+            s = now + t_wl + t_burst
         if sched == _GRP:
             last_dir = wr_of[x]
             for o in active:
@@ -559,8 +559,8 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             open_s.append(act_t[b])
             open_e.append(tp)
             open_row[b] = -1
-            if nb_act[b] < tp + RP:
-                nb_act[b] = tp + RP
+            if nb_act[b] < tp + t_rp:
+                nb_act[b] = tp + t_rp
 
         # response path
         if not ctrl_reorder:
@@ -572,7 +572,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                 emit(par, r)
         else:
             strobe[x] = s
-            while next_burst < NBURSTS and strobe[next_burst] >= 0:
+            while next_burst < n_bursts and strobe[next_burst] >= 0:
                 s2 = strobe[next_burst]
                 r = s2 if s2 > last_ctrl else last_ctrl + 1
                 last_ctrl = r
@@ -583,7 +583,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                 next_burst += 1
 
     end = max(resp)
-    for b in range(NB):
+    for b in range(n_banks):
         if open_row[b] >= 0:
             open_s.append(act_t[b])
             open_e.append(end)

@@ -17,7 +17,7 @@ from simulators.dram.controller import (
     SCHEDULERS,
     ControllerConfig,
     ControllerRun,
-    Unrealisable,
+    UnrealisableError,
     simulate,
 )
 from simulators.dram.energy import energy
@@ -72,7 +72,7 @@ def default_space() -> DesignSpace:
     return DesignSpace([
         Choice("PagePolicy", PAGE_POLICIES, description="when to precharge after a RD/WR"),
         Choice("Scheduler", SCHEDULERS, description="which buffered request a bank serves next"),
-        Choice("SchedulerBuffer", BUFFERS, description="how RequestBufferSize is shared: per bank, per direction, total"),
+        Choice("SchedulerBuffer", BUFFERS, description="RequestBufferSize per bank, per direction or in total"),
         IntRange("RequestBufferSize", 1, 128, power_of_two=True, unit="requests",
                  description="scheduler buffer depth (bursts)"),
         Choice("RespQueue", ("Fifo", "Reorder"), description="responses in command order or request order"),
@@ -164,7 +164,7 @@ class DRAMSimulator(Simulator):
         return tuple(d[k] for k in KNOBS)
 
     def run(self, design: dict[str, Any]) -> ControllerRun:
-        """The raw controller run of a design (cycles, counts); raises ``Unrealisable``."""
+        """The raw controller run of a design (cycles, counts); raises ``UnrealisableError``."""
         return simulate(self.bursts, self.spec, self.config(self.space.validate(design)))
 
     def _evaluate(self, design: dict[str, Any]) -> Evaluation:
@@ -182,7 +182,7 @@ class DRAMSimulator(Simulator):
     def _simulate(self, design: dict[str, Any]) -> Evaluation:
         try:
             run = simulate(self.bursts, self.spec, self.config(design))
-        except Unrealisable as exc:
+        except UnrealisableError as exc:
             return Evaluation(metrics={m.name: math.nan for m in self.metrics}, feasible=False, reason=str(exc))
         tck = self.spec.tck_s
         total_time = run.end * tck

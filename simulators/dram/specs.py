@@ -296,7 +296,7 @@ def parse_memspec(data: Any, where: str = "<dict>") -> MemSpec:
         raise _err(where, "architecture.burst_length", f"must be a multiple of data_rate ({arch['data_rate']})")
     timing = _parse_timing(where, data["timing"])
     burst_cycles = arch["burst_length"] // arch["data_rate"]
-    if timing.CCD_S < burst_cycles:
+    if burst_cycles > timing.CCD_S:
         raise _err(where, "timing.CCD_S", f"must be >= the burst's bus time BL/data_rate ({burst_cycles})")
     name = data["name"]
     if not isinstance(name, str) or not name:
