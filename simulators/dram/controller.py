@@ -216,6 +216,9 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     blocked = False
 
     # admission
+    adm_dirty = True
+    adm_ready = _INF
+    iss = acc = 0
     p = 0
     prev_endreq = 0
     prev_adm = -1
@@ -334,33 +337,35 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             else:
                 ref_cmd = 2
 
-        # -- admission candidate ----------------------------------------------------------------
-        t_adm = _INF
-        if p < n_req:
-            iss = arr[p] if arr[p] > prev_endreq else prev_endreq
-            acc = iss
-            if max_active and p >= max_active:
-                j = p - max_active
-                acc = (done[j] if done[j] > iss else iss) if j < len(done) else _INF
-            if acc < _INF:
-                k = nburst[p]
-                x = first[p]
-                if bufkind == _SHARED:
-                    room = nbuf + k <= buf_size
-                elif bufkind == _READWRITE:
-                    room = (nwr_buf if wr_of[x] else nrd_buf) + k <= buf_size
-                elif k == 1:
-                    room = len(queues[bank_of[x]]) < buf_size
-                else:
-                    need: dict[int, int] = {}
-                    for y in range(x, x + k):
-                        need[bank_of[y]] = need.get(bank_of[y], 0) + 1
-                    room = all(len(queues[b]) + c <= buf_size for b, c in need.items())
-                if room:
-                    ready = acc + FRONTEND_CYCLES
-                    if ready <= prev_adm:
-                        ready = prev_adm + 1
-                    t_adm = ready if ready > now else now
+        # -- admission candidate (it only changes after an admission or a RD/WR) ---------------------
+        if adm_dirty:
+            adm_dirty = False
+            adm_ready = _INF
+            if p < n_req:
+                iss = arr[p] if arr[p] > prev_endreq else prev_endreq
+                acc = iss
+                if max_active and p >= max_active:
+                    j = p - max_active
+                    acc = (done[j] if done[j] > iss else iss) if j < len(done) else _INF
+                if acc < _INF:
+                    k = nburst[p]
+                    x = first[p]
+                    if bufkind == _SHARED:
+                        room = nbuf + k <= buf_size
+                    elif bufkind == _READWRITE:
+                        room = (nwr_buf if wr_of[x] else nrd_buf) + k <= buf_size
+                    elif k == 1:
+                        room = len(queues[bank_of[x]]) < buf_size
+                    else:
+                        need: dict[int, int] = {}
+                        for y in range(x, x + k):
+                            need[bank_of[y]] = need.get(bank_of[y], 0) + 1
+                        room = all(len(queues[b]) + c <= buf_size for b, c in need.items())
+                    if room:
+                        adm_ready = acc + FRONTEND_CYCLES
+                        if adm_ready <= prev_adm:
+                            adm_ready = prev_adm + 1
+        t_adm = adm_ready if adm_ready > now else now
 
         t_trig = t_trigger if t_trigger > now else _INF
 
@@ -397,8 +402,9 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         touched.clear()
 
         # -- pick the earliest event ------------------------------------------------------------------
-        if t_adm < _INF and t_adm <= best_t and t_adm <= t_trig:
+        if adm_ready < _INF and t_adm <= best_t and t_adm <= t_trig:
             now = t_adm
+            adm_dirty = True
             issue[p] = iss
             prev_adm = now
             prev_endreq = now if arb == _SIMPLE else acc
@@ -514,6 +520,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         nbuf -= 1
         keep[b] = False
         cas_done += 1
+        adm_dirty = True
         if c == _RD:
             n_rd += 1
             nrd_buf -= 1
