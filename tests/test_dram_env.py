@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 import pytest
 import yaml
 from gymnasium.utils.env_checker import check_env
 
 import archgym  # noqa: F401 - registers the env ids
 from archgym.envs import DesignEnv
-from simulators.dram import REFERENCE_DESIGN, DRAMSimulator
+from simulators.dram import REFERENCE_DESIGN, TARGET_FACTORS, DRAMSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,8 +71,12 @@ def test_bad_kwargs_are_clear(kwargs, match):
         gym.make("archgym/DRAM-v0", **kwargs)
 
 
-def test_default_targets_are_power_and_latency():
+def test_default_targets_are_factors_of_the_reference_design():
     for memspec in ("ddr3_1600", "ddr4_2400", "lpddr4_3200"):
-        targets = DRAMSimulator("stream", memspec=memspec, requests=100).default_targets()
-        assert set(targets) == {"power", "latency"} and all(v > 0 for v in targets.values())
-    assert np.isfinite(list(DRAMSimulator("stream", requests=100).default_targets().values())).all()
+        sim = DRAMSimulator("cloud-1", memspec=memspec, requests=2000)
+        ref = sim.evaluate(REFERENCE_DESIGN).metrics
+        targets = sim.default_targets()
+        assert targets == {k: f * ref[k] for k, f in TARGET_FACTORS.items()}
+        assert set(targets) == {"power", "latency"}
+    env = gym.make("archgym/DRAM-v0", workload="stream", requests=1000).unwrapped
+    assert {t.metric for t in env.objective.targets} == {"power", "latency"}

@@ -25,7 +25,7 @@ from simulators.dram.mapping import bind_trace
 from simulators.dram.specs import MemSpec, load_memspec
 from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, synthetic_trace
 
-__all__ = ["DEFAULT_TARGETS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "DRAMSimulator", "default_space"]
+__all__ = ["KNOBS", "METRICS", "REFERENCE_DESIGN", "TARGET_FACTORS", "DRAMSimulator", "default_space"]
 
 METRICS = (
     Metric("total_time", "s", Direction.MINIMIZE, "time until the last response (DRAMSys 'Total Time')"),
@@ -56,13 +56,9 @@ REFERENCE_DESIGN = {"PagePolicy": "Open", "Scheduler": "FrFcfs", "SchedulerBuffe
                     "RespQueue": "Fifo", "RefreshPolicy": "AllBank", "RefreshMaxPostponed": 8,
                     "RefreshMaxPulledin": 8, "Arbiter": "Simple", "MaxActiveTransactions": 128}
 
-#: default targets (power in W, mean latency in s) per bundled memspec, for every workload; see
-#: ``DRAMSimulator.default_targets`` and docs/envs/dram.md for how many designs meet them
-DEFAULT_TARGETS = {
-    "ddr3_1600": {"power": 1.2, "latency": 2.0e-7},
-    "ddr4_2400": {"power": 1.2, "latency": 2.0e-7},
-    "lpddr4_3200": {"power": 0.25, "latency": 4.0e-7},
-}
+#: default targets as factors of the reference design's power and mean latency on the same workload
+#: and memspec; see ``DRAMSimulator.default_targets`` and docs/envs/dram.md for how many designs meet them
+TARGET_FACTORS = {"power": 0.8, "latency": 1.5}
 
 _CACHE_SIZE = 4096
 
@@ -143,8 +139,16 @@ class DRAMSimulator(Simulator):
 
     # -- targets --------------------------------------------------------------------------------------
     def default_targets(self) -> dict[str, float]:
-        """ArchGym-style power and latency targets (``DEFAULT_TARGETS``; a user spec uses DDR3's)."""
-        return dict(DEFAULT_TARGETS.get(self.memspec, DEFAULT_TARGETS["ddr3_1600"]))
+        """ArchGym's pair, power and latency: ``TARGET_FACTORS`` x the reference design's values.
+
+        On a saturating trace power falls only by serving more slowly, so the pair asks for a design
+        near the power/latency Pareto front: less power than DRAMSys's example controller at a
+        bounded latency cost. Empty when the reference design is infeasible for the trace.
+        """
+        ref = self.evaluate(REFERENCE_DESIGN)
+        if not ref.feasible:
+            return {}
+        return {name: factor * ref.metrics[name] for name, factor in TARGET_FACTORS.items()}
 
     # -- evaluation -------------------------------------------------------------------------------------
     @staticmethod
