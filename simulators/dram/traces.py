@@ -122,10 +122,14 @@ def _cloud_lines(rng: np.random.Generator, n: int, lines: int, *, sequential_fir
     return out
 
 
-def _parse_int(token: str, base: int) -> int:
-    value = int(token, base)
+def _parse_int(token: str, base: int, what: str) -> int:
+    """A non-negative integer, or ``ValueError(what, token)``."""
+    try:
+        value = int(token, base)
+    except ValueError:
+        value = -1
     if value < 0:
-        raise ValueError("negative")
+        raise ValueError(f"{what}, got {token!r}")
     return value
 
 
@@ -179,25 +183,16 @@ def _parse_stl_line(text: str) -> tuple[int, bool, int, int]:
     if len(tokens) < 3:
         raise ValueError("expected '<cycle>: [(<bytes>)] read|write <hex address>'")
     stamp = tokens[0][:-1] if tokens[0].endswith(":") else tokens[0]
-    try:
-        cycle = _parse_int(stamp, 10)
-    except ValueError:
-        raise ValueError(f"timestamp must be a non-negative integer cycle, got {tokens[0]!r}") from None
+    cycle = _parse_int(stamp, 10, "timestamp must be a non-negative integer cycle")
     rest = tokens[1:]
     length = LINE_BYTES
     if rest[0].startswith("("):
-        try:
-            length = _parse_int(rest[0].strip("()"), 10)
-        except ValueError:
-            raise ValueError(f"length must be '(<bytes>)', got {rest[0]!r}") from None
+        length = _parse_int(rest[0].strip("()"), 10, "length must be '(<bytes>)'")
         rest = rest[1:]
         if len(rest) < 2:
             raise ValueError("expected a command and an address after the length")
     write = _command(rest[0])
-    try:
-        address = _parse_int(rest[1], 16)
-    except ValueError:
-        raise ValueError(f"address must be hexadecimal, got {rest[1]!r}") from None
+    address = _parse_int(rest[1], 16, "address must be hexadecimal")
     return cycle, write, address, length
 
 
@@ -205,13 +200,7 @@ def _parse_csv_line(text: str) -> tuple[int, bool, int, int]:
     fields = [f.strip() for f in text.split(",")]
     if len(fields) != 3:
         raise ValueError(f"expected 3 fields 'cycle,read|write,address', got {len(fields)}")
-    try:
-        cycle = _parse_int(fields[0], 10)
-    except ValueError:
-        raise ValueError(f"cycle must be a non-negative integer, got {fields[0]!r}") from None
+    cycle = _parse_int(fields[0], 10, "cycle must be a non-negative integer")
     write = _command(fields[1])
-    try:
-        address = _parse_int(fields[2], 0)
-    except ValueError:
-        raise ValueError(f"address must be a decimal or 0x-hex integer, got {fields[2]!r}") from None
+    address = _parse_int(fields[2], 0, "address must be a decimal or 0x-hex integer")
     return cycle, write, address, LINE_BYTES
