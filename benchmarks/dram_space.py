@@ -53,19 +53,16 @@ def _classes(read_only: bool) -> list[tuple[dict, int]]:
 def _run(item: tuple[dict, int]) -> list[tuple[dict, int, dict | None]]:
     design, mult = item
     sim = _SIM
-    results = []
-    pulls = [1]
-    if mult < 0:
-        try:
-            run = simulate(sim.bursts, sim.spec, sim.config(design))
-            pulls = [1] if run.n_pulled_in == 0 else sim.space["RefreshMaxPulledin"].values
-            mult = -mult * (4 if run.n_pulled_in == 0 else 1)
-        except UnrealisableError:
-            mult = -mult * 4
-    for pull in pulls:
-        d = dict(design, RefreshMaxPulledin=pull)
-        e = sim._simulate(d)
-        results.append((d, mult, e.metrics if e.feasible else None))
+    try:
+        run = simulate(sim.bursts, sim.spec, sim.config(design))
+    except UnrealisableError:
+        return [(design, abs(mult) * (4 if mult < 0 else 1), None)]
+    if mult > 0 or run.n_pulled_in == 0:  # no refresh pulled in: every RefreshMaxPulledin gives this run
+        return [(design, abs(mult) * (4 if mult < 0 else 1), sim.evaluation(run).metrics)]
+    results = [(design, -mult, sim.evaluation(run).metrics)]
+    for pull in sim.space["RefreshMaxPulledin"].values[1:]:
+        e = sim.evaluate(dict(design, RefreshMaxPulledin=pull))
+        results.append((dict(design, RefreshMaxPulledin=pull), -mult, e.metrics if e.feasible else None))
     return results
 
 

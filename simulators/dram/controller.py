@@ -179,7 +179,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         kmax = int(per_bank.max())
     if kmax > buf_size:
         raise UnrealisableError(f"a request needs {kmax} buffer slots ({spec.burst_bytes}-byte bursts) but "
-                           f"RequestBufferSize is {buf_size} ({cfg.scheduler_buffer})")
+                                f"RequestBufferSize is {buf_size} ({cfg.scheduler_buffer})")
 
     # -- state ------------------------------------------------------------------------------------
     queues: list[list[int]] = [[] for _ in range(n_banks)]

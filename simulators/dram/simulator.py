@@ -188,6 +188,10 @@ class DRAMSimulator(Simulator):
             run = simulate(self.bursts, self.spec, self.config(design))
         except UnrealisableError as exc:
             return Evaluation(metrics={m.name: math.nan for m in self.metrics}, feasible=False, reason=str(exc))
+        return self.evaluation(run)
+
+    def evaluation(self, run: ControllerRun) -> Evaluation:
+        """Metrics and breakdown of a controller run on this simulator's trace and memspec."""
         tck = self.spec.tck_s
         total_time = run.end * tck
         latency = (run.response - self.bursts.arrival) * tck
