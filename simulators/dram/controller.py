@@ -216,6 +216,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     blocked = False
 
     # admission
+    admit_next = False
     adm_dirty = True
     adm_ready = _INF
     iss = acc = 0
@@ -315,28 +316,6 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             next_parent += 1
 
     while cas_done < n_bursts:
-        # -- refresh manager --------------------------------------------------------------------
-        ref_cmd = 0
-        if t_trigger <= now:
-            if now >= t_trigger + t_refi:
-                t_trigger += t_refi
-                pulled = False
-            if not pulled:
-                go = True
-                if flex == max_post:
-                    blocked = True
-                elif nbuf > 0:
-                    go = False
-                    flex += 1
-                    t_trigger += t_refi
-                if go:
-                    ref_cmd = 1 if any(r >= 0 for r in open_row) else 2
-            elif nbuf > 0:
-                pulled = False
-                t_trigger += t_refi
-            else:
-                ref_cmd = 2
-
         # -- admission candidate (it only changes after an admission or a RD/WR) ---------------------
         if adm_dirty:
             adm_dirty = False
@@ -366,6 +345,53 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                         if adm_ready <= prev_adm:
                             adm_ready = prev_adm + 1
         t_adm = adm_ready if adm_ready > now else now
+        if adm_ready <= now or (adm_ready < _INF and admit_next):
+            # admission (due now it precedes every other event of this cycle)
+            admit_next = False
+            now = t_adm
+            adm_dirty = True
+            issue[p] = iss
+            prev_adm = now
+            prev_endreq = now if arb == _SIMPLE else acc
+            x = first[p]
+            for y in range(x, x + nburst[p]):
+                b = bank_of[y]
+                queues[b].append(y)
+                rc = rowcnt[b]
+                rc[row_of[y]] = rc.get(row_of[y], 0) + 1
+                dirty[b] = True
+                active.add(b)
+                touched.add(b)
+                if wr_of[y]:
+                    nwr_buf += 1
+                else:
+                    nrd_buf += 1
+            nbuf += nburst[p]
+            p += 1
+            continue
+
+        # -- refresh manager --------------------------------------------------------------------
+        ref_cmd = 0
+        if t_trigger <= now:
+            if now >= t_trigger + t_refi:
+                t_trigger += t_refi
+                pulled = False
+            if not pulled:
+                go = True
+                if flex == max_post:
+                    blocked = True
+                elif nbuf > 0:
+                    go = False
+                    flex += 1
+                    t_trigger += t_refi
+                if go:
+                    ref_cmd = 1 if any(r >= 0 for r in open_row) else 2
+            elif nbuf > 0:
+                pulled = False
+                t_trigger += t_refi
+            else:
+                ref_cmd = 2
+
 
         t_trig = t_trigger if t_trigger > now else _INF
 
@@ -403,26 +429,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
 
         # -- pick the earliest event ------------------------------------------------------------------
         if adm_ready < _INF and t_adm <= best_t and t_adm <= t_trig:
-            now = t_adm
-            adm_dirty = True
-            issue[p] = iss
-            prev_adm = now
-            prev_endreq = now if arb == _SIMPLE else acc
-            x = first[p]
-            for y in range(x, x + nburst[p]):
-                b = bank_of[y]
-                queues[b].append(y)
-                rc = rowcnt[b]
-                rc[row_of[y]] = rc.get(row_of[y], 0) + 1
-                dirty[b] = True
-                active.add(b)
-                touched.add(b)
-                if wr_of[y]:
-                    nwr_buf += 1
-                else:
-                    nrd_buf += 1
-            nbuf += nburst[p]
-            p += 1
+            admit_next = True  # the next pass admits at t_adm
             continue
         if t_trig < _INF and t_trig <= best_t:
             now = t_trig
