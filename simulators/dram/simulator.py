@@ -69,8 +69,8 @@ def default_space() -> DesignSpace:
         Choice("PagePolicy", PAGE_POLICIES, description="when to precharge after a RD/WR"),
         Choice("Scheduler", SCHEDULERS, description="which buffered request a bank serves next"),
         Choice("SchedulerBuffer", BUFFERS, description="RequestBufferSize per bank, per direction or in total"),
-        IntRange("RequestBufferSize", 1, 128, power_of_two=True, unit="requests",
-                 description="scheduler buffer depth (bursts)"),
+        IntRange("RequestBufferSize", 1, 128, power_of_two=True, unit="entries",
+                 description="scheduler buffer slots (one per burst)"),
         Choice("RespQueue", ("Fifo", "Reorder"), description="responses in command order or request order"),
         Choice("RefreshPolicy", ("NoRefresh", "AllBank"), description="all-bank refresh every tREFI, or none"),
         IntRange("RefreshMaxPostponed", 1, 8, power_of_two=True, unit="refreshes",
@@ -137,7 +137,16 @@ class DRAMSimulator(Simulator):
         self.space = default_space()
         self._cache: OrderedDict[tuple[Any, ...], Evaluation] = OrderedDict()
 
-    # -- targets --------------------------------------------------------------------------------------
+    # -- defaults -------------------------------------------------------------------------------------
+    def default_design(self) -> dict[str, Any]:
+        """DRAMSys's example controller configuration (``REFERENCE_DESIGN``)."""
+        return dict(REFERENCE_DESIGN)
+
+    @classmethod
+    def available_workloads(cls) -> tuple[str, ...]:
+        """The synthetic workloads; users may also pass a ``.stl``/``.csv`` trace file."""
+        return SYNTHETIC_WORKLOADS
+
     def default_targets(self) -> dict[str, float]:
         """ArchGym's pair, power and latency: ``TARGET_FACTORS`` x the reference design's values.
 
