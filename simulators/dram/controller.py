@@ -392,7 +392,6 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             else:
                 ref_cmd = 2
 
-
         t_trig = t_trigger if t_trigger > now else _INF
 
         # -- best command: a full scan after a command, else only the banks an admission touched ----
