@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 #: env id -> the simulator class behind it ("module:Class"), in the order ``archgym list`` shows them
 ENVIRONMENTS: dict[str, str] = {
     "archgym/Systolic-v0": "simulators.systolic:SystolicSimulator",
+    "archgym/DRAM-v0": "simulators.dram:DRAMSimulator",
     "archgym/SoC-v0": "simulators.soc:SoCSimulator",
     "archgym/Quant-v0": "simulators.quant:QuantSimulator",
 }
