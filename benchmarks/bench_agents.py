@@ -36,14 +36,17 @@ def main() -> None:
         random_median = None
         for name in args.agents:
             start = time.perf_counter()
-            results = [archgym.explore(env, name, budget=args.budget, seed=s, progress=False) for s in range(args.seeds)]
+            results = [archgym.explore(env, name, budget=args.budget, seed=s, progress=False)
+                       for s in range(args.seeds)]
             seconds = (time.perf_counter() - start) / args.seeds
             best = np.array([r.best_reward for r in results])
             met = [r.target_met_at for r in results if r.target_met_at is not None]
             median = float(np.median(best))
             if name == "random_walk":
                 random_median = median
-            beats = "" if name == "random_walk" or random_median is None else ("yes" if median > random_median else "no")
+            beats = ""
+            if name != "random_walk" and random_median is not None:
+                beats = "yes" if median > random_median else "no"
             rows.append([env_id, name, f"{median:.4f}", f"{best.min():.4f}-{best.max():.4f}", beats,
                          f"{len(met)}/{args.seeds}", f"{np.median(met):.0f}" if met else "-", f"{seconds:.1f}"])
             print(" | ".join(rows[-1]), flush=True)
