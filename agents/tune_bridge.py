@@ -143,12 +143,17 @@ class AgentSearcher(Searcher):
             self.on_batch(designs, rewards, evaluations)
         self._batch, self._results = [], {}
 
-    # -- Tune checkpoints its searcher; the batch callback is the caller's and is not saved --------------
+    # -- Tune pickles its searcher (experiment state, checkpoints): the batch callback is the caller's
+    # and stays out; a restored searcher has none until one is set
     def get_state(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "on_batch"}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("on_batch", None)
+
+    __getstate__ = get_state
+    __setstate__ = set_state
 
     def save(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "wb") as f:
