@@ -11,7 +11,8 @@ the same history however the trials finish.
 Ray runs embedded (``ray.init(address="local")``: a fresh one-machine cluster, never a stale one)
 unless ``address`` joins a running cluster; a Ray already running in this process is used as it is,
 and the one started here stays up for later calls (``ray.shutdown()`` frees it). Trials run in
-their own directories, on any node: file paths in ``env_kwargs`` must be absolute.
+their own directories, on any node: every node needs archgym installed, and file paths in
+``env_kwargs`` must be absolute.
 """
 
 from __future__ import annotations
@@ -78,10 +79,9 @@ def explore_on_ray(
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
             raise ValueError(f"{field} must be a positive integer or None, got {value!r}")
     env_kwargs = dict(env_kwargs or {})
-    env = gym.make(env_id, **env_kwargs)  # the driver's copy: space, workload and objective; never stepped
-    space = env.unwrapped.space
     if isinstance(agent, str):
-        agent = get(agent)(space, seed=seed, **dict(hyperparameters or {}))
+        agent = get(agent)(gym.make(env_id, **env_kwargs).unwrapped.space, seed=seed,
+                           **dict(hyperparameters or {}))
     elif hyperparameters:
         raise ValueError("hyperparameters only apply when agent is given by name")
     if not isinstance(agent, Agent):
@@ -98,6 +98,7 @@ def explore_on_ray(
     dispatcher = _TrialDispatch(agent, env_id, env_kwargs, batch_size=batch_size or max(agent.batch_size, concurrency),
                                 cpus_per_trial=float(cpus_per_trial), max_concurrent=max_concurrent,
                                 storage=storage)
+    env = gym.make(env_id, **env_kwargs)  # the driver's copy (space, workload, objective for explore); never stepped
     try:
         return explore(env, dispatcher, budget, seed, log=log, progress=progress)
     finally:

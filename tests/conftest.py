@@ -1,8 +1,4 @@
-"""Shared test setup: quiet Ray defaults and one local Ray for the whole session.
-
-Ray starts in 4-10 s, so tests that need it share one embedded instance (``ray_local``), started
-with ``address="local"`` so a stale cluster file never matters, on 2 CPUs like CI.
-"""
+"""Shared test settings: quiet Ray, one embedded Ray per test session for the tests that need it."""
 
 from __future__ import annotations
 
@@ -10,20 +6,20 @@ import os
 
 import pytest
 
-# Before Ray is imported anywhere: no token file or warning, plain output, one line per log message.
-for _key, _value in (("RAY_AUTH_MODE", "disabled"), ("RAY_DEDUP_LOGS", "0"), ("RAY_AIR_NEW_OUTPUT", "0")):
-    os.environ.setdefault(_key, _value)
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # no token file, no warning
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # XGBoost/OpenMP must not spin on a shared 2-core box
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(scope="session")
-def ray_local():
-    """An embedded 2-CPU Ray for the session (shut down at its end)."""
+def ray_session():
+    """One embedded two-CPU Ray for the whole session (starting Ray costs seconds)."""
     import ray
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
-                 object_store_memory=200 * 1024**2)
+    from agents._ray import start_ray
+
+    start_ray(None, num_cpus=2)
     yield ray
-    if started:
-        ray.shutdown()
+    ray.shutdown()

@@ -31,7 +31,7 @@ def test_registered_and_drives_the_env():
 
 
 @pytest.mark.timeout(300)
-def test_exact_budget_same_seed_same_history(ray_local):
+def test_exact_budget_same_seed_same_history(ray_session):
     env = gym.make(ENV_ID)
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
@@ -48,7 +48,7 @@ def test_exact_budget_same_seed_same_history(ray_local):
 
 
 @pytest.mark.timeout(300)
-def test_every_value_of_every_knob_is_reachable(ray_local):
+def test_every_value_of_every_knob_is_reachable(ray_session):
     """MultiDiscrete heads, no binning of a continuous action (ArchGym's round() reached 3 values a knob)."""
     env = gym.make(ENV_ID)
     result = archgym.explore(env, "ppo", budget=192, seed=0, hyperparameters=SMALL)
@@ -59,7 +59,7 @@ def test_every_value_of_every_knob_is_reachable(ray_local):
 
 
 @pytest.mark.timeout(300)
-def test_budget_smaller_than_a_batch_and_multi_step_episodes(ray_local):
+def test_budget_smaller_than_a_batch_and_multi_step_episodes(ray_session):
     env = gym.make(ENV_ID)
     agent = _ppo(env, 1, **SMALL)
     result = archgym.explore(env, agent, budget=5, seed=1)
@@ -76,7 +76,7 @@ def test_budget_smaller_than_a_batch_and_multi_step_episodes(ray_local):
 
 
 @pytest.mark.timeout(300)
-def test_improves_on_its_first_iteration(ray_local):
+def test_improves_on_its_first_iteration(ray_session):
     env = gym.make(ENV_ID)
     agent = _ppo(env, 0)  # default hyperparameters: batches of 128
     result = archgym.explore(env, agent, budget=5 * 128, seed=0)

@@ -190,17 +190,24 @@ def test_agent_searcher_min_mode_and_errors(tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_agent_searcher_drives_a_tuner_to_the_exact_trial_count(ray_local, tmp_path):
+def test_agent_searcher_drives_a_tuner_to_the_exact_trial_count(ray_session, tmp_path):
     ga = agents.get("ga")(_space(), seed=2, population=4)
-    searcher = AgentSearcher(ga, budget=10, batch_size=4)
+    told = []
+    searcher = AgentSearcher(ga, budget=10, batch_size=4, on_batch=lambda d, r, e: told.extend(zip(d, r, e)))
     trainable = tune.with_parameters(_evaluate_design, env_id=ENV_ID, env_kwargs={})
     tuner = tune.Tuner(trainable, tune_config=tune.TuneConfig(search_alg=searcher, num_samples=10, reuse_actors=True),
                        run_config=tune.RunConfig(storage_path=str(tmp_path), name="ga", verbose=0))
     results = tuner.fit()
     assert len(results) == 10 and not results.errors
-    assert (searcher.asked, searcher.told) == (10, 10)
-    rewards = sorted(r.metrics["reward"] for r in results)
-    assert 0 < rewards[0] and rewards[-1] <= 1
+    assert (searcher.asked, searcher.told) == (10, 10) and len(told) == 10
+    # what the agent was told is what the simulator says about each design, evaluated here
+    env = gym.make(ENV_ID)
+    for design, reward, evaluation in told:
+        env.reset()
+        _, expected, _, _, info = env.step(env.unwrapped.design_to_action(design))
+        assert reward == expected and evaluation.feasible == info["feasible"]
+        assert evaluation.metrics == pytest.approx(info["metrics"], nan_ok=True)
+    assert sorted(r.metrics["reward"] for r in results) == sorted(r for _, r, _ in told)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -208,7 +215,7 @@ def test_agent_searcher_drives_a_tuner_to_the_exact_trial_count(ray_local, tmp_p
 # --------------------------------------------------------------------------------------------------
 
 @pytest.mark.timeout(300)
-def test_explore_on_ray_matches_explore(ray_local, tmp_path, monkeypatch):
+def test_explore_on_ray_matches_explore(ray_session, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = explore_on_ray(ENV_ID, "ga", 8, seed=5, hyperparameters={"population": 4}, storage_path="tune-runs")
     local = archgym.explore(ENV_ID, "ga", 8, seed=5, hyperparameters={"population": 4})
@@ -232,6 +239,6 @@ def test_explore_on_ray_errors():
 
 
 @pytest.mark.timeout(300)
-def test_explore_on_ray_refuses_trials_bigger_than_the_cluster(ray_local):
+def test_explore_on_ray_refuses_trials_bigger_than_the_cluster(ray_session):
     with pytest.raises(ValueError, match="more than the cluster's 2 CPUs"):
         explore_on_ray(ENV_ID, "random_walk", 4, cpus_per_trial=3)
