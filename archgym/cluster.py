@@ -129,6 +129,7 @@ class _TrialDispatch(Agent):
         raise RuntimeError("explore_on_ray dispatches its agent's designs to Ray Tune trials")
 
     def run(self, env: gym.Env, budget: int, record) -> None:
+        os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no boxed tables on stdout
         from ray import tune
 
         from agents.tune_bridge import AgentSearcher
