@@ -5,6 +5,20 @@
 plugging in your own agent.
 """
 
+from importlib.util import find_spec
+
 from agents.base import ENTRY_POINT_GROUP, Agent, Hyperparameter, available, get, register
 
-__all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "TUNE_SEARCHERS", "Agent", "Hyperparameter", "available", "get", "register"]
+
+#: Ray Tune searchers that act as agents (``agents.tune_bridge``): name -> (library it needs, class).
+#: Each is registered only when Ray and its library are installed, so ``available()`` lists only
+#: what can be built; finding a module does not import it, so ``import agents`` stays cheap.
+TUNE_SEARCHERS = {
+    "optuna": ("optuna", "agents.tune_bridge:OptunaAgent"),
+    "hyperopt": ("hyperopt", "agents.tune_bridge:HyperOptAgent"),
+    "nevergrad": ("nevergrad", "agents.tune_bridge:NevergradAgent"),
+}
+for _name, (_library, _target) in TUNE_SEARCHERS.items():
+    if find_spec("ray") is not None and find_spec(_library) is not None:
+        register(_name, _target)

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from agents._ray import start_ray
 from archgym.config import SweepSpec, TrialSpec, parse_sweep
 
 # Quiet, local-friendly Ray defaults (users can override them in their environment).
@@ -42,19 +43,6 @@ SPEC_FILE = "spec.yaml"
 
 class SweepOutcome(dict):
     """What a sweep produced: ``run_dir``, ``trials`` (summaries), ``errors`` (trial id -> message)."""
-
-
-def start_ray(address: str | None, num_cpus: int | None = None) -> None:
-    """Join ``address``, or start a fresh embedded one-machine Ray (ignoring any stale cluster file)."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, num_gpus=0, include_dashboard=False,
-                 log_to_driver=False)
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -170,7 +158,7 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | N
     (run_dir / "trials").mkdir(parents=True, exist_ok=True)
     (run_dir / SPEC_FILE).write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
     trials = spec.trials()
-    start_ray(address, spec.tune.num_cpus)
+    start_ray(address, None if address else spec.tune.num_cpus)
     _check_resources(spec)
     return _fit(_tuner(spec, trials), spec, progress)
 
@@ -185,7 +173,7 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
     if not spec_path.is_file():
         raise ValueError(f"{run_dir} holds no sweep to resume (no {SPEC_FILE})")
     spec = parse_sweep(yaml.safe_load(spec_path.read_text()), source=str(spec_path))
-    start_ray(address, spec.tune.num_cpus)
+    start_ray(address, None if address else spec.tune.num_cpus)
     _check_resources(spec)
     tune_dir = run_dir / "tune"
     if not tune.Tuner.can_restore(str(tune_dir)):

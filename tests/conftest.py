@@ -18,7 +18,7 @@ def ray_session():
     """One embedded two-CPU Ray for the whole session (starting Ray costs seconds)."""
     import ray
 
-    from archgym.tune import start_ray
+    from agents._ray import start_ray
 
     start_ray(None, num_cpus=2)
     yield ray

@@ -103,14 +103,16 @@ def test_load_errors(tmp_path):
         load_sweep(tmp_path / "broken.yaml")
 
 
-def test_bad_spec_fails_before_ray_starts(tmp_path, capsys):
+def test_bad_spec_fails_before_ray_starts(tmp_path, capsys, monkeypatch):
     """`archgym sweep` on a malformed spec exits 2 naming the key, without touching Ray."""
-    import sys
-
+    import archgym.tune
     from archgym.cli import main
 
+    def no_ray(*args, **kwargs):
+        raise AssertionError("Ray was started for a malformed spec")
+
+    monkeypatch.setattr(archgym.tune, "start_ray", no_ray)
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(bad(budget=-5)))
     assert main(["sweep", str(path)]) == 2
     assert "budget: must be >= 1" in capsys.readouterr().err
-    assert "ray" not in sys.modules or not sys.modules["ray"].is_initialized()

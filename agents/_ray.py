@@ -1,0 +1,49 @@
+"""Shared Ray plumbing for the agents that need Ray (``agents.rl``, ``agents.tune_bridge``) and for
+``archgym.cluster``: starting it the one safe way, and hushing its per-build notices."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+
+__all__ = ["quiet_ray_logs", "start_ray"]
+
+_NOISY_LOGGERS = ("ray.rllib", "ray.tune", "ray.train", "ray._common", "ray.util")
+
+
+def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
+    """Use the Ray of this process, or join ``address``, or start a fresh embedded one-machine Ray.
+
+    Embedded Ray starts with ``address="local"`` so a stale cluster file from an earlier session is
+    never joined. It stays up for later calls in this process; ``ray.shutdown()`` frees it.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        if num_cpus is not None:
+            raise ValueError("num_cpus applies to an embedded Ray, not when joining a cluster at address")
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, num_gpus=0, include_dashboard=False,
+                 log_to_driver=False)
+
+
+@contextlib.contextmanager
+def quiet_ray_logs() -> Iterator[None]:
+    """Raise Ray's library loggers to ERROR for the block (new-API-stack, deprecation, gputil and
+    "wrote experiment state" notices), then restore them."""
+    import ray.tune  # noqa: F401  (importing Ray's libraries sets their loggers' levels: do that first)
+
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)

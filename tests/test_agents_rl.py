@@ -1,0 +1,140 @@
+"""PPO agent (RLlib, new API stack): exact budget through explore, seeding, learning, every value reachable, errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import agents
+import archgym
+from archgym.envs import make_design_env
+from simulators.core import Evaluation
+
+pytest.importorskip("torch", reason="PPO needs the rl extra (torch, ray[rllib])")
+pytest.importorskip("ray.rllib", reason="PPO needs the rl extra (torch, ray[rllib])")
+
+from agents.rl import PPOAgent, _Run  # noqa: E402  (after the rl-extra check)
+
+SMALL = {"train_batch_size": 64, "minibatch_size": 32, "num_envs": 8}  # fast runs for budget checks
+ENV_ID = "archgym/Systolic-v0"
+
+
+def _ppo(env, seed, **hp) -> PPOAgent:
+    return agents.get("ppo")(env.unwrapped.space, seed=seed, **hp)
+
+
+def test_registered_and_drives_the_env():
+    assert "ppo" in agents.available()
+    assert agents.get("ppo") is PPOAgent
+    assert PPOAgent.drives_env
+
+
+@pytest.mark.timeout(300)
+def test_exact_budget_same_seed_same_history(ray_session):
+    env = gym.make(ENV_ID)
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    runs = [archgym.explore(env, "ppo", budget=150, seed=s, hyperparameters=SMALL) for s in (7, 7, 8)]
+    for r in runs:
+        assert r.evaluations == 150 and len(r.history) == 150 and len(r.records) == 150
+        assert r.agent == "ppo" and r.hyperparameters["train_batch_size"] == 64
+        assert np.all(np.diff(r.history) >= 0) and r.history[-1] == r.best_reward
+    assert np.array_equal(runs[0].rewards, runs[1].rewards)
+    assert [x.design for x in runs[0].records] == [x.design for x in runs[1].records]
+    assert not np.array_equal(runs[0].rewards, runs[2].rewards)
+    # RLlib seeds the process-wide generators; the agent gives the caller's back
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.timeout(300)
+def test_every_value_of_every_knob_is_reachable(ray_session):
+    """MultiDiscrete heads, no binning of a continuous action (ArchGym's round() reached 3 values a knob)."""
+    env = gym.make(ENV_ID)
+    result = archgym.explore(env, "ppo", budget=192, seed=0, hyperparameters=SMALL)
+    space = env.unwrapped.space
+    for p in space:
+        seen = {r.design[p.name] for r in result.records}
+        assert seen == set(p.values), p.name
+
+
+@pytest.mark.timeout(300)
+def test_budget_smaller_than_a_batch_and_multi_step_episodes(ray_session):
+    env = gym.make(ENV_ID)
+    agent = _ppo(env, 1, **SMALL)
+    result = archgym.explore(env, agent, budget=5, seed=1)
+    assert result.evaluations == 5 and agent.plan(5).iterations == 0
+    assert [it.evaluations for it in agent.iterations] == [5]
+
+    env = gym.make(ENV_ID, max_steps=3)  # episodes of 3 evaluations, cut at batch boundaries
+    agent = _ppo(env, 2, **SMALL)
+    result = archgym.explore(env, agent, budget=100, seed=2)
+    assert result.evaluations == 100
+    assert agent.plan(100) == agent.plan(100).__class__(num_envs=8, batch=64, minibatch=32, iterations=1,
+                                                        leftover=36)
+    assert [it.evaluations for it in agent.iterations] == [64, 100]
+
+
+@pytest.mark.timeout(300)
+def test_improves_on_its_first_iteration(ray_session):
+    env = gym.make(ENV_ID)
+    agent = _ppo(env, 0)  # default hyperparameters: batches of 128
+    result = archgym.explore(env, agent, budget=5 * 128, seed=0)
+    batch = agent.plan(5 * 128).batch
+    assert [it.evaluations for it in agent.iterations] == [batch * k for k in range(1, 6)]
+    first, last = result.rewards[:batch].mean(), result.rewards[-batch:].mean()
+    assert first == pytest.approx(agent.iterations[0].mean_reward)
+    assert last == pytest.approx(agent.iterations[-1].mean_reward)
+    assert last > first + 0.05, (first, last)
+
+
+def test_plan_splits_the_budget_exactly():
+    agent = PPOAgent(gym.make(ENV_ID).unwrapped.space, seed=0, train_batch_size=100, num_envs=16)
+    for budget in (1, 15, 96, 97, 500, 1000, 1237):
+        plan = agent.plan(budget)
+        assert plan.batch == 96 and plan.batch % plan.num_envs == 0
+        assert plan.iterations * plan.batch + plan.leftover == budget and 0 <= plan.leftover < plan.batch
+    with pytest.raises(ValueError, match="budget"):
+        agent.plan(0)
+
+
+@pytest.mark.parametrize(("hp", "match"), [
+    ({"lr": -1e-3}, "'lr' must be >="),
+    ({"lr": float("nan")}, "'lr' must be finite"),
+    ({"train_batch_size": 0}, "'train_batch_size' must be >="),
+    ({"minibatch_size": 256}, r"minibatch_size \(256\) must be <= train_batch_size \(128\)"),
+    ({"num_envs": 200}, r"num_envs \(200\) must be <= train_batch_size"),
+    ({"activation": "sigmoid"}, "'activation' must be one of"),
+    ({"num_epochs": 2.5}, "'num_epochs' must be an integer"),
+    ({"learning_rate": 0.1}, r"unknown hyperparameter\(s\) \['learning_rate'\]"),
+])
+def test_bad_hyperparameters(hp, match):
+    with pytest.raises(ValueError, match=match):
+        PPOAgent(gym.make(ENV_ID).unwrapped.space, seed=0, **hp)
+
+
+def test_ask_and_tell_point_to_explore():
+    agent = PPOAgent(gym.make(ENV_ID).unwrapped.space, seed=0)
+    with pytest.raises(RuntimeError, match=r"archgym.explore\(env, 'ppo'"):
+        agent.ask(1)
+    with pytest.raises(RuntimeError, match="archgym.explore"):
+        agent.tell([], [], [])
+
+
+def test_env_without_spec_is_refused():
+    env = make_design_env("simulators.systolic:SystolicSimulator")  # not made by gymnasium.make: no spec
+    with pytest.raises(ValueError, match="no spec"):
+        archgym.explore(env, "ppo", budget=3, seed=0)
+
+
+def test_a_step_past_the_budget_never_reaches_the_simulator():
+    seen = []
+    run = _Run(ENV_ID, {}, budget=1, record=lambda d, e, r: seen.append((d, e, r)))
+    env = run.make_env()
+    env.reset(seed=0)
+    run.before_step()
+    _, reward, _, _, info = env.step(env.action_space.sample())
+    run.after_step(reward, info)
+    assert len(seen) == 1 and isinstance(seen[0][1], Evaluation) and seen[0][2] == reward
+    with pytest.raises(RuntimeError, match="evaluation 2 of a budget of 1"):
+        run.before_step()
