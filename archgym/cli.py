@@ -136,16 +136,41 @@ def env_tables(info: Mapping[str, Any], markdown: bool = False) -> str:
     return params + "\n\n" + metrics
 
 
+def agent_table(name: str, markdown: bool = False) -> str:
+    """The hyperparameter table of ``archgym list --agent NAME`` (also what docs/agents.md shows)."""
+    import agents
+
+    cls = agents.get(name)
+    rows = [(k, _show(h.default), h.describe(), h.doc) for k, h in cls.hyperparameters.items()]
+    return table(rows, ("hyperparameter", "default", "allowed", "meaning"), markdown)
+
+
+def _show(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     import archgym
 
+    if args.agent:
+        import agents
+
+        cls = agents.get(args.agent)
+        if args.json:
+            _print_json({"agent": args.agent, "class": f"{cls.__module__}.{cls.__qualname__}",
+                         "hyperparameters": {k: {"default": h.default, "allowed": h.describe(), "meaning": h.doc}
+                                             for k, h in cls.hyperparameters.items()}})
+            return EXIT_OK
+        print(f"{args.agent} ({cls.__module__}.{cls.__qualname__})\n")
+        print(agent_table(args.agent, args.markdown))
+        return EXIT_OK
     if args.env:
         env_id = resolve_env_id(args.env)
         info = describe_env(env_id, env_kwargs_from_args(args, env_id))
         if args.json:
             _print_json(info)
             return EXIT_OK
-        print(f"{info['id']} ({info['simulator']}), workload {info['workload']!r}, {info['designs']:,} designs\n")
+        print(f"{info['id']} ({info['simulator']}), workload {info['workload']!r}, {_count(info['designs'])} designs\n")
         print(env_tables(info, args.markdown))
         units = {m["name"]: m["unit"] for m in info["metrics"]}
         if info["workloads"]:
@@ -160,7 +185,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for env_id in archgym.ENVIRONMENTS:
         info = describe_env(env_id)
         data.append({k: info[k] for k in ("id", "simulator", "workloads", "designs")})
-        rows.append((env_id, info["simulator"], f"{info['designs']:,}", ", ".join(info["workloads"]) or "-"))
+        rows.append((env_id, info["simulator"], _count(info["designs"]), ", ".join(info["workloads"]) or "-"))
     agent_names = _agent_names()
     if args.json:
         _print_json({"environments": data, "agents": agent_names})
@@ -168,8 +193,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(table(rows, ("environment", "simulator", "designs", "workloads"), args.markdown))
     if agent_names:
         print("\nagents: " + ", ".join(agent_names))
-    print("\n`archgym list --env ID` shows an environment's knobs and metrics.")
+    print("\n`archgym list --env ID` shows an environment's knobs and metrics, `--agent NAME` an agent's "
+          "hyperparameters.")
     return EXIT_OK
+
+
+def _count(n: float) -> str:
+    """A design count: exact up to 10^12, then in scientific notation."""
+    if n == float("inf"):
+        return "continuous"
+    return f"{n:,}" if n < 10**12 else f"{n:.2e}"
 
 
 def _minimize(info: Mapping[str, Any], metric: str) -> bool:
@@ -621,6 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List environments and agents, or with --env the knobs, metrics, workloads "
                                    "and default targets of one environment.")
     p.add_argument("--env", "-e", help="show one environment in detail")
+    p.add_argument("--agent", help="show one agent's hyperparameters")
     _add_env_options(p)
     p.add_argument("--markdown", action="store_true", help="print tables as GitHub markdown")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -691,6 +725,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archgym: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

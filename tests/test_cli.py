@@ -92,3 +92,18 @@ def test_docs_tables_come_from_the_code():
         name = env_id.split("/")[1].split("-")[0].lower()
         doc = (ROOT / "docs" / "envs" / f"{name}.md").read_text()
         assert env_tables(describe_env(env_id), markdown=True) in doc, f"regenerate the tables in {name}.md"
+
+
+def test_agent_tables_in_the_docs_come_from_the_code():
+    from archgym.cli import agent_table
+
+    doc = (ROOT / "docs" / "agents.md").read_text()
+    for name in ("random_walk", "bayesopt", "ga", "aco"):
+        assert agent_table(name, markdown=True) in doc, f"regenerate the {name} table in docs/agents.md"
+
+
+def test_list_agent(capsys):
+    code, out, _ = run(capsys, "list", "--agent", "ga")
+    assert code == 0 and "population" in out and "individuals per generation" in out
+    code, _, err = run(capsys, "list", "--agent", "sa")
+    assert code == 2 and "unknown agent 'sa'" in err

@@ -27,3 +27,18 @@ def test_preset_makes_its_env(path):
     env.reset(seed=0)
     *_, info = env.step(env.action_space.sample())
     assert info["metrics"]
+
+
+AGENT_PRESETS = sorted((ROOT / "configs" / "agents").glob("*.yaml"))
+
+
+def test_every_builtin_agent_has_a_preset_with_the_code_defaults():
+    import agents
+
+    names = {p.stem for p in AGENT_PRESETS}
+    assert names == {"random_walk", "bayesopt", "ga", "aco", "ppo"}
+    for path in AGENT_PRESETS:
+        cfg = yaml.safe_load(path.read_text())
+        assert cfg["agent"] == path.stem
+        declared = agents.get(cfg["agent"]).hyperparameters
+        assert cfg["hyperparameters"] == {k: h.default for k, h in declared.items()}, path.name
