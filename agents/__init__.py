@@ -7,6 +7,7 @@ plugging in your own agent.
 
 from importlib.util import find_spec
 
+from agents import _ray  # noqa: F401  (sets Ray's quiet defaults before any agent imports Ray)
 from agents.base import ENTRY_POINT_GROUP, Agent, Hyperparameter, available, get, register
 
 __all__ = ["ENTRY_POINT_GROUP", "TUNE_SEARCHERS", "Agent", "Hyperparameter", "available", "get", "register"]

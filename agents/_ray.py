@@ -10,6 +10,12 @@ from collections.abc import Iterator
 
 __all__ = ["quiet_ray_logs", "start_ray"]
 
+# Quiet, local-friendly Ray defaults, set before Ray is imported by anything that starts it (users can
+# override them in their environment): no auth-token notice, trials keep our working directory.
+for _key, _value in (("RAY_AUTH_MODE", "disabled"), ("RAY_DEDUP_LOGS", "0"), ("RAY_AIR_NEW_OUTPUT", "0"),
+                     ("RAY_CHDIR_TO_TRIAL_DIR", "0")):
+    os.environ.setdefault(_key, _value)
+
 _NOISY_LOGGERS = ("ray.rllib", "ray.tune", "ray.train", "ray._common", "ray.util")
 
 

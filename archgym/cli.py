@@ -92,17 +92,9 @@ def make_env(env_id: str, kwargs: Mapping[str, Any]):
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=False, default=_json_default))
+    from archgym.dataset import json_default
 
-
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
+    print(json.dumps(data, indent=2, sort_keys=False, default=json_default))
 
 
 # --------------------------------------------------------------------------------------------------

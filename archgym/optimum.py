@@ -16,6 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from archgym.dataset import json_default
 from archgym.envs import DesignEnv
 from archgym.objective import TargetObjective, WeightedSumObjective, dominated_by, pareto_mask
 from archgym.progress import Progress
@@ -48,7 +49,7 @@ class Optimum:
     seconds: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, default=lambda o: o.item() if isinstance(o, np.generic) else str(o))
+        return json.dumps(asdict(self), indent=2, default=json_default)
 
 
 def load_optimum(path: str | Path) -> Optimum:

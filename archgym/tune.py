@@ -29,12 +29,7 @@ import yaml
 
 from agents._ray import start_ray
 from archgym.config import SweepSpec, TrialSpec, parse_sweep
-
-# Quiet, local-friendly Ray defaults (users can override them in their environment).
-for _key, _value in (("RAY_AUTH_MODE", "disabled"), ("RAY_DEDUP_LOGS", "0"), ("RAY_AIR_NEW_OUTPUT", "0"),
-                     ("RAY_CHDIR_TO_TRIAL_DIR", "0"), ("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S",
-                                                       "60")):
-    os.environ.setdefault(_key, _value)
+from archgym.dataset import json_default
 
 __all__ = ["SweepOutcome", "resume_sweep", "run_sweep", "start_ray"]
 
@@ -47,18 +42,8 @@ class SweepOutcome(dict):
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, default=_jsonable))
+    tmp.write_text(json.dumps(data, default=json_default))
     os.replace(tmp, path)
-
-
-def _jsonable(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
 def run_trial(config: Mapping[str, Any]) -> None:
