@@ -12,7 +12,9 @@ Acquisition maximisation: scikit-optimize scores ``n_points`` uniformly sampled 
 (``acq_optimizer="sampling"``). In spaces of dozens of discrete knobs uniform samples rarely land
 near the good region, so the default ``"local"`` scores half uniform samples and half mutations
 (one to three knobs re-drawn) of the five best designs so far, as SMAC does, with the same
-scikit-optimize surrogate; designs already evaluated are skipped.
+scikit-optimize surrogate; designs already evaluated are skipped. Also as in SMAC, a fraction
+``random_fraction`` of the asked designs are plain uniform samples, which keeps the search from
+settling on a plateau of equally good designs.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class BayesOpt(Agent):
         "acq_optimizer": Hyperparameter("local", str, choices=("local", "sampling", "lbfgs", "auto"),
                                         doc="how the acquisition function is maximised"),
         "n_points": Hyperparameter(1000, int, 10, None, doc="candidates scored per ask (sampling optimizer)"),
+        "random_fraction": Hyperparameter(0.2, float, 0.0, 1.0,
+                                          doc="chance an asked design is a uniform sample (local optimizer)"),
         "xi": Hyperparameter(0.01, float, 0.0, None, doc="EI/PI exploration margin"),
         "kappa": Hyperparameter(1.96, float, 0.0, None, doc="LCB exploration weight"),
     }
@@ -104,7 +108,12 @@ class BayesOpt(Agent):
         if self._optimizer is None:
             return [dict(self._fixed) for _ in range(n)]
         if self._local and self._optimizer.models:
-            return [self._to_design(p) for p in self._local_candidates(n)]
+            explore = int((self.rng.random(n) < self.config["random_fraction"]).sum())
+            points = self._local_candidates(n - explore) if explore < n else []
+            if explore:
+                seed = int(self.rng.integers(2**31 - 1))
+                points += [list(p) for p in self._optimizer.space.rvs(n_samples=explore, random_state=seed)]
+            return [self._to_design(p) for p in points]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "The objective has been evaluated at this point before."
             points = self._optimizer.ask(n_points=n) if n > 1 else [self._optimizer.ask()]

@@ -53,6 +53,19 @@ def write_results(run_dir: str | Path, trials: Sequence[Mapping[str, Any]]) -> P
     return path
 
 
+def score(best_rewards: Sequence[float], target_met_at: Sequence[int | None], budget: int) -> tuple[float, float]:
+    """(median best reward, median evaluations to the target) over runs; a run that never met the
+    target counts as ``budget + 1`` evaluations."""
+    return (float(np.median(best_rewards)),
+            float(np.median([budget + 1 if t is None else t for t in target_met_at])))
+
+
+def beats(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether score ``a`` beats ``b``: a higher median best reward, or the same ceiling (every target
+    met, reward 1) reached in fewer median evaluations."""
+    return a[0] > b[0] or (a[0] == b[0] == 1.0 and a[1] < b[1])
+
+
 def _status(trial: Mapping[str, Any]) -> str:
     if trial.get("evaluations", 0) >= trial.get("budget", math.inf):
         return "done"

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from agents._ray import start_ray
+from agents._ray import quiet_ray_logs, start_ray
 from archgym.config import SweepSpec, TrialSpec, parse_sweep
 from archgym.dataset import json_default
 
@@ -103,6 +103,40 @@ def _metrics(evaluations: int, best_reward: float, target_met_at: int | None,
     return out
 
 
+def _progress_callback(total: int):
+    """A Tune callback drawing ``sweep [####    ] done/total best R`` on a terminal (archgym.progress)."""
+    from ray import tune
+
+    from archgym.progress import Progress
+
+    class SweepProgress(tune.Callback):
+        def __init__(self) -> None:
+            self.done, self.best = 0, -math.inf
+            self.bar: Progress | None = None
+
+        def __getstate__(self) -> dict[str, Any]:  # the bar holds a stream: never pickle it
+            return {"done": 0, "best": -math.inf, "bar": None}
+
+        def _draw(self) -> None:
+            self.bar = self.bar or Progress(total, "sweep")
+            self.bar.update(self.done, f"trials, best reward {self.best:.4f}" if self.best > -math.inf else "trials",
+                            force=True)
+
+        def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
+            self.best = max(self.best, result.get("best_reward", -math.inf))
+            self._draw()
+
+        def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+            self.done += 1
+            self._draw()
+
+        def on_experiment_end(self, trials, **info) -> None:
+            if self.bar is not None:
+                self.bar.__exit__(None, None, None)
+
+    return SweepProgress()
+
+
 def _tuner(spec: SweepSpec, trials: list[TrialSpec]):
     from ray import tune
 
@@ -121,6 +155,7 @@ def _tuner(spec: SweepSpec, trials: list[TrialSpec]):
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.tune.max_concurrent_trials, scheduler=scheduler,
                                     trial_dirname_creator=lambda t: t.config["trial"]["trial_id"]),
         run_config=tune.RunConfig(storage_path=str(spec.run_dir), name="tune", verbose=0,
+                                  callbacks=[_progress_callback(len(trials))],
                                   failure_config=tune.FailureConfig(max_failures=spec.tune.max_failures)),
     )
 
@@ -171,7 +206,8 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
 def _fit(tuner, spec: SweepSpec, progress: bool | None) -> SweepOutcome:
     from archgym.report import collect_trials, write_results
 
-    results = tuner.fit()
+    with quiet_ray_logs():
+        results = tuner.fit()
     errors = {}
     for result in results:
         if result.error is not None:

@@ -3,7 +3,9 @@
 Run by hand: ``python benchmarks/bench_agents.py [--budget 500] [--seeds 5] [--agents ...] [--envs ...]``.
 Prints a table (and ``--csv FILE`` writes it): for each environment (default task, default kwargs)
 and agent, the median over seeds of the best reward found in ``budget`` evaluations, the number of
-seeds that met every target, the median evaluations they needed, and the mean wall time per run.
+seeds that met every target, the median evaluations to the target (a seed that never met it counts
+as budget + 1), whether the agent beats random sampling (a higher median best reward; at a tie at the
+ceiling, fewer median evaluations to the target), and the mean wall time per run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import agents
 import archgym
 from archgym.display import table
+from archgym.report import beats, score
 
 
 def main() -> None:
@@ -33,22 +36,22 @@ def main() -> None:
     rows = []
     for env_id in args.envs:
         env = gym.make(env_id)
-        random_median = None
+        random_score = None
         for name in args.agents:
             start = time.perf_counter()
             results = [archgym.explore(env, name, budget=args.budget, seed=s, progress=False)
                        for s in range(args.seeds)]
             seconds = (time.perf_counter() - start) / args.seeds
             best = np.array([r.best_reward for r in results])
-            met = [r.target_met_at for r in results if r.target_met_at is not None]
-            median = float(np.median(best))
+            met = sum(r.target_met_at is not None for r in results)
+            result = score(best, [r.target_met_at for r in results], args.budget)
             if name == "random_walk":
-                random_median = median
-            beats = ""
-            if name != "random_walk" and random_median is not None:
-                beats = "yes" if median > random_median else "no"
-            rows.append([env_id, name, f"{median:.4f}", f"{best.min():.4f}-{best.max():.4f}", beats,
-                         f"{len(met)}/{args.seeds}", f"{np.median(met):.0f}" if met else "-", f"{seconds:.1f}"])
+                random_score = result
+            verdict = ""
+            if name != "random_walk" and random_score is not None:
+                verdict = "yes" if beats(result, random_score) else "no"
+            rows.append([env_id, name, f"{result[0]:.4f}", f"{best.min():.4f}-{best.max():.4f}", verdict,
+                         f"{met}/{args.seeds}", f"{result[1]:.0f}" if met else "-", f"{seconds:.1f}"])
             print(" | ".join(rows[-1]), flush=True)
     header = ("env", "agent", "median best", "range", "beats random", "met target", "evals to target", "s/run")
     print()
