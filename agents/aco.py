@@ -29,12 +29,14 @@ class AntColony(Agent):
 
     name = "aco"
     hyperparameters = {
-        "ant_count": Hyperparameter(16, int, 1, None, doc="ants (designs) per iteration"),
+        "ant_count": Hyperparameter(8, int, 1, None, doc="ants (designs) per iteration"),
         "evaporation": Hyperparameter(0.1, float, 0.0, 1.0, doc="global evaporation and deposit rate"),
-        "greediness": Hyperparameter(0.5, float, 0.0, 1.0, doc="chance of taking the strongest value"),
+        "greediness": Hyperparameter(0.7, float, 0.0, 1.0, doc="chance of taking the strongest value"),
         "decay": Hyperparameter(0.1, float, 0.0, 1.0, doc="local update towards the initial pheromone"),
         "alpha": Hyperparameter(1.0, float, 0.0, None, doc="pheromone exponent in the random choice"),
         "tau_min": Hyperparameter(0.01, float, 1e-9, 1.0, doc="lower bound on any pheromone (max-min system)"),
+        "restart": Hyperparameter(0, int, 0, None,
+                                  doc="iterations without a better design before pheromone is reset (0: never)"),
     }
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:
@@ -45,6 +47,8 @@ class AntColony(Agent):
         self._best_indices: np.ndarray | None = None
         self._best_reward = -np.inf
         self._told_this_iteration = 0
+        self._stale_iterations = 0
+        self._improved = False
 
     @property
     def batch_size(self) -> int:
@@ -75,12 +79,20 @@ class AntColony(Agent):
             if reward > self._best_reward:
                 self._best_reward = float(reward)
                 self._best_indices = self.space.encode_indices(design)
+                self._improved = True
             self._told_this_iteration += 1
             if self._told_this_iteration >= self.config["ant_count"]:
                 self._global_update()
                 self._told_this_iteration = 0
 
     def _global_update(self) -> None:
+        self._stale_iterations = 0 if self._improved else self._stale_iterations + 1
+        self._improved = False
+        if self.config["restart"] and self._stale_iterations >= self.config["restart"]:
+            for tau in self.pheromone:  # stagnation: forget the trails, keep the best design
+                tau.fill(TAU0)
+            self._stale_iterations = 0
+            return
         rho, floor = self.config["evaporation"], self.config["tau_min"]
         for j, tau in enumerate(self.pheromone):
             tau *= 1 - rho

@@ -6,9 +6,10 @@ counting a seed that never met the targets as budget + 1. The full comparison (5
 every agent and env, default env settings) is `benchmarks/bench_agents.py`, whose table is in
 docs/agents.md. Here, to keep the suite quick: GA and ACO at 500 evaluations on every env (DRAM on a
 2,000-request trace instead of 10,000); BO, whose surrogate refits cost 0.1-0.4 s per evaluation, at
-the smallest budget where it separates from random on each env (60 on Systolic and SoC, 150 on
-Quant's 38 knobs). On DRAM, BO's advantage shows only at the benchmark's full budget (target met in a
-median of 30 evaluations against random's 91): that claim is the benchmark's, not this file's.
+a budget where it separates from random on each env with a clear margin (60 on Systolic, 100 on
+SoC's 67 knobs, 150 on Quant's 38 knobs), also with default hyperparameters. On DRAM, BO's advantage
+shows only at the benchmark's full budget (target met in a median of 30 evaluations against
+random's 91): that claim is the benchmark's, not this file's.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ def run(env, agent, budget, seeds=5, **hyper) -> tuple[float, float]:
     return score([r.best_reward for r in runs], [r.target_met_at for r in runs], budget)
 
 
-
-
 @pytest.mark.parametrize("env_id", list(archgym.ENVIRONMENTS))
 def test_ga_and_aco_beat_random_at_500(env_id):
     env = gym.make(env_id, **KWARGS.get(env_id, {}))
@@ -39,9 +38,9 @@ def test_ga_and_aco_beat_random_at_500(env_id):
         assert beats(result, baseline), f"{agent} {result} vs random {baseline}"
 
 
-@pytest.mark.parametrize(("env_id", "budget"), [("archgym/Systolic-v0", 60), ("archgym/SoC-v0", 60),
+@pytest.mark.parametrize(("env_id", "budget"), [("archgym/Systolic-v0", 60), ("archgym/SoC-v0", 100),
                                                ("archgym/Quant-v0", 150)])
 def test_bayesopt_beats_random(env_id, budget):
     env = gym.make(env_id, **KWARGS.get(env_id, {}))
-    result, baseline = run(env, "bayesopt", budget, n_points=300), run(env, "random_walk", budget)
+    result, baseline = run(env, "bayesopt", budget), run(env, "random_walk", budget)
     assert beats(result, baseline), f"bayesopt {result} vs random {baseline}"

@@ -253,3 +253,17 @@ def test_entry_point_plugin_from_another_package(tmp_path, monkeypatch, env):
     with pytest.raises(ValueError, match="agent plug-in 'broken'.*failed to load"):
         agents.get("broken")
     sys.modules.pop("mylab_agents", None)
+
+
+def test_aco_restart_resets_the_trails_after_stagnation_and_keeps_the_best():
+    space = small_space()
+    aco = AntColony(space, seed=0, ant_count=4, restart=3)
+    best = {"a": 7, "b": "z", "c": 16, "d": True}
+    aco.tell([best] + aco.ask(3), [1.0, 0.0, 0.0, 0.0], [Evaluation({})] * 4)  # an iteration that improves
+    for stale in (1, 2, 3):  # then three that do not
+        aco.tell(aco.ask(4), [0.0] * 4, [Evaluation({})] * 4)
+        uniform = all(np.all(tau == tau[0]) for tau in aco.pheromone)
+        assert uniform == (stale == 3)
+    aco.tell(aco.ask(4), [0.0] * 4, [Evaluation({})] * 4)  # the next update reinforces the kept best again
+    assert all(tau[i] == tau.max() > np.min(tau) for tau, i in zip(aco.pheromone, space.encode_indices(best))
+               if len(tau) > 1)
