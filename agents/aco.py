@@ -8,7 +8,9 @@ most pheromone (ties broken at random), otherwise it draws one with probability 
 found so far: ``tau <- (1 - evaporation) tau``, then ``+ evaporation`` on its values (a max-min bound
 keeps every value at least ``tau_min``). Deposits depend on which design is best, never on the
 reward's value or sign, so pheromone stays positive for any objective (ArchGym's DeepSwarm deposit
-``1/(10 cost)`` went negative with negative costs).
+``1/(10 cost)`` went negative with negative costs). With ``restart`` > 0, after that many iterations
+without a better design all pheromone returns to the initial level (the best design is kept), as the
+max-min ant system does on stagnation.
 """
 
 from __future__ import annotations
