@@ -8,6 +8,7 @@ optimum. For multi-objective work the true Pareto front over the objective's met
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,12 +20,15 @@ import numpy as np
 from archgym.dataset import json_default
 from archgym.envs import DesignEnv
 from archgym.objective import TargetObjective, WeightedSumObjective, dominated_by, pareto_mask
-from archgym.progress import Progress
+from archgym.progress import Progress, duration
 from simulators.core import Direction
 
 __all__ = ["Optimum", "find_optimum", "load_optimum"]
 
 DEFAULT_LIMIT = 10_000_000
+_FIRST_CHUNK = 256  # designs in the first (timed) chunk
+_CHUNK_SECONDS = 1.0  # later chunks are sized to take about this long
+_WARN_SECONDS = 60.0  # an enumeration expected to take longer is announced on stderr
 _TIES_KEPT = 20
 _FRONT_KEPT = 5_000
 
@@ -69,7 +73,12 @@ def _pareto_metrics(denv: DesignEnv) -> list[str]:
 
 def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 18,
                  progress: bool | None = None) -> Optimum:
-    """Evaluate every design of ``env``'s (finite) space with its objective; keep the best and the front."""
+    """Evaluate every design of ``env``'s (finite) space with its objective; keep the best and the front.
+
+    Designs go to ``evaluate_batch`` in chunks of at most ``chunk``. The first chunk is small and timed,
+    and later ones are sized to take about a second each, so progress (with an estimate of the time
+    left) moves for slow simulators too. When the estimate exceeds a minute it is also written to
+    stderr once, progress line or not."""
     denv = env.unwrapped
     if not isinstance(denv, DesignEnv):
         raise ValueError(f"find_optimum needs an archgym DesignEnv, got {type(denv).__name__}")
@@ -89,10 +98,20 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     meeting, feasible = 0, 0
     front_pts = np.empty((0, len(names)))
     front_ord = np.empty(0, dtype=np.int64)
+    lo, size, warned = 0, min(chunk, _FIRST_CHUNK), False
     with Progress(total, "optimum", enabled=progress) as bar:
-        for lo in range(0, total, chunk):
-            ordinals = np.arange(lo, min(total, lo + chunk), dtype=np.int64)
+        while lo < total:
+            ordinals = np.arange(lo, min(total, lo + size), dtype=np.int64)
+            t0 = time.perf_counter()
             batch = sim.evaluate_batch(space.indices_from_ordinals(ordinals))
+            per_design = (time.perf_counter() - t0) / len(ordinals)
+            lo += len(ordinals)
+            size = int(min(chunk, max(_FIRST_CHUNK, _CHUNK_SECONDS / max(per_design, 1e-9))))
+            if not warned and per_design * (total - lo) > _WARN_SECONDS:
+                warned = True
+                print(f"optimum: {total:,} designs at {per_design * 1e3:.3g} ms each: about "
+                      f"{duration(per_design * total)} (a smaller space, or the proxy backend, is faster)",
+                      file=sys.stderr)
             rewards = objective.batch(batch)
             feasible += int(batch.feasible.sum())
             top = rewards.max()

@@ -7,6 +7,13 @@ import time
 from typing import TextIO
 
 
+def duration(seconds: float) -> str:
+    """A human-sized duration: ``42 s``, ``3.5 min``, ``1.2 h``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 class Progress:
     """``with Progress(total, "explore ga") as p: p.update(done, "best 0.81")`` redraws at most every 0.2 s."""
 
@@ -30,7 +37,9 @@ class Progress:
         self._last = now
         frac = min(1.0, done / self.total)
         bar = "#" * int(24 * frac)
-        text = f"\r{self.label} [{bar:<24}] {done}/{self.total} {now - self._start:.1f}s {note}"
+        elapsed = now - self._start
+        left = f" ({duration(elapsed * (self.total - done) / done)} left)" if 0 < done < self.total else ""
+        text = f"\r{self.label} [{bar:<24}] {done}/{self.total} {elapsed:.1f}s{left} {note}"
         self.stream.write(text.ljust(self._width))
         self._width = len(text)
         self.stream.flush()

@@ -51,6 +51,21 @@ def test_optimum_agrees_with_brute_force():
     assert found == truth and opt.pareto_metrics == ["latency", "energy", "area"]
 
 
+def test_optimum_starts_with_a_small_timed_chunk_and_announces_a_long_enumeration(monkeypatch, capsys):
+    import archgym.optimum as optimum
+
+    env = gym.make("archgym/Systolic-v0", workload="mobilenet_v2", space=narrow_space(), targets={"latency": 2e-3})
+    sim = env.unwrapped.simulator
+    sizes, evaluate_batch = [], sim.evaluate_batch
+    monkeypatch.setattr(sim, "evaluate_batch", lambda designs: sizes.append(len(designs)) or evaluate_batch(designs))
+    monkeypatch.setattr(optimum, "_WARN_SECONDS", 0.0)
+    monkeypatch.setattr(optimum, "_FIRST_CHUNK", 50)
+    opt = find_optimum(env, progress=False)
+    assert sizes == [50, 166] and opt.designs == 216  # then sized to the measured speed (fast: the rest)
+    assert "216 designs at" in capsys.readouterr().err
+    assert opt.best_reward == find_optimum(env, chunk=17, progress=False).best_reward
+
+
 def test_optimum_refuses_huge_spaces():
     with pytest.raises(ValueError, match="more than the enumeration limit"):
         find_optimum(gym.make("archgym/Systolic-v0"), limit=1000)
