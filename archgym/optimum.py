@@ -109,9 +109,9 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
             size = int(min(chunk, max(_FIRST_CHUNK, _CHUNK_SECONDS / max(per_design, 1e-9))))
             if not warned and per_design * (total - lo) > _WARN_SECONDS:
                 warned = True
-                print(f"optimum: {total:,} designs at {per_design * 1e3:.3g} ms each: about "
-                      f"{duration(per_design * total)} (a smaller space, or the proxy backend, is faster)",
-                      file=sys.stderr)
+                print(f"optimum: {total:,} designs; the last {len(ordinals):,} took {per_design * 1e3:.3g} ms each, "
+                      f"so about {duration(per_design * total)} in all (a smaller space, or the proxy backend, "
+                      "is faster)", file=sys.stderr)
             rewards = objective.batch(batch)
             feasible += int(batch.feasible.sum())
             top = rewards.max()
