@@ -77,8 +77,9 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
 
     Designs go to ``evaluate_batch`` in chunks of at most ``chunk``. The first chunk is small and timed,
     and later ones are sized to take about a second each, so progress (with an estimate of the time
-    left) moves for slow simulators too. When the estimate exceeds a minute it is also written to
-    stderr once, progress line or not."""
+    left) moves for slow simulators too. When the estimated total exceeds a minute it is also written to
+    stderr, progress line or not, and again whenever it doubles (early designs can be cheaper: DRAM
+    results are cached across designs that differ only in knobs that cannot act)."""
     denv = env.unwrapped
     if not isinstance(denv, DesignEnv):
         raise ValueError(f"find_optimum needs an archgym DesignEnv, got {type(denv).__name__}")
@@ -98,7 +99,7 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     meeting, feasible = 0, 0
     front_pts = np.empty((0, len(names)))
     front_ord = np.empty(0, dtype=np.int64)
-    lo, size, warned = 0, min(chunk, _FIRST_CHUNK), False
+    lo, size, announced = 0, min(chunk, _FIRST_CHUNK), 0.0
     with Progress(total, "optimum", enabled=progress) as bar:
         while lo < total:
             ordinals = np.arange(lo, min(total, lo + size), dtype=np.int64)
@@ -107,11 +108,12 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
             per_design = (time.perf_counter() - t0) / len(ordinals)
             lo += len(ordinals)
             size = int(min(chunk, max(_FIRST_CHUNK, _CHUNK_SECONDS / max(per_design, 1e-9))))
-            if not warned and per_design * (total - lo) > _WARN_SECONDS:
-                warned = True
-                print(f"optimum: {total:,} designs; the last {len(ordinals):,} took {per_design * 1e3:.3g} ms each, "
-                      f"so about {duration(per_design * total)} in all (a smaller space, or the proxy backend, "
-                      "is faster)", file=sys.stderr)
+            expected = (time.perf_counter() - start) / lo * total  # at the mean rate so far
+            if lo < total and expected > max(_WARN_SECONDS, 2 * announced):  # first estimate, or one that doubled
+                announced = expected
+                print(f"optimum: {total:,} designs at {(time.perf_counter() - start) / lo * 1e3:.3g} ms each so "
+                      f"far ({lo:,} done): about {duration(expected)} in all (a smaller space, or the proxy "
+                      "backend, is faster)", file=sys.stderr)
             rewards = objective.batch(batch)
             feasible += int(batch.feasible.sum())
             top = rewards.max()

@@ -62,7 +62,7 @@ def test_optimum_starts_with_a_small_timed_chunk_and_announces_a_long_enumeratio
     monkeypatch.setattr(optimum, "_FIRST_CHUNK", 50)
     opt = find_optimum(env, progress=False)
     assert sizes == [50, 166] and opt.designs == 216  # then sized to the measured speed (fast: the rest)
-    assert "216 designs; the last 50 took" in capsys.readouterr().err
+    assert "216 designs at" in capsys.readouterr().err
     assert opt.best_reward == find_optimum(env, chunk=17, progress=False).best_reward
 
 
