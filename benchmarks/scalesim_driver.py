@@ -2,9 +2,9 @@
 
 SCALE-Sim needs ``numpy < 2.4``, so it lives in its own virtual environment::
 
-    python -m venv /tmp/scalesim-venv
-    /tmp/scalesim-venv/bin/pip install scalesim "numpy<2.4"
-    python benchmarks/bench_systolic.py --scalesim /tmp/scalesim-venv/bin/python
+    python -m venv .venv-scalesim
+    .venv-scalesim/bin/pip install scalesim "numpy<2.4"
+    python benchmarks/bench_systolic.py --scalesim .venv-scalesim/bin/python
 
 Reads one JSON case per line on stdin (m, n, k, rows, cols, dataflow) and prints one JSON result per
 line (SCALE-Sim's compute cycles and SRAM counts, and the wall time of its run). CALC bandwidth mode,
