@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import yaml
 from gymnasium.utils.env_checker import check_env
@@ -95,3 +96,26 @@ def test_default_targets_are_reachable():
         assert all(m[k] <= v for k, v in sim.default_targets().items())
     ref = ddr3.evaluate(REFERENCE_DESIGN).metrics
     assert ref["power"] > ddr3.default_targets()["power"]  # DRAMSys's example controller misses them
+
+
+@pytest.mark.parametrize("write_fraction", [0.0, 0.3])
+def test_designs_sharing_a_cache_entry_simulate_identically(write_fraction):
+    """The result cache treats knobs that cannot act as equal; simulating each design afresh agrees."""
+    sim = DRAMSimulator("cloud-1", requests=500, write_fraction=write_fraction)
+    rng = np.random.default_rng(0)
+    variants = ({"SchedulerBuffer": "ReadWrite", "Scheduler": "FrFcfsGrp"}, {"SchedulerBuffer": "Shared",
+                "Scheduler": "FrFcfs"}, {"Arbiter": "Simple", "MaxActiveTransactions": 1},
+                {"Arbiter": "Simple", "MaxActiveTransactions": 128}, {"RefreshPolicy": "NoRefresh"})
+    for _ in range(15):
+        base = sim.space.sample(rng)
+        designs = [dict(base, **v) for v in variants] + [dict(base, RefreshPolicy="NoRefresh",
+                                                              RefreshMaxPostponed=8, RefreshMaxPulledin=8)]
+        by_key: dict = {}
+        for d in designs:
+            by_key.setdefault(sim._cache_key(d), []).append(sim._simulate(d))
+        for first, *rest in by_key.values():
+            for r in rest:
+                assert r.feasible == first.feasible
+                np.testing.assert_array_equal(list(r.metrics.values()), list(first.metrics.values()))
+    assert (sim._cache_key(dict(base, **variants[0])) == sim._cache_key(dict(base, **variants[1]))) \
+        == (write_fraction == 0.0)

@@ -142,6 +142,7 @@ class DRAMSimulator(Simulator):
         self.initiator_mhz = float(initiator_mhz)
         self.bursts = bind_trace(self.trace, self.spec, self.initiator_mhz)
         self.space = default_space()
+        self._read_only = not bool(self.trace.is_write.any())
         self._cache: OrderedDict[tuple[Any, ...], Evaluation] = OrderedDict()
 
     # -- defaults -------------------------------------------------------------------------------------
@@ -173,15 +174,18 @@ class DRAMSimulator(Simulator):
         """The controller configuration of a validated design."""
         return ControllerConfig(**{field: design[knob] for knob, field in KNOBS.items()})
 
-    @staticmethod
-    def _cache_key(design: dict[str, Any]) -> tuple[Any, ...]:
+    def _cache_key(self, design: dict[str, Any]) -> tuple[Any, ...]:
         # Knobs that cannot act: MaxActiveTransactions under the Simple arbiter, the refresh
-        # flexibility without refresh. Equal keys give identical runs.
+        # flexibility without refresh, and on a trace without writes the read/write split of the
+        # scheduler buffer and the read/write grouping of the scheduler. Equal keys give identical runs.
         d = dict(design)
         if d["Arbiter"] == "Simple":
             d["MaxActiveTransactions"] = None
         if d["RefreshPolicy"] == "NoRefresh":
             d["RefreshMaxPostponed"] = d["RefreshMaxPulledin"] = None
+        if self._read_only:
+            d["SchedulerBuffer"] = "Shared" if d["SchedulerBuffer"] == "ReadWrite" else d["SchedulerBuffer"]
+            d["Scheduler"] = "FrFcfs" if d["Scheduler"] == "FrFcfsGrp" else d["Scheduler"]
         return tuple(d[k] for k in KNOBS)
 
     def run(self, design: dict[str, Any]) -> ControllerRun:
