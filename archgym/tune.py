@@ -169,7 +169,7 @@ def _check_resources(spec: SweepSpec) -> None:
                          f"{cpus:g} CPUs: the trials would wait forever")
 
 
-def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | None = None) -> SweepOutcome:
+def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
     """Run every trial of ``spec`` and write the results table (the report is ``archgym.report``)."""
     run_dir = spec.run_dir
     if (run_dir / SPEC_FILE).exists():
@@ -180,11 +180,10 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | N
     trials = spec.trials()
     start_ray(address, None if address else spec.tune.num_cpus)
     _check_resources(spec)
-    return _fit(_tuner(spec, trials), spec, progress)
+    return _fit(_tuner(spec, trials), spec)
 
 
-def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
-                 progress: bool | None = None) -> SweepOutcome:
+def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None) -> SweepOutcome:
     """Continue an interrupted sweep: finished trials stay, unfinished and errored ones run again."""
     from ray import tune
 
@@ -197,13 +196,13 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
     _check_resources(spec)
     tune_dir = run_dir / "tune"
     if not tune.Tuner.can_restore(str(tune_dir)):
-        return _fit(_tuner(spec, spec.trials()), spec, progress)  # interrupted before Tune saved any state
+        return _fit(_tuner(spec, spec.trials()), spec)  # interrupted before Tune saved any state
     trainable = tune.with_resources(run_trial, {"cpu": spec.tune.cpus_per_trial})
     tuner = tune.Tuner.restore(str(tune_dir), trainable=trainable, resume_unfinished=True, restart_errored=True)
-    return _fit(tuner, spec, progress)
+    return _fit(tuner, spec)
 
 
-def _fit(tuner, spec: SweepSpec, progress: bool | None) -> SweepOutcome:
+def _fit(tuner, spec: SweepSpec) -> SweepOutcome:
     from archgym.report import collect_trials, write_results
 
     with quiet_ray_logs():
