@@ -21,7 +21,7 @@ from simulators.quant import (
     hawq_config_bits,
     pe_array_area_mm2,
 )
-from simulators.systolic.tech import DRAM_PJ_PER_BIT
+from simulators.tech import DRAM_PJ_PER_BIT
 from simulators.workloads import load_network
 
 DATA = Path(__file__).parent / "data"

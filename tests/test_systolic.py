@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archgym.objective import TargetObjective
-from simulators.systolic import REFERENCE_DESIGN, SystolicSimulator, simulate_gemm, tech
+from simulators import tech
+from simulators.systolic import REFERENCE_DESIGN, SystolicSimulator, simulate_gemm
 from simulators.workloads import Layer
 
 DATA = Path(__file__).parent / "data"

@@ -27,7 +27,7 @@ from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Eva
 from simulators.quant.accuracy import AccuracyModel, calibrate_hawq, heuristic_model
 from simulators.quant.hardware import ACCELERATORS, BIT_WIDTHS, Accelerator
 from simulators.quant.networks import NETWORKS, LayerArrays, layer_arrays, parameter_stem, resolve_network
-from simulators.systolic.tech import DRAM_PJ_PER_BIT
+from simulators.tech import DRAM_PJ_PER_BIT
 
 METRICS = (
     Metric("bops", "bit-ops", Direction.MINIMIZE, "bit operations: sum of MACs x weight bits x activation bits"),

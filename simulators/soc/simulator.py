@@ -33,7 +33,7 @@ class SoCSimulator(Simulator):
     ``workload``: ``"audio_decoder"`` (default), ``"edge_detection"``, ``"hpvm_cava"``,
     ``"synthetic:<tasks>:<seed>"``, a path to a task-graph YAML file, or a ``TaskGraph``.
     ``max_cores``/``max_memories``/``max_buses`` (1-4, default 2) size the encoding; ``dram`` picks
-    the off-chip DRAM technology (pJ/bit table of ``simulators.systolic.tech``); ``power_window_s``
+    the off-chip DRAM technology (pJ/bit table of ``simulators.tech``); ``power_window_s``
     is the window of ``peak_power``. Budgets are the graph's (ArchGym's for the bundled ones) and
     become ``default_targets``; pass ``targets=`` to the env to change them.
     """

@@ -8,10 +8,10 @@
   non-core energy x 0.064, non-memory (accelerator) area x 0.0374, memory area x 0.07, core x 1.
   ArchGym's budgets were set against these scaled numbers, so we apply the same factors. Off-chip
   DRAM energy is a present-day interface figure and is not scaled.
-- **SRAM** (reused from ``simulators.systolic.tech``): 45 nm area 0.01795 mm^2/KB (CACTI 28 nm scaled
+- **SRAM** (reused from ``simulators.tech``): 45 nm area 0.01795 mm^2/KB (CACTI 28 nm scaled
   by (45/28)^2); access energy per byte from Horowitz (ISSCC 2014) 64-bit accesses, 8 KB 10 pJ ...
   1 MB 100 pJ, as a power law of the memory's capacity, divided by 8 bytes per word.
-- **DRAM** (reused from ``simulators.systolic.tech``, the Accelergy CACTI plug-in table): pJ per bit
+- **DRAM** (reused from ``simulators.tech``, the Accelergy CACTI plug-in table): pJ per bit
   by technology, LPDDR4 8 pJ/bit by default. Off-chip, so it adds no SoC area.
 - **Bus**: 1 pJ per byte (0.125 pJ/bit) per bus crossed at 45 nm. This is our assumption, of the
   order of on-die wire energy over about a millimetre (Borkar & Chien, "The future of
@@ -25,7 +25,7 @@ No leakage: FARSI's simulation has none, so an idle block costs area only.
 
 from __future__ import annotations
 
-from simulators.systolic.tech import DRAM_PJ_PER_BIT, PJ, SRAM_MM2_PER_KB, sram_word_energy_pj
+from simulators.tech import DRAM_PJ_PER_BIT, PJ, SRAM_MM2_PER_KB, sram_word_energy_pj
 
 A53_IPC = 2.0
 A53_CLOCK_HZ = 1.0e9

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from simulators import tech
 from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
-from simulators.systolic import tech
 from simulators.systolic.model import DATAFLOWS, gemm_cost
 from simulators.workloads import Layer, Network, available, load_network
 

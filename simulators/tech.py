@@ -1,4 +1,7 @@
-"""Energy and area constants for the systolic-array model (45 nm unless noted), with their sources.
+"""Technology constants shared by the simulators (45 nm unless noted), with their sources.
+
+The systolic array uses all of them; the SoC model its SRAM and DRAM figures, the quantized-network
+model its DRAM energies. One module, so a corrected figure reaches every simulator at once.
 
 - MAC energy: M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
   45 nm / 0.9 V: int8 multiply 0.2 pJ, int32 multiply 3.1 pJ (so multiply energy scales with the
