@@ -43,8 +43,8 @@ class AntColony(Agent):
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:
         super().__init__(space, seed=seed, **hyperparameters)
-        if not space.discrete:
-            raise ValueError("aco: needs a discrete design space (give float ranges levels=N)")
+        if not space.indexable:
+            raise ValueError("aco: needs a discrete design space (a float range needs levels=N)")
         self.pheromone = [np.full(int(n), TAU0) for n in space.nvec]
         self._best_indices: np.ndarray | None = None
         self._best_reward = -np.inf

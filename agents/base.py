@@ -17,7 +17,6 @@ one process, through ``agents.register(name, cls)``.
 from __future__ import annotations
 
 import importlib
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulators.core import DesignSpace, Evaluation
+from simulators.params import Choice, FloatRange, IntRange, Parameter, check_int
 
 ENTRY_POINT_GROUP = "archgym.agents"
 
@@ -35,7 +35,14 @@ __all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """A declared agent hyperparameter: its default, type, allowed range or choices, and meaning."""
+    """A declared agent hyperparameter: its default, type, allowed range or choices, and meaning.
+
+    The allowed values are a domain of ``simulators.params`` (the language design knobs use too):
+    ``choices`` give a ``Choice``, ``kind=bool`` the choice of true or false, ``kind=int`` an
+    ``IntRange(low, high)`` and ``kind=float`` a ``FloatRange(low, high)``, either open where a bound is
+    ``None``. So a hyperparameter, a swept hyperparameter and a design knob are checked by one
+    validator and refused in one wording.
+    """
 
     default: Any
     kind: type = float
@@ -44,47 +51,35 @@ class Hyperparameter:
     choices: tuple[Any, ...] | None = None
     doc: str = ""
 
+    def __post_init__(self) -> None:
+        if self.choices is None and self.kind not in (bool, int, float):
+            raise ValueError(f"a Hyperparameter of kind {self.kind.__name__} needs choices")
+        self.domain("default")  # a malformed declaration (low > high, empty choices) fails at import
+
+    def domain(self, name: str) -> Parameter:
+        """The allowed values as a ``simulators.params`` parameter called ``name``."""
+        if self.choices is not None:
+            return Choice(name, self.choices, label="hyperparameter")
+        if self.kind is bool:
+            return Choice(name, (False, True), label="hyperparameter")
+        if self.kind is int:
+            return IntRange(name, self.low, self.high, label="hyperparameter")
+        return FloatRange(name, self.low, self.high, label="hyperparameter")
+
     def check(self, agent: str, name: str, value: Any) -> Any:
-        """Return the value converted to ``kind`` or raise ``ValueError`` naming the agent and field."""
+        """The canonical value, or ``ValueError`` naming the agent, the hyperparameter and what it allows."""
         try:
-            return self.convert(value)
+            return self.domain(name).validate(value)
         except ValueError as exc:
-            raise ValueError(f"{agent}: hyperparameter {name!r} {exc}") from None
+            raise ValueError(f"{agent}: {exc}") from None
 
     def convert(self, value: Any) -> Any:
-        """The value converted to ``kind``; ``ValueError("must be ...")`` when it is not allowed."""
-        if self.choices is not None:
-            if value not in self.choices:
-                raise ValueError(f"must be one of {list(self.choices)}, got {value!r}")
-            return value
-        if self.kind is bool:
-            if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"must be true or false, got {value!r}")
-            return bool(value)
-        if self.kind is int:
-            if isinstance(value, (bool, np.bool_)) or not (
-                isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
-            ):
-                raise ValueError(f"must be an integer, got {value!r}")
-            value = int(value)
-        elif self.kind is float:
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise ValueError(f"must be a number, got {value!r}")
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"must be finite, got {value!r}")
-        if self.low is not None and value < self.low:
-            raise ValueError(f"must be >= {self.low}, got {value!r}")
-        if self.high is not None and value > self.high:
-            raise ValueError(f"must be <= {self.high}, got {value!r}")
-        return value
+        """The canonical value, or ``ValueError`` naming the hyperparameter and what it allows."""
+        return self.domain("value").validate(value)
 
     def describe(self) -> str:
-        if self.choices is not None:
-            return "one of " + ", ".join(map(repr, self.choices))
-        bounds = {(None, None): "", (self.low, None): f" >= {self.low}", (None, self.high): f" <= {self.high}"}
-        text = bounds.get((self.low, self.high), f" in [{self.low}, {self.high}]")
-        return f"{self.kind.__name__}{text}"
+        """What is allowed, as tables show it (``an integer >= 2``, ``one of 'tpe', 'random'``)."""
+        return self.domain("value").domain_text()
 
 
 class Agent(ABC):
@@ -106,8 +101,10 @@ class Agent(ABC):
         if unknown:
             raise ValueError(f"{self.name}: unknown hyperparameter(s) {unknown}; "
                              f"allowed: {sorted(self.hyperparameters)}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"{self.name}: seed must be a non-negative integer or None, got {seed!r}")
+        try:
+            seed = check_int(seed, "seed", low=0, allow_none=True)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
         self.space = space
         self.seed = None if seed is None else int(seed)
         self.rng = np.random.default_rng(seed)
@@ -128,9 +125,10 @@ class Agent(ABC):
         """The rewards (higher is better) and evaluations of designs this agent asked for."""
 
     def _check_ask(self, n: int) -> int:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{self.name}: ask(n) needs a positive integer n, got {n!r}")
-        return int(n)
+        try:
+            return check_int(n, "n", low=1)
+        except ValueError:
+            raise ValueError(f"{self.name}: ask(n) needs a positive integer n, got {n!r}") from None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config.items())

@@ -49,8 +49,8 @@ class GeneticAlgorithm(Agent):
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:
         super().__init__(space, seed=seed, **hyperparameters)
-        if not space.discrete:
-            raise ValueError("ga: needs a discrete design space (give float ranges levels=N)")
+        if not space.indexable:
+            raise ValueError("ga: needs a discrete design space (a float range needs levels=N)")
         if self.config["elites"] >= self.config["population"]:
             raise ValueError(f"ga: elites ({self.config['elites']}) must be smaller than population "
                              f"({self.config['population']})")

@@ -35,6 +35,7 @@ import numpy as np
 from agents._ray import quiet_ray_logs, start_ray
 from agents.base import Agent, Hyperparameter
 from simulators.core import Evaluation
+from simulators.params import check_int
 
 __all__ = ["PPOAgent", "PPOIteration", "PPOPlan"]
 
@@ -136,8 +137,8 @@ class PPOAgent(Agent):
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:
         super().__init__(space, seed=seed, **hyperparameters)
-        if not space.discrete:
-            raise ValueError("ppo: needs a discrete design space (give float ranges levels=N)")
+        if not space.indexable:
+            raise ValueError("ppo: needs a discrete design space (a float range needs levels=N)")
         c = self.config
         if c["minibatch_size"] > c["train_batch_size"]:
             raise ValueError(f"ppo: minibatch_size ({c['minibatch_size']}) must be <= train_batch_size "
@@ -160,8 +161,10 @@ class PPOAgent(Agent):
     # -- the run --------------------------------------------------------------------------------------
     def plan(self, budget: int) -> PPOPlan:
         """How ``budget`` evaluations split into trained iterations and a leftover (see the module doc)."""
-        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-            raise ValueError(f"ppo: budget must be a positive integer, got {budget!r}")
+        try:
+            budget = check_int(budget, "budget", low=1)
+        except ValueError as exc:
+            raise ValueError(f"ppo: {exc}") from None
         c = self.config
         num_envs = c["num_envs"]
         batch = c["train_batch_size"] // num_envs * num_envs

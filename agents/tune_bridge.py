@@ -31,6 +31,7 @@ from ray.tune.search.sample import Domain
 
 from agents.base import Agent, Hyperparameter
 from simulators.core import DesignSpace, Evaluation
+from simulators.params import check_int, check_str, is_integer
 
 __all__ = ["AgentSearcher", "HyperOptAgent", "NevergradAgent", "OptunaAgent", "SearcherAgent",
            "evaluation_from_result", "tune_space"]
@@ -72,12 +73,12 @@ class AgentSearcher(Searcher):
                              "designs one trial at a time; use an ask/tell agent")
         if mode not in ("max", "min"):
             raise ValueError(f"AgentSearcher: mode must be 'max' or 'min', got {mode!r}")
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(f"AgentSearcher: metric must be a non-empty string, got {metric!r}")
-        for field, value in (("batch_size", batch_size), ("budget", budget)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                                      or value < 1):
-                raise ValueError(f"AgentSearcher: {field} must be a positive integer or None, got {value!r}")
+        try:
+            check_str(metric, "metric")
+            batch_size = check_int(batch_size, "batch_size", low=1, allow_none=True)
+            budget = check_int(budget, "budget", low=1, allow_none=True)
+        except ValueError as exc:
+            raise ValueError(f"AgentSearcher: {exc}") from None
         super().__init__(metric=metric, mode=mode)
         self.agent = agent
         self.batch_size = int(batch_size or agent.batch_size)
@@ -264,10 +265,7 @@ class SearcherAgent(Agent):
                 design[p.name] = self._fixed[p.name]
             elif p.discrete:
                 index = suggestion[p.name]
-                if isinstance(index, (float, np.floating)) and float(index).is_integer():
-                    index = int(index)
-                if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
-                        or not 0 <= index < p.cardinality:
+                if not is_integer(index) or not 0 <= index < p.cardinality:
                     raise RuntimeError(f"{self.name}: the searcher suggested index {index!r} for {p.name!r}, "
                                        f"outside 0..{p.cardinality - 1}")
                 design[p.name] = p.value_at(int(index))

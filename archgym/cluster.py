@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
 from agents import Agent, get
 from agents._ray import quiet_ray_logs, start_ray
 from archgym.explore import ExploreResult, TrajectorySink, explore
 from simulators.core import Evaluation
+from simulators.params import check_int, check_number
 
 __all__ = ["explore_on_ray"]
 
@@ -71,13 +71,11 @@ def explore_on_ray(
 
     if not isinstance(env_id, str):
         raise ValueError(f"env_id must be a registered env id string, got {type(env_id).__name__}")
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise ValueError(f"budget must be a positive integer number of evaluations, got {budget!r}")
-    if isinstance(cpus_per_trial, bool) or not isinstance(cpus_per_trial, (int, float)) or cpus_per_trial <= 0:
-        raise ValueError(f"cpus_per_trial must be a positive number, got {cpus_per_trial!r}")
-    for field, value in (("max_concurrent", max_concurrent), ("batch_size", batch_size), ("num_cpus", num_cpus)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"{field} must be a positive integer or None, got {value!r}")
+    budget = check_int(budget, "budget", low=1)
+    cpus_per_trial = check_number(cpus_per_trial, "cpus_per_trial", low=0, low_open=True)
+    max_concurrent = check_int(max_concurrent, "max_concurrent", low=1, allow_none=True)
+    batch_size = check_int(batch_size, "batch_size", low=1, allow_none=True)
+    num_cpus = check_int(num_cpus, "num_cpus", low=1, allow_none=True)
     env_kwargs = dict(env_kwargs or {})
     if isinstance(agent, str):
         agent = get(agent)(gym.make(env_id, **env_kwargs).unwrapped.space, seed=seed,

@@ -35,16 +35,20 @@ declaration; every trial is one agent, one hyperparameter setting and one seed.
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
+
+from simulators.params import Choice, FloatRange, Parameter, check_bool, check_int, check_number, is_integer
+
+if TYPE_CHECKING:
+    from agents import Hyperparameter
 
 __all__ = ["SearchDim", "AgentSweep", "SweepSpec", "TrialSpec", "TuneSettings", "load_sweep", "parse_sweep"]
 
@@ -62,29 +66,41 @@ def _fail(where: str, message: str) -> SpecError:
     return SpecError(f"{where}: {message}")
 
 
+def _checked(where: str, check: Any, value: Any, **bounds: Any) -> Any:
+    """``check(value, ...)`` of ``simulators.params`` with the error as ``"<where>: must be ..."``."""
+    try:
+        return check(value, "", **bounds)
+    except ValueError as exc:
+        raise _fail(where, str(exc).lstrip()) from None
+
+
 def _int(where: str, value: Any, low: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(where, f"must be an integer, got {value!r}")
-    if low is not None and value < low:
-        raise _fail(where, f"must be >= {low}, got {value}")
-    return value
+    return _checked(where, check_int, value, low=low)
 
 
 @dataclass(frozen=True)
 class SearchDim:
-    """One searched hyperparameter: ``kind`` in grid/choice/uniform/loguniform and its values or bounds."""
+    """One searched hyperparameter: how it is drawn (``kind``) and the domain it is drawn from.
+
+    ``grid`` (every value) and ``choice`` (one at random) search a ``Choice`` of values; ``uniform``
+    searches a ``FloatRange`` and ``loguniform`` a log-scaled one (``simulators.params``, the domain
+    types of design knobs and hyperparameters). Every value and bound is one the hyperparameter allows.
+    """
 
     kind: str
-    values: tuple[Any, ...]
+    domain: Parameter
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The listed values (grid, choice) or the bounds ``(low, high)`` (uniform, loguniform)."""
+        if isinstance(self.domain, Choice):
+            return self.domain.values
+        return (self.domain.low, self.domain.high)
 
     def draw(self, rng: np.random.Generator, kind_of: type) -> Any:
-        if self.kind == "choice":
-            return self.values[int(rng.integers(len(self.values)))]
-        low, high = self.values
-        if self.kind == "uniform":
-            x = low + (high - low) * rng.random()
-        else:
-            x = math.exp(math.log(low) + (math.log(high) - math.log(low)) * rng.random())
+        x = self.domain.sample(rng)
+        if isinstance(self.domain, Choice):
+            return x
         return int(round(x)) if kind_of is int else float(x)
 
 
@@ -183,10 +199,10 @@ class SweepSpec:
         }
 
 
-def _parse_dim(where: str, raw: Any, hp) -> SearchDim | Any:
+def _parse_dim(where: str, name: str, raw: Any, hp: Hyperparameter) -> SearchDim | Any:
     """A fixed value (checked) or a search dimension (its values checked)."""
     if not isinstance(raw, Mapping):
-        return _check_value(where, raw, hp)
+        return _check_value(where, name, raw, hp)
     if len(raw) != 1 or next(iter(raw)) not in _DIM_KINDS:
         raise _fail(where, f"a search dimension is one of {{{', '.join(k + ': ...' for k in _DIM_KINDS)}}}, "
                            f"got {dict(raw)!r}")
@@ -194,22 +210,26 @@ def _parse_dim(where: str, raw: Any, hp) -> SearchDim | Any:
     if kind in ("grid", "choice"):
         if not isinstance(values, list) or not values:
             raise _fail(f"{where}.{kind}", "must be a non-empty list of values")
-        return SearchDim(kind, tuple(_check_value(f"{where}.{kind}", v, hp) for v in values))
+        checked = [_check_value(f"{where}.{kind}", name, v, hp) for v in values]
+        try:
+            return SearchDim(kind, Choice(name, checked, label="hyperparameter"))
+        except ValueError as exc:
+            raise _fail(f"{where}.{kind}", str(exc)) from None
     if not (isinstance(values, list) and len(values) == 2):
         raise _fail(f"{where}.{kind}", f"must be [low, high], got {values!r}")
     if hp.kind not in (int, float) or hp.choices is not None:
         raise _fail(f"{where}.{kind}", f"needs a numeric hyperparameter; this one is {hp.describe()}")
-    low, high = (_check_value(f"{where}.{kind}", v, hp) for v in values)
+    low, high = (_check_value(f"{where}.{kind}", name, v, hp) for v in values)
     if not low < high:
         raise _fail(f"{where}.{kind}", f"needs low < high, got [{low}, {high}]")
     if kind == "loguniform" and low <= 0:
         raise _fail(f"{where}.{kind}", f"needs low > 0, got {low}")
-    return SearchDim(kind, (low, high))
+    return SearchDim(kind, FloatRange(name, low, high, log=kind == "loguniform", label="hyperparameter"))
 
 
-def _check_value(where: str, value: Any, hp) -> Any:
+def _check_value(where: str, name: str, value: Any, hp: Hyperparameter) -> Any:
     try:
-        return hp.convert(value)
+        return hp.domain(name).validate(value)
     except ValueError as exc:
         raise _fail(where, str(exc)) from None
 
@@ -234,7 +254,7 @@ def _parse_agent(where: str, name: str, raw: Any) -> AgentSweep:
         if key not in declared:
             raise _fail(f"{where}.hyperparameters", f"unknown hyperparameter {key!r} for {name}; "
                                                    f"allowed: {sorted(declared)}")
-        parsed = _parse_dim(f"{where}.hyperparameters.{key}", value, declared[key])
+        parsed = _parse_dim(f"{where}.hyperparameters.{key}", key, value, declared[key])
         (search if isinstance(parsed, SearchDim) else fixed)[key] = parsed
     samples = _int(f"{where}.samples", raw.get("samples", 1), low=1)
     return AgentSweep(name, fixed, search, samples)
@@ -250,9 +270,8 @@ def _parse_tune(where: str, raw: Any) -> TuneSettings:
     mct = raw.get("max_concurrent_trials")
     if mct is not None:
         _int(f"{where}.max_concurrent_trials", mct, low=1)
-    cpus = raw.get("cpus_per_trial", 1.0)
-    if isinstance(cpus, bool) or not isinstance(cpus, (int, float)) or not 0 < cpus <= 64:
-        raise _fail(f"{where}.cpus_per_trial", f"must be a number in (0, 64], got {cpus!r}")
+    cpus = _checked(f"{where}.cpus_per_trial", check_number, raw.get("cpus_per_trial", 1.0), low=0, low_open=True,
+                    high=64)
     scheduler = raw.get("scheduler")
     if scheduler is not None:
         if not isinstance(scheduler, Mapping) or scheduler.get("type") != "asha":
@@ -263,9 +282,8 @@ def _parse_tune(where: str, raw: Any) -> TuneSettings:
         if "grace_period" in scheduler:
             _int(f"{where}.scheduler.grace_period", scheduler["grace_period"], low=1)
         if "reduction_factor" in scheduler:
-            rf = scheduler["reduction_factor"]
-            if isinstance(rf, bool) or not isinstance(rf, (int, float)) or rf <= 1:
-                raise _fail(f"{where}.scheduler.reduction_factor", f"must be a number > 1, got {rf!r}")
+            _checked(f"{where}.scheduler.reduction_factor", check_number, scheduler["reduction_factor"], low=1,
+                     low_open=True)
         scheduler = dict(scheduler)
     every = raw.get("report_every")
     if every is not None:
@@ -312,7 +330,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
 
     budget = _int(f"{where}: budget", data["budget"], low=1)
     seeds_raw = data.get("seeds", 1)
-    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool):
+    if is_integer(seeds_raw):
         seeds = tuple(range(_int(f"{where}: seeds", seeds_raw, low=1)))
     elif isinstance(seeds_raw, list) and seeds_raw:
         seeds = tuple(_int(f"{where}: seeds[{i}]", s, low=0) for i, s in enumerate(seeds_raw))
@@ -333,9 +351,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         raise _fail(f"{where}: run_dir", f"must be a path, got {run_dir_raw!r}")
     run_dir = Path(os.path.expanduser(run_dir_raw))
     run_dir = (base_dir or Path.cwd()) / run_dir if not run_dir.is_absolute() else run_dir
-    optimum = data.get("optimum", False)
-    if not isinstance(optimum, bool):
-        raise _fail(f"{where}: optimum", f"must be true or false, got {optimum!r}")
+    optimum = _checked(f"{where}: optimum", check_bool, data.get("optimum", False))
     return SweepSpec(name, env_id, env_kwargs, budget, seeds, sweeps, search_seed, tune_settings,
                      run_dir.resolve(), optimum, source)
 

@@ -33,6 +33,7 @@ from gymnasium import spaces
 
 from archgym.objective import Objective, build_objective
 from simulators.core import Evaluation, Simulator
+from simulators.params import check_int
 
 __all__ = ["ACTION_TYPES", "BACKENDS", "OBSERVATION_TYPES", "DesignEnv", "make_design_env", "resolve_simulator"]
 
@@ -64,8 +65,7 @@ class DesignEnv(gym.Env):
             raise ValueError(f"unknown action_type {action_type!r}; choose one of {list(ACTION_TYPES)}")
         if observation not in OBSERVATION_TYPES:
             raise ValueError(f"unknown observation {observation!r}; choose one of {list(OBSERVATION_TYPES)}")
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        max_steps = check_int(max_steps, "max_steps", low=1)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; choose one of {self.metadata['render_modes']}")
         self.simulator = simulator

@@ -23,6 +23,7 @@ from archgym.envs import DesignEnv
 from archgym.objective import TargetObjective
 from archgym.progress import Progress
 from simulators.core import Evaluation
+from simulators.params import check_int
 
 __all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "explore"]
 
@@ -111,9 +112,7 @@ def explore(
     draws a progress line on stderr (default: when stderr is a terminal). ``callback(record, result)``
     runs after each evaluation with the result so far (e.g. to report to Ray Tune).
     """
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise ValueError(f"budget must be a positive integer number of evaluations, got {budget!r}")
-    budget = int(budget)
+    budget = check_int(budget, "budget", low=1)
     if isinstance(env, str):
         import archgym  # noqa: F401  (registers the ids)
 

@@ -24,7 +24,6 @@ volume in 2-D or 3-D against a reference point.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from simulators.core import BatchEvaluation, Direction, Evaluation, Metric
+from simulators.params import check_number
 
 __all__ = ["Objective", "Target", "TargetObjective", "WeightedSumObjective", "build_objective", "hypervolume",
            "pareto_mask"]
@@ -43,11 +43,7 @@ def _metric_table(metrics: Sequence[Metric]) -> dict[str, Metric]:
 
 
 def _positive_number(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{where} must be a positive number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{where} must be a positive finite number, got {value!r}")
+    return check_number(value, where, low=0, low_open=True)
     return value
 
 

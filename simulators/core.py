@@ -1,14 +1,21 @@
-"""The simulator contract: parameters, design spaces, metrics, evaluations and the Simulator base.
+"""The simulator contract: design spaces, metrics, evaluations and the Simulator base.
 
 Everything a search agent or the gym needs to know about a design problem lives here, in plain
-numpy. A *design* is a ``dict`` mapping parameter names to values. A ``DesignSpace`` converts designs
-to and from two encodings that every agent and environment share:
+numpy. A *design* is a ``dict`` mapping parameter names to values (the parameter types, and the
+checks of plain settings built on them, are in ``simulators.params`` and re-exported here). A
+``DesignSpace`` converts designs to and from two encodings that every agent and environment share:
 
 - an **index vector** (one integer per parameter: the position of the value in the parameter's
   ordered ``values``), which is what a ``MultiDiscrete`` action carries;
 - a **unit vector** in ``[0, 1]^d``. A discrete parameter with ``n`` values owns ``n`` equal bins of
   ``[0, 1]`` and encodes to the centre of its bin, so decoding ``floor(u * n)`` (clamped to ``n - 1``)
   reaches every value and round-trips exactly.
+
+It also samples designs (uniformly, or as a Latin hypercube) and says how two spaces differ.
+
+A ``Simulator`` declares its ``space`` and ``metrics``; ``evaluate``/``evaluate_batch`` enforce the
+contract on what the model returns (exactly the declared metrics, as floats; NaN or a left-out
+metric only for an infeasible design), so a broken model fails where it breaks, naming itself.
 
 Bad input at this boundary raises ``ValueError`` naming the parameter and what it allows; nothing
 is clipped or guessed.
@@ -18,14 +25,17 @@ from __future__ import annotations
 
 import enum
 import math
-from abc import ABC, abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from simulators.params import Choice, FloatRange, IntRange, Parameter, check_int, is_number
+
 __all__ = [
+    "SAMPLING_METHODS",
     "BatchEvaluation",
     "Choice",
     "DesignSpace",
@@ -36,358 +46,12 @@ __all__ = [
     "Metric",
     "Parameter",
     "Simulator",
+    "metrics_difference",
+    "space_difference",
 ]
 
-_MAX_LISTED = 12  # how many allowed values an error message spells out before abbreviating
-
-
-def _describe_values(values: Sequence[Any]) -> str:
-    if len(values) <= _MAX_LISTED:
-        return ", ".join(repr(v) for v in values)
-    head = ", ".join(repr(v) for v in values[:5])
-    tail = ", ".join(repr(v) for v in values[-2:])
-    return f"{head}, ..., {tail} ({len(values)} values)"
-
-
-def _is_integral(value: Any) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (int, np.integer)):
-        return True
-    return isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer()
-
-
-# --------------------------------------------------------------------------------------------------
-# Parameters
-# --------------------------------------------------------------------------------------------------
-
-
-class Parameter(ABC):
-    """One named knob of a design. Discrete parameters expose their ordered ``values``."""
-
-    name: str
-    description: str
-    unit: str
-
-    def __init__(self, name: str, description: str = "", unit: str = "") -> None:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"parameter name must be an identifier-like string, got {name!r}")
-        self.name = name
-        self.description = description
-        self.unit = unit
-
-    # -- domain ---------------------------------------------------------------------------------
-    @property
-    @abstractmethod
-    def discrete(self) -> bool:
-        """True when the domain is a finite list of values."""
-
-    @property
-    @abstractmethod
-    def cardinality(self) -> int:
-        """Number of values the index encoding distinguishes (``levels`` for a float range)."""
-
-    @property
-    def ordered(self) -> bool:
-        """True when neighbouring indices are neighbouring values (numeric ranges)."""
-        return True
-
-    @abstractmethod
-    def validate(self, value: Any) -> Any:
-        """Return the canonical value for ``value`` or raise ``ValueError`` naming the parameter."""
-
-    @abstractmethod
-    def domain_text(self) -> str:
-        """A short human description of the allowed values (used in errors and tables)."""
-
-    # -- encodings ------------------------------------------------------------------------------
-    @abstractmethod
-    def index_of(self, value: Any) -> int:
-        """Position of a (valid) value in the index encoding."""
-
-    @abstractmethod
-    def value_at(self, index: int) -> Any:
-        """Value at a position of the index encoding."""
-
-    @abstractmethod
-    def to_unit(self, value: Any) -> float:
-        """Encode a valid value into ``[0, 1]``."""
-
-    @abstractmethod
-    def from_unit(self, u: float) -> Any:
-        """Decode a number in ``[0, 1]`` into a value."""
-
-    def values_at(self, indices: np.ndarray) -> np.ndarray:
-        """Vectorised ``value_at`` (numeric array where the values are numeric)."""
-        table = np.asarray([self.value_at(i) for i in range(self.cardinality)])
-        return table[indices]
-
-    # -- search helpers -------------------------------------------------------------------------
-    def sample(self, rng: np.random.Generator) -> Any:
-        return self.value_at(int(rng.integers(self.cardinality)))
-
-    def neighbors(self, value: Any) -> list[Any]:
-        """Values one step away: adjacent ones when ordered, every other one when not."""
-        i = self.index_of(self.validate(value))
-        if self.ordered:
-            return [self.value_at(j) for j in (i - 1, i + 1) if 0 <= j < self.cardinality]
-        return [self.value_at(j) for j in range(self.cardinality) if j != i]
-
-    def parse(self, text: str) -> Any:
-        """The value a piece of text (a command-line ``KEY=VALUE``) names, validated."""
-        if self.discrete:
-            for v in self.values:  # type: ignore[attr-defined]
-                if str(v) == text or (isinstance(v, str) and v.lower() == text.lower()):
-                    return v
-            try:
-                number = float(text)
-            except ValueError:
-                raise self._reject(text) from None
-            return self.validate(int(number) if number.is_integer() else number)
-        try:
-            return self.validate(float(text))
-        except ValueError:
-            raise self._reject(text) from None
-
-    def _reject(self, value: Any) -> ValueError:
-        return ValueError(f"parameter {self.name!r}: {value!r} is not allowed; expected {self.domain_text()}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able description that ``Parameter.from_dict`` rebuilds exactly."""
-        raise NotImplementedError
-
-    @staticmethod
-    def from_dict(data: Mapping[str, Any]) -> Parameter:
-        kinds = {"choice": Choice, "int": IntRange, "float": FloatRange}
-        kind = data.get("kind")
-        if kind not in kinds:
-            raise ValueError(f"parameter kind must be one of {sorted(kinds)}, got {kind!r}")
-        args = {k: v for k, v in data.items() if k != "kind"}
-        return kinds[kind](**args)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Parameter) and self.to_dict() == other.to_dict()
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, {self.domain_text()})"
-
-
-class _DiscreteParameter(Parameter):
-    """Shared machinery for parameters with an explicit, finite ``values`` tuple."""
-
-    values: tuple[Any, ...]
-
-    def __init__(self, name: str, values: Sequence[Any], description: str = "", unit: str = "") -> None:
-        super().__init__(name, description, unit)
-        values = tuple(values)
-        if not values:
-            raise ValueError(f"parameter {name!r}: needs at least one value")
-        self.values = values
-        try:
-            self._index = {v: i for i, v in enumerate(values)}
-        except TypeError as exc:
-            raise ValueError(f"parameter {name!r}: values must be hashable ({exc})") from None
-        if len(self._index) != len(values):
-            raise ValueError(f"parameter {name!r}: values must be distinct, got {values!r}")
-        numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values)
-        self._table = np.asarray(values) if numeric else np.asarray(values, dtype=object)
-
-    @property
-    def discrete(self) -> bool:
-        return True
-
-    @property
-    def cardinality(self) -> int:
-        return len(self.values)
-
-    def validate(self, value: Any) -> Any:
-        if isinstance(value, np.generic):
-            value = value.item()
-        try:
-            i = self._index.get(value)
-        except TypeError:
-            i = None
-        # bool is an int in Python: never let True stand for 1 (or 1 for True) silently.
-        if i is None or isinstance(value, bool) != isinstance(self.values[i], bool):
-            raise self._reject(value)
-        return self.values[i]
-
-    def domain_text(self) -> str:
-        return "one of " + _describe_values(self.values)
-
-    def index_of(self, value: Any) -> int:
-        return self._index[self.validate(value)]
-
-    def value_at(self, index: int) -> Any:
-        if not 0 <= index < len(self.values):
-            raise ValueError(f"parameter {self.name!r}: index {index} outside 0..{len(self.values) - 1}")
-        return self.values[index]
-
-    def values_at(self, indices: np.ndarray) -> np.ndarray:
-        return self._table[indices]
-
-    def to_unit(self, value: Any) -> float:
-        return (self.index_of(value) + 0.5) / len(self.values)
-
-    def from_unit(self, u: float) -> Any:
-        if not 0.0 <= u <= 1.0:
-            raise ValueError(f"parameter {self.name!r}: unit value {u!r} outside [0, 1]")
-        return self.values[min(len(self.values) - 1, int(math.floor(u * len(self.values))))]
-
-
-class Choice(_DiscreteParameter):
-    """A finite set of values (strings, numbers, booleans). Unordered unless ``ordered=True``."""
-
-    def __init__(
-        self, name: str, values: Sequence[Any], *, ordered: bool = False, description: str = "", unit: str = ""
-    ) -> None:
-        super().__init__(name, values, description, unit)
-        self._ordered = bool(ordered)
-
-    @property
-    def ordered(self) -> bool:
-        return self._ordered
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "choice", "name": self.name, "values": list(self.values), "ordered": self._ordered,
-                "description": self.description, "unit": self.unit}
-
-
-class IntRange(_DiscreteParameter):
-    """Integers ``low..high`` (inclusive) with a ``step``, or the powers of two between them."""
-
-    def __init__(
-        self, name: str, low: int, high: int, *, step: int = 1, power_of_two: bool = False,
-        description: str = "", unit: str = "",
-    ) -> None:
-        for label, v in (("low", low), ("high", high), ("step", step)):
-            if not _is_integral(v):
-                raise ValueError(f"parameter {name!r}: {label} must be an integer, got {v!r}")
-        low, high, step = int(low), int(high), int(step)
-        if high < low:
-            raise ValueError(f"parameter {name!r}: high ({high}) is below low ({low})")
-        if step < 1:
-            raise ValueError(f"parameter {name!r}: step must be >= 1, got {step}")
-        if power_of_two:
-            if step != 1:
-                raise ValueError(f"parameter {name!r}: power_of_two ranges take no step")
-            for label, v in (("low", low), ("high", high)):
-                if v < 1 or v & (v - 1):
-                    raise ValueError(f"parameter {name!r}: {label}={v} is not a power of two")
-            values = [1 << e for e in range(low.bit_length() - 1, high.bit_length())]
-        else:
-            if (high - low) % step:
-                raise ValueError(f"parameter {name!r}: high-low ({high - low}) is not a multiple of step {step}")
-            values = list(range(low, high + 1, step))
-        self.low, self.high, self.step, self.power_of_two = low, high, step, bool(power_of_two)
-        super().__init__(name, values, description, unit)
-
-    def validate(self, value: Any) -> Any:
-        if _is_integral(value):
-            value = int(value)
-        return super().validate(value)
-
-    def domain_text(self) -> str:
-        if self.power_of_two:
-            return f"a power of two in [{self.low}, {self.high}]"
-        if self.step == 1:
-            return f"an integer in [{self.low}, {self.high}]"
-        return f"an integer in [{self.low}, {self.high}] in steps of {self.step}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "int", "name": self.name, "low": self.low, "high": self.high, "step": self.step,
-                "power_of_two": self.power_of_two, "description": self.description, "unit": self.unit}
-
-
-class FloatRange(Parameter):
-    """A continuous interval ``[low, high]``, optionally log-scaled.
-
-    The unit encoding is exact (linear, or linear in ``log`` when ``log=True``). Index encodings
-    (``MultiDiscrete`` actions) need a grid: pass ``levels=n`` for ``n`` evenly spaced points
-    (in log space when ``log=True``); without ``levels`` the index encoding raises a clear error.
-    """
-
-    def __init__(
-        self, name: str, low: float, high: float, *, log: bool = False, levels: int | None = None,
-        description: str = "", unit: str = "",
-    ) -> None:
-        super().__init__(name, description, unit)
-        low, high = float(low), float(high)
-        if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-            raise ValueError(f"parameter {name!r}: need finite low < high, got [{low}, {high}]")
-        if log and low <= 0:
-            raise ValueError(f"parameter {name!r}: a log range needs low > 0, got {low}")
-        if levels is not None and (not _is_integral(levels) or int(levels) < 2):
-            raise ValueError(f"parameter {name!r}: levels must be an integer >= 2, got {levels!r}")
-        self.low, self.high, self.log = low, high, bool(log)
-        self.levels = None if levels is None else int(levels)
-
-    @property
-    def discrete(self) -> bool:
-        return False
-
-    @property
-    def cardinality(self) -> int:
-        if self.levels is None:
-            raise ValueError(
-                f"parameter {self.name!r} is continuous: give it levels=N for index (MultiDiscrete) "
-                "encodings, or use the unit (Box) encoding"
-            )
-        return self.levels
-
-    def validate(self, value: Any) -> float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise self._reject(value)
-        value = float(value)
-        if not (self.low <= value <= self.high):
-            raise self._reject(value)
-        return value
-
-    def domain_text(self) -> str:
-        scale = "log-scaled " if self.log else ""
-        return f"a {scale}number in [{self.low:g}, {self.high:g}]"
-
-    def to_unit(self, value: Any) -> float:
-        value = self.validate(value)
-        if self.log:
-            return (math.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
-        return (value - self.low) / (self.high - self.low)
-
-    def from_unit(self, u: float) -> float:
-        if not 0.0 <= u <= 1.0:
-            raise ValueError(f"parameter {self.name!r}: unit value {u!r} outside [0, 1]")
-        if self.log:
-            v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
-        else:
-            v = self.low + u * (self.high - self.low)
-        return min(self.high, max(self.low, v))  # guard the last ulp of float rounding only
-
-    def index_of(self, value: Any) -> int:
-        n = self.cardinality
-        return min(n - 1, int(round(self.to_unit(value) * (n - 1))))
-
-    def value_at(self, index: int) -> float:
-        n = self.cardinality
-        if not 0 <= index < n:
-            raise ValueError(f"parameter {self.name!r}: index {index} outside 0..{n - 1}")
-        return self.from_unit(index / (n - 1))
-
-    def sample(self, rng: np.random.Generator) -> float:
-        return self.from_unit(float(rng.random()))
-
-    def neighbors(self, value: Any) -> list[float]:
-        if self.levels is None:  # a relative step of 1/16 of the range
-            u = self.to_unit(value)
-            return [self.from_unit(x) for x in (u - 1 / 16, u + 1 / 16) if 0.0 <= x <= 1.0]
-        return super().neighbors(value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "float", "name": self.name, "low": self.low, "high": self.high, "log": self.log,
-                "levels": self.levels, "description": self.description, "unit": self.unit}
-
+#: How ``DesignSpace.sample_batch`` draws designs: uniformly at random, or as a Latin hypercube.
+SAMPLING_METHODS = ("random", "lhs")
 
 # --------------------------------------------------------------------------------------------------
 # Design space
@@ -404,6 +68,9 @@ class DesignSpace:
         for p in self.parameters:
             if not isinstance(p, Parameter):
                 raise ValueError(f"design space entries must be Parameter objects, got {p!r}")
+            if not p.bounded:
+                raise ValueError(f"parameter {p.name!r} is {p.domain_text()}: a design knob needs a bounded "
+                                 "domain (give low and high)")
         self.names: tuple[str, ...] = tuple(p.name for p in self.parameters)
         if len(set(self.names)) != len(self.names):
             dupes = sorted({n for n in self.names if self.names.count(n) > 1})
@@ -440,6 +107,12 @@ class DesignSpace:
     def discrete(self) -> bool:
         """True when every parameter is discrete (the space is finite)."""
         return all(p.discrete for p in self.parameters)
+
+    @property
+    def indexable(self) -> bool:
+        """True when every parameter has an index encoding (discrete, or a float range with ``levels``):
+        the space is a finite grid that ``MultiDiscrete`` actions, genomes and enumeration can cover."""
+        return all(p.indexable for p in self.parameters)
 
     @property
     def cardinality(self) -> int | float:
@@ -499,8 +172,28 @@ class DesignSpace:
         return [{p.name: p.sample(rng) for p in self.parameters} for _ in range(n)]
 
     def sample_indices(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` uniformly random index vectors, shape ``(n, d)`` (discrete spaces)."""
+        """``n`` uniformly random index vectors, shape ``(n, d)`` (indexable spaces)."""
         return rng.integers(0, self.nvec, size=(n, len(self)), dtype=np.int64)
+
+    def sample_batch(self, rng: np.random.Generator, n: int, method: str = "random",
+                     ) -> np.ndarray | list[dict[str, Any]]:
+        """``n`` designs: an ``(n, d)`` index matrix when the space is indexable, else design dicts.
+
+        ``random`` draws each parameter uniformly. ``lhs`` is a Latin hypercube over the unit encoding:
+        each axis of ``[0, 1]^d`` is cut into ``n`` strata, each stratum is sampled once, and the axes
+        are paired by independent permutations, so every parameter's values appear in proportion to
+        their share of the unit interval (within two designs) whatever ``n``.
+        """
+        if method not in SAMPLING_METHODS:
+            raise ValueError(f"unknown sampling method {method!r}; choose one of {list(SAMPLING_METHODS)}")
+        n = check_int(n, "sample count", low=0)
+        if method == "random":
+            return self.sample_indices(rng, n) if self.indexable else self.sample(rng, n)
+        unit = (np.stack([rng.permutation(n) for _ in range(len(self))], axis=1) + rng.random((n, len(self)))) / n
+        if self.indexable:
+            nvec = self.nvec
+            return np.minimum(np.floor(unit * nvec).astype(np.int64), nvec - 1)
+        return [self.decode_unit(u) for u in unit]
 
     def neighbors(self, design: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Designs that differ from ``design`` in exactly one parameter by one step."""
@@ -532,6 +225,18 @@ class DesignSpace:
         idx = self._check_indices(np.asarray(indices))
         cols = [p.values_at(idx[:, j]).tolist() for j, p in enumerate(self.parameters)]
         return [dict(zip(self.names, row)) for row in zip(*cols)]
+
+    def encode_columns(self, columns: Mapping[str, Any]) -> np.ndarray:
+        """The ``(n, d)`` index matrix of designs given as per-parameter value columns (arrays or
+        lists), vectorised; ``ValueError`` naming the parameter of the first value outside its domain."""
+        missing = [n for n in self.names if n not in columns]
+        if missing:
+            raise ValueError(f"columns are missing parameter(s) {missing}")
+        cols = [p.indices_of(columns[p.name]) for p in self.parameters]
+        lengths = sorted({len(c) for c in cols})
+        if len(lengths) > 1:
+            raise ValueError(f"parameter columns have different lengths {lengths}")
+        return np.stack(cols, axis=1) if cols[0].size else np.empty((0, len(self)), dtype=np.int64)
 
     def columns(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         """Per-parameter value arrays for an ``(n, d)`` index matrix: the input of vectorised models."""
@@ -605,6 +310,41 @@ class DesignSpace:
         return rows
 
 
+def _essential_space(space: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A space description without the free-text fields that do not change the designs."""
+    return [{k: v for k, v in p.items() if k != "description"} for p in space["parameters"]]
+
+
+def space_difference(have: Mapping[str, Any], want: Mapping[str, Any]) -> str | None:
+    """How two ``DesignSpace.to_dict()`` descriptions differ (``None`` when they are the same space)."""
+    a, b = _essential_space(have), _essential_space(want)
+    if a == b:
+        return None
+    names_a, names_b = [p["name"] for p in a], [p["name"] for p in b]
+    if names_a != names_b:
+        return f"parameters {names_a} vs {names_b}"
+    for pa, pb in zip(a, b):
+        if pa != pb:
+            return f"parameter {pa['name']!r} is {_domain(pa)} vs {_domain(pb)}"
+    return "the spaces differ"  # pragma: no cover - the loop above finds the parameter
+
+
+def _domain(p: Mapping[str, Any]) -> str:
+    return Parameter.from_dict(p).domain_text()
+
+
+def metrics_difference(have: Sequence[Mapping[str, Any]], want: Sequence[Mapping[str, Any]]) -> str | None:
+    """How two lists of ``Metric.to_dict()`` differ in name, unit or direction (``None`` when they agree)."""
+    def essential(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: m.get(k) for k in ("name", "unit", "direction")} for m in metrics]
+
+    a, b = essential(have), essential(want)
+    if a == b:
+        return None
+    return "metrics " + ", ".join(f"{m['name']} [{m['unit']}, {m['direction']}]" for m in a) + " vs " + \
+        ", ".join(f"{m['name']} [{m['unit']}, {m['direction']}]" for m in b)
+
+
 # --------------------------------------------------------------------------------------------------
 # Metrics and evaluations
 # --------------------------------------------------------------------------------------------------
@@ -643,8 +383,10 @@ class Metric:
 class Evaluation:
     """What one design costs. ``metrics`` are floats in the units of the simulator's ``Metric``\\s.
 
-    An infeasible design (one the hardware cannot realise) has ``feasible=False`` and a ``reason``;
-    metrics it cannot have are NaN or left out (a ``BatchEvaluation`` holds NaN for them).
+    A feasible design has every metric the simulator declares, each a finite float. An infeasible
+    design (one the hardware cannot realise) has ``feasible=False`` and a ``reason``; metrics it cannot
+    have are NaN or left out (a ``BatchEvaluation`` holds NaN for them). ``Simulator.evaluate``
+    enforces this.
     """
 
     metrics: dict[str, float]
@@ -663,8 +405,13 @@ class BatchEvaluation:
 
     def __post_init__(self) -> None:
         n = len(self.feasible)
-        if len(self.reasons) != n or any(len(v) != n for v in self.metrics.values()):
-            raise ValueError("BatchEvaluation columns must all have one entry per design")
+        lengths = {"feasible": n, "reasons": len(self.reasons)}
+        lengths.update({f"metrics[{k!r}]": len(v) for k, v in self.metrics.items()})
+        wrong = {k: v for k, v in lengths.items() if v != n}
+        if wrong:
+            shown = ", ".join(f"{k} has {v}" for k, v in wrong.items())
+            raise ValueError(f"BatchEvaluation columns must all have one entry per design: feasible has {n}, "
+                             f"but {shown}")
 
     def __len__(self) -> int:
         return len(self.feasible)
@@ -694,23 +441,61 @@ class BatchEvaluation:
 # --------------------------------------------------------------------------------------------------
 
 
-class Simulator(ABC):
+class _SimulatorType(ABCMeta):
+    """Checks, once a simulator is built, that its ``__init__`` declared what the contract needs."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        sim = super().__call__(*args, **kwargs)
+        sim._check_declaration()
+        return sim
+
+
+class Simulator(metaclass=_SimulatorType):
     """A deterministic cost model: ``evaluate(design) -> Evaluation`` over a fixed ``space``.
 
-    Subclasses set ``space``, ``metrics`` and ``workload`` in ``__init__`` and implement
-    ``_evaluate(design)`` for one validated design. A model that vectorises overrides
-    ``_evaluate_batch(indices)``, which receives a validated ``(n, d)`` index matrix
-    (``self.space.columns(indices)`` turns it into per-parameter value arrays).
+    Subclasses set ``space`` (a ``DesignSpace``), ``metrics`` (``Metric``\\s with distinct names) and
+    ``workload`` (a name) in ``__init__`` or as class attributes, and implement ``_evaluate(design)``
+    for one validated design. A model that vectorises overrides ``_evaluate_batch(indices)``, which
+    receives a validated ``(n, d)`` index matrix (``self.space.columns(indices)`` turns it into
+    per-parameter value arrays).
+
+    The contract is checked where it can break: building a simulator that never set ``space`` or
+    ``metrics`` is a ``ValueError`` saying so, and ``evaluate``/``evaluate_batch`` refuse a result that
+    is not exactly the declared metrics as numbers (a feasible design's finite; an infeasible one's may
+    be NaN or left out, and needs a ``reason``), naming the simulator and the metric.
+    ``simulators.testing.check_simulator`` runs the whole contract on a simulator.
     """
 
     space: DesignSpace
     metrics: tuple[Metric, ...]
     workload: str = ""
 
+    def _check_declaration(self) -> None:
+        name = type(self).__name__
+        space = getattr(self, "space", None)
+        if not isinstance(space, DesignSpace):
+            raise ValueError(f"simulator {name} must set self.space to a simulators.core.DesignSpace in __init__ "
+                             f"(or as a class attribute), got {type(space).__name__ if space is not None else 'none'}")
+        metrics = getattr(self, "metrics", None)
+        if isinstance(metrics, Metric):
+            metrics = (metrics,)
+        if not isinstance(metrics, (tuple, list)) or not metrics or not all(isinstance(m, Metric) for m in metrics):
+            raise ValueError(f"simulator {name} must set self.metrics to a non-empty tuple of simulators.core.Metric "
+                             f"(got {metrics!r})")
+        names = [m.name for m in metrics]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"simulator {name} declares metric(s) {repeated} more than once")
+        if not isinstance(getattr(self, "workload", ""), str):
+            raise ValueError(f"simulator {name}: workload must be a string naming the workload, got "
+                             f"{self.workload!r}")
+        self.metrics = tuple(metrics)
+        self._declared = frozenset(names)
+
     # -- the public calls -----------------------------------------------------------------------------
     def evaluate(self, design: Mapping[str, Any]) -> Evaluation:
         """Validate ``design`` and return what it costs."""
-        return self._evaluate(self.space.validate(design))
+        return self._checked(self._evaluate(self.space.validate(design)))
 
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]] | np.ndarray) -> BatchEvaluation:
         """Evaluate many designs: a sequence of design dicts, or an ``(n, d)`` index matrix."""
@@ -718,7 +503,91 @@ class Simulator(ABC):
             indices = self.space._check_indices(designs)
         else:
             indices = self.space.encode_indices_batch(designs)
-        return self._evaluate_batch(indices)
+        return self._checked_batch(self._evaluate_batch(indices), len(indices))
+
+    # -- the contract on results -----------------------------------------------------------------------
+    def _declared_names(self) -> frozenset[str]:
+        declared = self.__dict__.get("_declared")
+        if declared is None:  # built without the metaclass (e.g. object.__new__): check now
+            self._check_declaration()
+            declared = self._declared
+        return declared
+
+    def _contract_error(self, what: str) -> ValueError:
+        return ValueError(f"simulator {type(self).__name__}: {what}; it declares metrics {list(self.metric_names)}")
+
+    def _checked(self, evaluation: Any) -> Evaluation:
+        """``evaluation`` when it keeps the contract (metric values as plain floats), else ``ValueError``."""
+        if not isinstance(evaluation, Evaluation):
+            raise self._contract_error(f"_evaluate returned {type(evaluation).__name__}, not an Evaluation")
+        declared = self._declared_names()
+        metrics = evaluation.metrics
+        keys = metrics.keys() if isinstance(metrics, Mapping) else None
+        if keys is None:
+            raise self._contract_error(f"Evaluation.metrics must be a dict, got {type(metrics).__name__}")
+        if keys != declared:
+            unknown = sorted(k for k in keys if k not in declared)
+            if unknown:
+                raise self._contract_error(f"_evaluate returned undeclared metric(s) {unknown}")
+            if evaluation.feasible:
+                raise self._contract_error(f"_evaluate left out metric(s) {sorted(declared - set(keys))} of a "
+                                           "feasible design")
+        if not isinstance(evaluation.feasible, (bool, np.bool_)):
+            raise self._contract_error(f"Evaluation.feasible must be True or False, got {evaluation.feasible!r}")
+        plain = True
+        for k, v in metrics.items():
+            if type(v) is not float:
+                if not is_number(v):
+                    raise self._contract_error(f"metric {k!r} is {v!r}, not a number")
+                plain = False
+            if evaluation.feasible and not math.isfinite(v):
+                raise self._contract_error(f"metric {k!r} is {v!r} for a feasible design (NaN and infinity "
+                                           "are allowed only when the design is infeasible)")
+        if not evaluation.feasible and not (isinstance(evaluation.reason, str) and evaluation.reason):
+            raise self._contract_error("an infeasible Evaluation needs a reason (a non-empty string)")
+        if plain and type(evaluation.feasible) is bool:
+            return evaluation
+        return Evaluation({k: float(v) for k, v in metrics.items()}, bool(evaluation.feasible), evaluation.reason,
+                          evaluation.breakdown)
+
+    def _checked_batch(self, batch: Any, n: int) -> BatchEvaluation:
+        """``batch`` when it keeps the contract for ``n`` designs (columns as float arrays), else ``ValueError``."""
+        if not isinstance(batch, BatchEvaluation):
+            raise self._contract_error(f"_evaluate_batch returned {type(batch).__name__}, not a BatchEvaluation")
+        declared = self._declared_names()
+        keys = set(batch.metrics)
+        if keys != declared:
+            unknown, missing = sorted(keys - declared), sorted(declared - keys)
+            raise self._contract_error("_evaluate_batch returned " + "; ".join(
+                part for part in (f"undeclared metric column(s) {unknown}" if unknown else "",
+                                  f"no column for metric(s) {missing} (use NaN for infeasible designs)"
+                                  if missing else "") if part))
+        if len(batch) != n:
+            raise self._contract_error(f"_evaluate_batch returned {len(batch)} rows for {n} designs")
+        feasible = np.asarray(batch.feasible)
+        if feasible.dtype != bool:
+            raise self._contract_error(f"BatchEvaluation.feasible must be a bool array, got dtype {feasible.dtype}")
+        columns = {}
+        for k, v in batch.metrics.items():
+            try:
+                col = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise self._contract_error(f"metric column {k!r} does not hold numbers") from None
+            if col.shape != (n,):
+                raise self._contract_error(f"metric column {k!r} has shape {col.shape}, expected ({n},)")
+            bad = feasible & ~np.isfinite(col)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise self._contract_error(f"metric {k!r} is {col[i]!r} for feasible design {i} (NaN and infinity "
+                                           "are allowed only when the design is infeasible)")
+            columns[k] = col
+        no_reason = [i for i in np.flatnonzero(~feasible).tolist()
+                     if not (isinstance(batch.reasons[i], str) and batch.reasons[i])]
+        if no_reason:
+            raise self._contract_error(f"infeasible design {no_reason[0]} of the batch has no reason")
+        if all(columns[k] is batch.metrics[k] for k in columns) and feasible is batch.feasible:
+            return batch
+        return BatchEvaluation(metrics=columns, feasible=feasible, reasons=list(batch.reasons))
 
     @property
     def metric_names(self) -> tuple[str, ...]:

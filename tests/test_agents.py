@@ -60,16 +60,16 @@ def test_same_seed_same_history(env, name):
 @pytest.mark.parametrize(
     ("name", "hyper", "message"),
     [
-        ("ga", {"population": -4}, "ga: hyperparameter 'population' must be >= 2, got -4"),
+        ("ga", {"population": -4}, "ga: hyperparameter 'population': -4 is not allowed; expected an integer >= 2"),
         ("ga", {"population": 8, "elites": 8}, "elites \\(8\\) must be smaller than population"),
-        ("ga", {"crossover_prob": 1.5}, "'crossover_prob' must be <= 1.0"),
-        ("bayesopt", {"base_estimator": "SVM"}, "'base_estimator' must be one of \\['GP', 'RF', 'ET', 'GBRT'\\]"),
+        ("ga", {"crossover_prob": 1.5}, "'crossover_prob': 1.5 is not allowed; expected a number in \\[0, 1\\]"),
+        ("bayesopt", {"base_estimator": "SVM"}, "'base_estimator': 'SVM' is not allowed; expected one of 'GP', 'RF', 'ET', 'GBRT'"),
         ("bayesopt", {"acq_optimizer": "lbfgs", "base_estimator": "ET"}, "lbfgs' needs base_estimator 'GP'"),
-        ("aco", {"ant_count": 0}, "'ant_count' must be >= 1"),
-        ("aco", {"evaporation": "fast"}, "'evaporation' must be a number"),
-        ("random_walk", {"mode": "levy"}, "'mode' must be one of"),
+        ("aco", {"ant_count": 0}, "'ant_count': 0 is not allowed; expected a positive integer"),
+        ("aco", {"evaporation": "fast"}, "'evaporation': 'fast' is not allowed; expected a number in"),
+        ("random_walk", {"mode": "levy"}, "'mode': 'levy' is not allowed; expected one of"),
         ("random_walk", {"temperature": 1}, "unknown hyperparameter\\(s\\) \\['temperature'\\]"),
-        ("ga", {"population": 2.5}, "'population' must be an integer"),
+        ("ga", {"population": 2.5}, "'population': 2.5 is not allowed; expected an integer"),
     ],
 )
 def test_bad_hyperparameters_are_clear_errors(env, name, hyper, message):

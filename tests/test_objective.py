@@ -86,7 +86,7 @@ def test_weighted_sum_objective():
         (None, {}, "no default targets: pass targets"),
         (None, {"targets": {"speed": 1}}, "unknown metric 'speed'"),
         (None, {"targets": {"latency": -1}}, "target for 'latency' must be a positive"),
-        (None, {"targets": {"latency": 0}}, "positive finite"),
+        (None, {"targets": {"latency": 0}}, "must be a positive number, got 0"),
         ("pareto", {}, "unknown objective 'pareto'"),
         ({"type": "weighted_sum", "weights": {"latency": 1}}, {}, "needs a reference value for \\['latency'\\]"),
         ({"type": "weighted_sum", "weights": {}}, {}, "needs weights"),

@@ -69,7 +69,7 @@ def bad(**changes):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (bad(budget=0), "budget: must be >= 1, got 0"),
+        (bad(budget=0), "budget: must be a positive integer, got 0"),
         (bad(budget=KeyError), "missing required key 'budget'"),
         (bad(colour="red"), "unknown key\\(s\\) \\['colour'\\]"),
         (bad(env={"id": "archgym/Nope-v0"}), "env.id: unknown environment 'archgym/Nope-v0'"),
@@ -78,11 +78,12 @@ def bad(**changes):
         (bad(agents__ga__hyperparameters__populaton=4),
          "agents.ga.hyperparameters: unknown hyperparameter 'populaton'"),
         (bad(agents__ga__hyperparameters__population={"grid": [4, -1]}),
-         "agents.ga.hyperparameters.population.grid: must be >= 2, got -1"),
+         "agents.ga.hyperparameters.population.grid: hyperparameter 'population': -1 is not allowed; "
+             "expected an integer >= 2"),
         (bad(agents__ga__hyperparameters__population={"range": [4, 8]}), "population: a search dimension is one of"),
         (bad(agents__ga__hyperparameters__mutation_prob={"uniform": [0.5, 0.1]}), "needs low < high"),
         (bad(agents__aco__hyperparameters__evaporation={"loguniform": [0.0, 1.0]}), "needs low > 0"),
-        (bad(agents__ga__samples=0), "agents.ga.samples: must be >= 1"),
+        (bad(agents__ga__samples=0), "agents.ga.samples: must be a positive integer"),
         (bad(seeds=[1, 1]), "seeds: must be distinct"),
         (bad(tune__cpus_per_trial=0), "tune.cpus_per_trial: must be a number in \\(0, 64\\]"),
         (bad(tune__scheduler={"type": "hyperband"}), "tune.scheduler: must be null or \\{type: asha"),
@@ -115,4 +116,4 @@ def test_bad_spec_fails_before_ray_starts(tmp_path, capsys, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(bad(budget=-5)))
     assert main(["sweep", str(path)]) == 2
-    assert "budget: must be >= 1" in capsys.readouterr().err
+    assert "budget: must be a positive integer" in capsys.readouterr().err

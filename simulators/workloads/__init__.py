@@ -31,6 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from simulators.params import is_integer
+
 __all__ = ["Layer", "Network", "available", "load_network"]
 
 KINDS = ("conv", "gemm", "params")
@@ -69,7 +73,7 @@ class Layer:
             raise ValueError(f"{where}: kind must be one of {KINDS}, got {self.kind!r}")
         for f in _INT_FIELDS:
             v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
+            if not is_integer(v) or isinstance(v, (float, np.floating)):
                 raise ValueError(f"{where}: {f} must be an integer, got {v!r}")
         positive = {"conv": ("in_h", "in_w", "in_c", "out_c", "kernel_h", "kernel_w", "stride", "groups"),
                     "gemm": ("m", "n", "k", "repeat"), "params": ()}[self.kind]
