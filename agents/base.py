@@ -16,7 +16,6 @@ one process, through ``agents.register(name, cls)``.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulators.core import DesignSpace, Evaluation
+from simulators.loading import load_object
 from simulators.params import Choice, FloatRange, IntRange, Parameter, check_int
 
 ENTRY_POINT_GROUP = "archgym.agents"
@@ -182,8 +182,7 @@ def get(name: str) -> type[Agent]:
         except Exception as exc:  # a broken plug-in must say which one
             raise ValueError(f"agent plug-in {name!r} ({eps[name].value}) failed to load: {exc}") from exc
     if isinstance(target, str):
-        module_name, _, attr = target.partition(":")
-        target = getattr(importlib.import_module(module_name), attr)
+        target = load_object(target, f"agent {name!r}")
     if not (isinstance(target, type) and issubclass(target, Agent)):
         raise ValueError(f"agent {name!r} is {target!r}, not an agents.Agent subclass")
     return target

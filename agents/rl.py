@@ -90,8 +90,7 @@ class _Run:
 
     def after_step(self, reward: float, info: Mapping[str, Any]) -> None:
         self.rewards.append(float(reward))
-        self.record(info["design"], Evaluation(dict(info["metrics"]), bool(info["feasible"]), info["reason"]),
-                    float(reward))
+        self.record(info["design"], info["evaluation"], float(reward))
 
 
 class _RecordingEnv(gym.Wrapper):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # Units that take SI prefixes (the metric values are stored in these base units).
 _PREFIXABLE = {"s", "J", "W", "B", "bytes", "bytes/s", "B/s", "Hz", "ops"}
@@ -41,3 +42,29 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str], markdown: boo
     lines = [fmt.format(*cells[0]).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()]
     lines += [fmt.format(*r).rstrip() for r in cells[1:]]
     return "\n".join(lines)
+
+
+def yaml_text(value: object) -> str:
+    """A value as a YAML flow scalar (how tables show defaults: ``0.7``, ``tpe``, ``[4, 8]``)."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def env_tables(info: Mapping[str, Any], markdown: bool = False) -> str:
+    """The parameter and metric tables of ``archgym list --env`` (also what the docs show)."""
+    params = table([(p["name"], p["domain"], p["count"], p["unit"], p["description"]) for p in info["parameters"]],
+                   ("parameter", "values", "count", "unit", "meaning"), markdown)
+    metrics = table([(m["name"], m["unit"], m["direction"], m["description"]) for m in info["metrics"]],
+                    ("metric", "unit", "better", "meaning"), markdown)
+    return params + "\n\n" + metrics
+
+
+def agent_table(name: str, markdown: bool = False) -> str:
+    """The hyperparameter table of ``archgym list --agent NAME`` (also what docs/agents.md shows),
+    read from the agent's declarations."""
+    import agents
+
+    cls = agents.get(name)
+    rows = [(k, yaml_text(h.default), h.describe(), h.doc) for k, h in cls.hyperparameters.items()]
+    return table(rows, ("hyperparameter", "default", "allowed", "meaning"), markdown)

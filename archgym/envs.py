@@ -14,14 +14,19 @@ reads as the box's lower bound). Metrics an infeasible design cannot have read 0
 
 The reward comes from an ``Objective`` (``archgym.objective``): bounded, higher is better.
 ``info`` carries ``design``, ``metrics`` (without the ones an infeasible design cannot have),
-``feasible``, ``reason``, ``distance`` (per target) and ``step``. An episode is ``max_steps``
-evaluations (default 1: bandit-style design-space exploration, as in ArchGym) and then
-``terminated`` is true.
+``feasible``, ``reason``, ``distance`` (per target), ``step`` and ``evaluation`` (the simulator's
+``Evaluation`` itself).
+
+Episodes: an episode is ``max_steps`` evaluations. With ``max_steps=1`` (the default: bandit-style
+design-space exploration, as in ArchGym) the one decision is the whole task, so the step
+*terminates* the episode (there is no future to bootstrap). With ``max_steps > 1`` the designs of an
+episode are independent tries and nothing ends the task, so reaching the limit is a time limit:
+``truncated`` is true and ``terminated`` false, and a learner bootstraps the value of the last
+observation as gymnasium's semantics ask.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 from collections.abc import Mapping
@@ -33,9 +38,11 @@ from gymnasium import spaces
 
 from archgym.objective import Objective, build_objective
 from simulators.core import Evaluation, Simulator
+from simulators.loading import load_object
 from simulators.params import check_int
 
-__all__ = ["ACTION_TYPES", "BACKENDS", "OBSERVATION_TYPES", "DesignEnv", "make_design_env", "resolve_simulator"]
+__all__ = ["ACTION_TYPES", "BACKENDS", "ENV_KEYWORDS", "OBSERVATION_TYPES", "DesignEnv", "make_design_env",
+           "resolve_simulator"]
 
 ACTION_TYPES = ("multidiscrete", "dict", "box")
 OBSERVATION_TYPES = ("raw", "log")
@@ -132,7 +139,8 @@ class DesignEnv(gym.Env):
         return obs
 
     # -- gymnasium API --------------------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None,
+              ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if options:
             raise ValueError(f"DesignEnv.reset takes no options, got {sorted(options)}")
@@ -140,7 +148,7 @@ class DesignEnv(gym.Env):
         self._last = None
         return self.observe(None), {}
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._steps >= self.max_steps:
             raise RuntimeError("episode is over: call reset() before step()")
         design = self.action_to_design(action)
@@ -154,10 +162,13 @@ class DesignEnv(gym.Env):
             "reason": evaluation.reason,
             "distance": self.objective.distances(evaluation.metrics) if evaluation.feasible else {},
             "step": self._steps,
+            "evaluation": evaluation,
         }
         self._last = {"reward": reward, **info}
-        terminated = self._steps >= self.max_steps
-        return self.observe(evaluation), reward, terminated, False, info
+        at_limit = self._steps >= self.max_steps
+        terminated = at_limit and self.max_steps == 1
+        truncated = at_limit and self.max_steps > 1
+        return self.observe(evaluation), reward, terminated, truncated, info
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -176,18 +187,21 @@ class DesignEnv(gym.Env):
 # Factory used by the registered env ids
 # --------------------------------------------------------------------------------------------------
 
-_ENV_KWARGS = ("objective", "targets", "action_type", "observation", "max_steps", "render_mode")
+#: ``gym.make`` keywords the environment takes; every other keyword goes to the simulator.
+ENV_KEYWORDS = ("objective", "targets", "action_type", "observation", "max_steps", "render_mode")
 
 
 def resolve_simulator(simulator: str | type[Simulator] | Simulator, kwargs: Mapping[str, Any]) -> Simulator:
-    """Build a simulator from ``"module:Class"``, a class, or pass an instance through."""
+    """Build a simulator from ``"module:Class"``, a class, or pass an instance through.
+
+    A ``"module:Class"`` string imports that module (it runs code: use it for simulators you trust).
+    """
     if isinstance(simulator, Simulator):
         if kwargs:
             raise ValueError(f"simulator kwargs {sorted(kwargs)} given with an already built simulator")
         return simulator
     if isinstance(simulator, str):
-        module_name, _, attr = simulator.partition(":")
-        simulator = getattr(importlib.import_module(module_name), attr)
+        simulator = load_object(simulator, "simulator")
     if not (isinstance(simulator, type) and issubclass(simulator, Simulator)):
         raise ValueError(f"simulator must be a Simulator subclass, instance or 'module:Class', got {simulator!r}")
     params = inspect.signature(simulator.__init__).parameters
@@ -197,7 +211,7 @@ def resolve_simulator(simulator: str | type[Simulator] | Simulator, kwargs: Mapp
     unknown = [k for k in kwargs if k not in allowed]
     if unknown and not accepts_any:
         raise ValueError(f"unknown keyword(s) {unknown} for {simulator.__name__}; environment keywords are "
-                         f"{list(_ENV_KWARGS) + ['backend', 'proxy']}, simulator keywords are {allowed}")
+                         f"{list(ENV_KEYWORDS) + ['backend', 'proxy']}, simulator keywords are {allowed}")
     return simulator(**kwargs)
 
 
@@ -214,7 +228,7 @@ def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: st
     proxy was trained for the same simulator, workload, space, metrics and settings (``ValueError``
     naming what differs) and to supply the default design and targets.
     """
-    env_kwargs = {k: kwargs.pop(k) for k in _ENV_KWARGS if k in kwargs}
+    env_kwargs = {k: kwargs.pop(k) for k in ENV_KEYWORDS if k in kwargs}
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {list(BACKENDS)}")
     if backend == "proxy" and proxy is None:
@@ -225,5 +239,5 @@ def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: st
     if backend == "proxy":
         from archgym.proxy import ProxySimulator
 
-        sim = ProxySimulator(proxy, simulator=sim, simulator_kwargs=kwargs)
+        sim = ProxySimulator(proxy, simulator=sim)
     return DesignEnv(sim, **env_kwargs)

@@ -198,7 +198,7 @@ def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, rec
                 env.reset()
             _, reward, terminated, truncated, info = env.step(denv.design_to_action(design))
             episode_over = terminated or truncated
-            evaluation = Evaluation(info["metrics"], info["feasible"], info["reason"])
+            evaluation = info["evaluation"]
             record(info["design"], evaluation, float(reward))
             rewards.append(float(reward))
             evaluations.append(evaluation)

@@ -7,18 +7,17 @@ optimum. For multi-objective work the true Pareto front over the objective's met
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from archgym.dataset import json_default
 from archgym.envs import DesignEnv
+from archgym.io import dumps, read_json, write_json
 from archgym.objective import TargetObjective, WeightedSumObjective, dominated_by, pareto_mask
 from archgym.progress import Progress, duration
 from simulators.core import Direction
@@ -53,11 +52,23 @@ class Optimum:
     seconds: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, default=json_default)
+        return dumps(asdict(self))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the optimum as JSON (atomically)."""
+        write_json(path, asdict(self))
+        return Path(path)
 
 
 def load_optimum(path: str | Path) -> Optimum:
-    return Optimum(**json.loads(Path(path).read_text()))
+    """An optimum written by ``Optimum.save`` / ``archgym optimum --out``."""
+    data = read_json(path, "optimum")
+    known = {f.name for f in fields(Optimum)}
+    if not isinstance(data, dict) or set(data) - known or not {f.name for f in fields(Optimum)
+                                                                 if f.default is MISSING
+                                                                 and f.default_factory is MISSING} <= set(data):
+        raise ValueError(f"{path}: not an optimum written by `archgym optimum` (fields {sorted(known)})")
+    return Optimum(**data)
 
 
 def _pareto_metrics(denv: DesignEnv) -> list[str]:
@@ -152,3 +163,19 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
         meeting_targets=meeting if target is not None else None, feasible_designs=feasible,
         pareto_metrics=names, pareto_front=front, seconds=time.perf_counter() - start,
     )
+
+
+def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> Optimum | None:
+    """A sweep's exact optimum: read from its run directory, or computed once and saved there when the
+    spec asks for it (``optimum: true``); ``None`` when it does not."""
+    from archgym.runs import OPTIMUM_FILE, load_run_spec, read_optimum
+
+    existing = read_optimum(run_dir)
+    if existing is not None:
+        return existing
+    spec = load_run_spec(run_dir)
+    if not spec.optimum:
+        return None
+    optimum = find_optimum(gym.make(spec.env_id, **spec.env_kwargs), progress=progress)
+    optimum.save(Path(run_dir) / OPTIMUM_FILE)
+    return optimum

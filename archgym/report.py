@@ -1,56 +1,34 @@
 """Tables of a sweep: per-trial results, per-agent summaries, the hyperparameter lottery and regret.
 
-``build_report(run_dir)`` reads ``trials/*.json`` (and ``trajectories/`` for Pareto fronts, and
-``optimum.json`` when the exact optimum was computed) and writes ``report/``: CSV tables, the PNG
-figures of ``archgym.plots`` with the CSV data behind each, and ``report.md`` tying them together.
+``build_report(run_dir)`` reads the run's records (``archgym.runs``: trial records, the spec, the
+optimum when it was computed, and ``trajectories/`` for Pareto fronts) and writes ``report/``: CSV
+tables, the PNG figures of ``archgym.plots`` with the CSV data behind each, and ``report.md`` tying
+them together.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from archgym.display import table
+from archgym.runs import (
+    TRAJECTORIES_DIR,
+    TrialRecord,
+    load_run_spec,
+    read_optimum,
+    read_trials,
+    write_results,
+)
 
-__all__ = ["build_report", "collect_trials", "write_results"]
-
-OPTIMUM_FILE = "optimum.json"
-
-
-def collect_trials(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Every trial summary of a run directory, sorted by trial id."""
-    folder = Path(run_dir) / "trials"
-    trials = []
-    for path in sorted(folder.glob("*.json")):
-        trials.append(json.loads(path.read_text()))
-    return trials
-
-
-def write_results(run_dir: str | Path, trials: Sequence[Mapping[str, Any]]) -> Path:
-    """``results.csv``: one row per trial (hyperparameters, best design and metrics as JSON columns)."""
-    path = Path(run_dir) / "results.csv"
-    metric_names = sorted({m for t in trials for m in t.get("best_metrics", {})})
-    fields = ["trial_id", "agent", "setting", "seed", "status", "evaluations", "budget", "best_reward",
-              "target_met_at", "wall_time", "hyperparameters", "best_design"] + [f"best_{m}" for m in metric_names]
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        for t in trials:
-            row = {k: t.get(k) for k in fields[:10]}
-            row["status"] = _status(t)
-            row["hyperparameters"] = json.dumps(t.get("hyperparameters", {}), sort_keys=True)
-            row["best_design"] = json.dumps(t.get("best_design", {}))
-            for m in metric_names:
-                row[f"best_{m}"] = t.get("best_metrics", {}).get(m)
-            w.writerow(row)
-    return path
+__all__ = ["beats", "build_report", "score"]
 
 
 def score(best_rewards: Sequence[float], target_met_at: Sequence[int | None], budget: int) -> tuple[float, float]:
@@ -66,12 +44,6 @@ def beats(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] > b[0] or (a[0] == b[0] == 1.0 and a[1] < b[1])
 
 
-def _status(trial: Mapping[str, Any]) -> str:
-    if trial.get("evaluations", 0) >= trial.get("budget", math.inf):
-        return "done"
-    return "stopped early" if trial.get("status") == "running" else trial.get("status", "unknown")
-
-
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
     a = np.asarray(values, dtype=float)
     return tuple(float(np.quantile(a, q)) for q in (0.25, 0.5, 0.75))  # type: ignore[return-value]
@@ -84,14 +56,14 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]])
         w.writerows(rows)
 
 
-def curves(trials: Sequence[Mapping[str, Any]], optimum: float | None = None) -> dict[str, np.ndarray]:
+def curves(trials: Sequence[TrialRecord], optimum: float | None = None) -> dict[str, np.ndarray]:
     """Per agent, best-so-far reward (or regret, given the optimum) at each evaluation: rows = trials.
 
     Trials stopped early are padded with their last value only up to where they stopped (NaN after).
     """
     by_agent: dict[str, list[list[float]]] = defaultdict(list)
     for t in trials:
-        by_agent[t["agent"]].append(t.get("history", []))
+        by_agent[t.agent].append(t.history)
     out = {}
     for agent, histories in by_agent.items():
         length = max((len(h) for h in histories), default=0)
@@ -102,14 +74,14 @@ def curves(trials: Sequence[Mapping[str, Any]], optimum: float | None = None) ->
     return out
 
 
-def lottery(trials: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[int, dict[str, Any], float, int]]]:
+def lottery(trials: Sequence[TrialRecord]) -> dict[str, list[tuple[int, dict[str, Any], float, int]]]:
     """Per agent: (setting, hyperparameters, median final best reward over seeds, seeds) per setting."""
-    groups: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, int], list[TrialRecord]] = defaultdict(list)
     for t in trials:
-        groups[(t["agent"], t["setting"])].append(t)
+        groups[(t.agent, t.setting)].append(t)
     out: dict[str, list[tuple[int, dict[str, Any], float, int]]] = defaultdict(list)
     for (agent, setting), ts in sorted(groups.items()):
-        out[agent].append((setting, ts[0]["hyperparameters"], float(np.median([t["best_reward"] for t in ts])),
+        out[agent].append((setting, ts[0].hyperparameters, float(np.median([t.best_reward for t in ts])),
                            len(ts)))
     return out
 
@@ -117,27 +89,25 @@ def lottery(trials: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[int, di
 def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]:
     """Write ``report/`` for a run directory and return the per-agent summary rows."""
     run_dir = Path(run_dir)
-    trials = collect_trials(run_dir)
+    trials = read_trials(run_dir)
     if not trials:
         raise ValueError(f"{run_dir} has no trial results (trials/*.json): run the sweep first")
     out = run_dir / "report"
     out.mkdir(exist_ok=True)
     write_results(run_dir, trials)
-    optimum = None
-    if (run_dir / OPTIMUM_FILE).is_file():
-        optimum = json.loads((run_dir / OPTIMUM_FILE).read_text())
-    best_possible = optimum["best_reward"] if optimum else None
+    optimum = read_optimum(run_dir)
+    best_possible = optimum.best_reward if optimum else None
 
     # -- per-agent summary ------------------------------------------------------------------------
-    by_agent: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_agent: dict[str, list[TrialRecord]] = defaultdict(list)
     for t in trials:
-        by_agent[t["agent"]].append(t)
+        by_agent[t.agent].append(t)
     lot = lottery(trials)
     summary = []
     for agent, ts in by_agent.items():
-        finals = [t["best_reward"] for t in ts]
+        finals = [t.best_reward for t in ts]
         q1, med, q3 = _quartiles(finals)
-        met = [t["target_met_at"] for t in ts if t.get("target_met_at")]
+        met = [t.target_met_at for t in ts if t.target_met_at]
         settings = lot[agent]
         best_setting = max(settings, key=lambda s: s[2])
         row = {
@@ -181,7 +151,8 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
         if pareto:
             paths.append(plots.pareto(out / "pareto.png", pareto))
     _write_markdown(out / "report.md", run_dir, summary, optimum, pareto, paths)
-    return {"summary": summary, "optimum": optimum, "figures": [str(p) for p in paths], "report_dir": str(out)}
+    return {"summary": summary, "optimum": None if optimum is None else asdict(optimum),
+            "figures": [str(p) for p in paths], "report_dir": str(out)}
 
 
 def _curve_rows(mats: Mapping[str, np.ndarray]) -> list[list[Any]]:
@@ -199,13 +170,13 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
     """Each agent's non-dominated evaluated designs over the objective's 2-3 target metrics."""
     from archgym.objective import hypervolume, pareto_mask
 
-    names = (optimum or {}).get("pareto_metrics") or _target_metrics(run_dir)
+    names = (optimum.pareto_metrics if optimum else None) or _target_metrics(run_dir)
     if not names:
         return None
     try:
         from archgym.dataset import read_dataset
 
-        frame = read_dataset(run_dir / "trajectories")
+        frame = read_dataset(run_dir / TRAJECTORIES_DIR)
     except (ValueError, FileNotFoundError, ImportError):
         return None
     if frame.empty or not all(n in frame.columns for n in names):
@@ -222,7 +193,7 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
         front = pts[pareto_mask(pts, directions)]
         fronts[agent] = front[np.lexsort(front.T[::-1])].tolist()
         hv[agent] = hypervolume(scale(front), [1.1] * len(names))
-    true_front = [[p["metrics"][n] for n in names] for p in (optimum or {}).get("pareto_front", [])]
+    true_front = [[p["metrics"][n] for n in names] for p in (optimum.pareto_front if optimum else [])]
     return {"metrics": list(names), "directions": directions, "fronts": fronts, "hypervolume": hv,
             "reference": [1.1] * len(names), "true_front": true_front, "units": units}
 
@@ -246,44 +217,46 @@ class _Normalizer:
         return (self._logged(points) * self.sign - self.best) / span
 
 
-def _spec(run_dir: Path) -> dict[str, Any]:
-    import yaml
+def _spec(run_dir: Path):
+    """The run's spec, or ``None`` for a run directory without one (trial records only)."""
+    try:
+        return load_run_spec(run_dir)
+    except ValueError:
+        return None
 
-    path = run_dir / "spec.yaml"
-    return yaml.safe_load(path.read_text()) if path.is_file() else {}
+
+def _sweep_simulator_and_objective(run_dir: Path):
+    spec = _spec(run_dir)
+    if spec is None:
+        return None, None
+    import gymnasium as gym
+
+    import archgym  # noqa: F401  (registers the env ids)
+
+    env = gym.make(spec.env_id, **spec.env_kwargs).unwrapped
+    return env.simulator, env.objective
 
 
 def _target_metrics(run_dir: Path) -> list[str]:
-    spec = _spec(run_dir)
-    if not spec:
-        return []
-    import gymnasium as gym
-
-    import archgym  # noqa: F401
-
-    env = gym.make(spec["env"]["id"], **spec["env"].get("kwargs", {})).unwrapped
-    names = [t.metric for t in getattr(env.objective, "targets", ())]
+    _, objective = _sweep_simulator_and_objective(run_dir)
+    names = [t.metric for t in getattr(objective, "targets", ())]
     return names if 2 <= len(names) <= 3 else []
 
 
 def _metric_info(run_dir: Path, names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     """Directions and units of the named metrics of the sweep's environment."""
-    spec = _spec(run_dir)
-    import gymnasium as gym
-
-    import archgym  # noqa: F401
-
-    sim = gym.make(spec["env"]["id"], **spec["env"].get("kwargs", {})).unwrapped.simulator
+    sim, _ = _sweep_simulator_and_objective(run_dir)
+    if sim is None:
+        return ["minimize"] * len(names), {}
     return [sim.metric(n).direction.value for n in names], {n: sim.metric(n).unit for n in names}
 
 
 def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures) -> None:
     spec = _spec(run_dir)
-    lines = [f"# Sweep report: {spec.get('name', run_dir.name)}", ""]
+    lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", ""]
     if spec:
-        env = spec["env"]
-        lines += [f"Environment `{env['id']}` {env.get('kwargs') or ''}, budget {spec['budget']} evaluations per "
-                  f"trial, seeds {spec['seeds']}.", ""]
+        lines += [f"Environment `{spec.env_id}` {spec.env_kwargs or ''}, budget {spec.budget} evaluations per "
+                  f"trial, seeds {list(spec.seeds)}.", ""]
     cols = ["agent", "trials", "settings", "median_best_reward", "q25", "q75", "target_met_fraction",
             "median_evals_to_target", "lottery_min", "lottery_max"]
     if optimum:
@@ -291,9 +264,9 @@ def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures
     lines.append(table([[_fmt(r.get(c)) for c in cols] for r in summary], cols, markdown=True))
     lines.append("")
     if optimum:
-        lines += [f"Exact optimum by exhaustion over {optimum['designs']:,} designs: reward "
-                  f"{optimum['best_reward']:.6f}, reached by {optimum['optimal_designs']:,} designs "
-                  f"({optimum['seconds']:.1f} s).", ""]
+        lines += [f"Exact optimum by exhaustion over {optimum.designs:,} designs: reward "
+                  f"{optimum.best_reward:.6f}, reached by {optimum.optimal_designs:,} designs "
+                  f"({optimum.seconds:.1f} s).", ""]
     if pareto:
         lines.append("Hypervolume of each agent's evaluated designs over " + ", ".join(pareto["metrics"]) +
                      " (each metric scaled to [0, 1] between the best and worst value seen, in log space; "

@@ -1,23 +1,14 @@
 """Ray Tune sweeps: a ``SweepSpec`` becomes a ``ray.tune.Tuner`` whose trials each run ``explore``.
 
-Run directory (absolute; named by the spec)::
-
-    spec.yaml          the validated spec, used by --resume
-    tune/              Ray Tune's experiment state (what ``Tuner.restore`` reads)
-    trials/<id>.json   one summary per trial, rewritten at every report (best so far, history)
-    trajectories/      every evaluation of every trial (``archgym.dataset``)
-    results.csv        one row per trial, written when the sweep ends
-    report/            tables and figures (``archgym report``)
-
-Ray runs embedded (``ray.init(address="local")``: a fresh one-machine cluster, never a stale one)
-unless ``address`` joins an existing cluster. Every trial reports its best-so-far reward every
-``report_every`` evaluations, so an ASHA scheduler can stop poor trials early. An interrupted sweep
-resumes with ``resume=True``: finished trials are kept, unfinished ones start again.
+The run directory's layout and records are ``archgym.runs``'s. Ray runs embedded
+(``ray.init(address="local")``: a fresh one-machine cluster, never a stale one) unless ``address``
+joins an existing cluster. Every trial reports its best-so-far reward every ``report_every``
+evaluations, so an ASHA scheduler can stop poor trials early. An interrupted sweep resumes with
+``resume=True``: finished trials are kept, unfinished ones start again.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -25,25 +16,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agents._ray import quiet_ray_logs, start_ray
 from archgym.config import SweepSpec, TrialSpec, parse_sweep
-from archgym.dataset import json_default
+from archgym.runs import (
+    SPEC_FILE,
+    TRAJECTORIES_DIR,
+    SweepOutcome,
+    TrialRecord,
+    load_run_spec,
+    read_trial,
+    read_trials,
+    trial_path,
+    write_results,
+    write_spec,
+    write_trial,
+)
 
 __all__ = ["SweepOutcome", "resume_sweep", "run_sweep", "start_ray"]
-
-SPEC_FILE = "spec.yaml"
-
-
-class SweepOutcome(dict):
-    """What a sweep produced: ``run_dir``, ``trials`` (summaries), ``errors`` (trial id -> message)."""
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, default=json_default))
-    os.replace(tmp, path)
 
 
 def run_trial(config: Mapping[str, Any]) -> None:
@@ -54,38 +43,37 @@ def run_trial(config: Mapping[str, Any]) -> None:
     import archgym
     from archgym.dataset import RunInfo, TrajectoryWriter, remove_run
 
-    spec = parse_sweep(config["spec"], source="spec.yaml")
+    spec = parse_sweep(config["spec"], source=SPEC_FILE)
     trial = TrialSpec(**config["trial"])
     run_dir = spec.run_dir
-    summary_path = run_dir / "trials" / f"{trial.trial_id}.json"
     every = spec.report_every
-    if summary_path.is_file():  # finished before an interruption that Tune did not record: keep it
-        previous = json.loads(summary_path.read_text())
-        if previous.get("status") == "done" and previous.get("evaluations") == spec.budget:
-            tune.report(_metrics(previous["evaluations"], previous["best_reward"], previous["target_met_at"],
-                                 previous["best_metrics"]))
+    path = trial_path(run_dir, trial.trial_id)
+    if path.is_file():  # finished before an interruption that Tune did not record: keep it
+        previous = read_trial(path)
+        if previous.status == "done" and previous.evaluations == spec.budget:
+            tune.report(_metrics(previous.evaluations, previous.best_reward, previous.target_met_at,
+                                 previous.best_metrics))
             return
     env = gym.make(spec.env_id, **spec.env_kwargs)
     denv = env.unwrapped
-    data_dir = run_dir / "trajectories"
+    data_dir = run_dir / TRAJECTORIES_DIR
     remove_run(data_dir, trial.trial_id)  # a restarted trial starts its log afresh
     run = RunInfo(run_id=trial.trial_id, env_id=spec.env_id, workload=denv.simulator.workload, agent=trial.agent,
                   hyperparameters=trial.hyperparameters, seed=trial.seed)
     writer = TrajectoryWriter(data_dir, space=denv.space, metrics=denv.simulator.metrics, run=run)
     started = time.time()
 
-    def summary(result, status: str) -> dict[str, Any]:
-        return {**trial.to_dict(), "status": status, "budget": spec.budget, "evaluations": result.evaluations,
-                "best_reward": result.best_reward, "best_design": result.best_design,
-                "best_metrics": result.best_metrics, "target_met_at": result.target_met_at,
-                "history": [float(x) for x in result.history], "wall_time": time.time() - started}
+    def record(result, status: str) -> TrialRecord:
+        return TrialRecord(**trial.to_dict(), status=status, budget=spec.budget, evaluations=result.evaluations,
+                           best_reward=result.best_reward, best_design=result.best_design,
+                           best_metrics=result.best_metrics, target_met_at=result.target_met_at,
+                           history=[float(x) for x in result.history], wall_time=time.time() - started)
 
-    def report(record, result) -> None:
-        if record.step % every and record.step != spec.budget:
+    def report(step, result) -> None:
+        if step.step % every and step.step != spec.budget:
             return
         writer.flush()  # what has been reported is on disk, even if the scheduler stops the trial here
-        status = "done" if record.step == spec.budget else "running"
-        _write_json(summary_path, summary(result, status))
+        write_trial(run_dir, record(result, "done" if step.step == spec.budget else "running"))
         tune.report(_metrics(result.evaluations, result.best_reward, result.target_met_at, result.best_metrics))
 
     try:
@@ -175,8 +163,10 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
     if (run_dir / SPEC_FILE).exists():
         raise ValueError(f"run directory {run_dir} already holds a sweep: resume it with --resume, "
                          "or choose another run_dir")
-    (run_dir / "trials").mkdir(parents=True, exist_ok=True)
-    (run_dir / SPEC_FILE).write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"run_dir {run_dir} is a file, not a directory")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_spec(run_dir, spec)
     trials = spec.trials()
     start_ray(address, None if address else spec.tune.num_cpus)
     _check_resources(spec)
@@ -188,10 +178,7 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None)
     from ray import tune
 
     run_dir = Path(run_dir).resolve()
-    spec_path = run_dir / SPEC_FILE
-    if not spec_path.is_file():
-        raise ValueError(f"{run_dir} holds no sweep to resume (no {SPEC_FILE})")
-    spec = parse_sweep(yaml.safe_load(spec_path.read_text()), source=str(spec_path))
+    spec = load_run_spec(run_dir)
     start_ray(address, None if address else spec.tune.num_cpus)
     _check_resources(spec)
     tune_dir = run_dir / "tune"
@@ -203,14 +190,12 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None)
 
 
 def _fit(tuner, spec: SweepSpec) -> SweepOutcome:
-    from archgym.report import collect_trials, write_results
-
     with quiet_ray_logs():
         results = tuner.fit()
     errors = {}
     for result in results:
         if result.error is not None:
             errors[result.config["trial"]["trial_id"]] = str(result.error).strip().splitlines()[-1][:500]
-    trials = collect_trials(spec.run_dir)
+    trials = read_trials(spec.run_dir)
     write_results(spec.run_dir, trials)
     return SweepOutcome(run_dir=spec.run_dir, trials=trials, errors=errors)

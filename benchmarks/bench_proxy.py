@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 import archgym
-from archgym.cli import env_kwargs_from_args, make_env, resolve_env_id
-from archgym.dataset import RunInfo, TrajectoryWriter, collect, sample_space
+from archgym.catalog import make_env, resolve_env_id
+from archgym.cli.common import env_kwargs_from_args
+from archgym.dataset import RunInfo, TrajectoryWriter, collect
 from archgym.display import table
 from archgym.proxy import ProxySimulator, train_proxy
 
@@ -99,14 +100,14 @@ def bench_env(env_id: str, kwargs: dict, args: argparse.Namespace, workdir: Path
     model = train_proxy(data, sim, env_id=env_id, env_kwargs=kwargs, seed=0)
     train_s = time.perf_counter() - t0
     model_dir = model.save(workdir / f"{env_id.replace('/', '_')}-model")
-    proxy = ProxySimulator(model_dir, simulator=sim, simulator_kwargs=kwargs)
+    proxy = ProxySimulator(model_dir, simulator=sim)
 
     from archgym.dataset import load_arrays
 
     seen, _, _ = load_arrays(data, space)
     rng = np.random.default_rng(12345)
     sets = {
-        "space": unseen(sample_space(space, args.test, "random", rng), seen),
+        "space": unseen(space.sample_batch(rng, args.test, "random"), seen),
         "trajectory": unseen(hill_climb(env, args.walks, args.steps, rng), seen),
     }
     accuracy = {}
@@ -117,18 +118,18 @@ def bench_env(env_id: str, kwargs: dict, args: argparse.Namespace, workdir: Path
 
     # fresh designs for every timed repetition: a simulator that caches results (DRAM) must not be
     # timed on designs it has already seen
-    single_sets = iter(space.decode_indices_batch(sample_space(space, args.single, "random",
-                                                               np.random.default_rng(7 + k))) for k in range(3))
+    single_sets = iter(space.decode_indices_batch(space.sample_batch(np.random.default_rng(7 + k), args.single,
+                                                                     "random")) for k in range(3))
     sim_single = best_time(lambda: [sim.evaluate(d) for d in next(single_sets)]) / args.single
-    single_designs = space.decode_indices_batch(sample_space(space, args.single, "random", np.random.default_rng(7)))
+    single_designs = space.decode_indices_batch(space.sample_batch(np.random.default_rng(7), args.single, "random"))
     proxy_single = best_time(lambda: [proxy.evaluate(d) for d in single_designs]) / len(single_designs)
     batch = sets["space"]
     sim_batch = best_time(lambda: sim.evaluate_batch(batch)) / len(batch)
     proxy_batch = best_time(lambda: proxy.evaluate_batch(batch)) / len(batch)
     return {
         "env": env_id, "workload": sim.workload, "train_rows": args.train,
-        "collect_seconds": summary["seconds"], "train_seconds": train_s,
-        "trees": {m["metric"]: m.get("trees", 0) for m in model.manifest["models"]},
+        "collect_seconds": summary.seconds, "train_seconds": train_s,
+        "trees": {m.metric: m.trees or 0 for m in model.manifest.models},
         "accuracy": accuracy, "held_out_rows": {k: len(v) for k, v in sets.items()},
         "speed_us": {"sim_single": sim_single * 1e6, "proxy_single": proxy_single * 1e6,
                      "sim_batch": sim_batch * 1e6, "proxy_batch": proxy_batch * 1e6, "batch_size": len(batch)},

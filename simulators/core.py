@@ -24,6 +24,7 @@ is clipped or guessed.
 from __future__ import annotations
 
 import enum
+import inspect
 import math
 from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -447,6 +448,17 @@ class _SimulatorType(ABCMeta):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         sim = super().__call__(*args, **kwargs)
         sim._check_declaration()
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(sim, *args, **kwargs)  # the constructor accepted these arguments a moment ago
+        bound.apply_defaults()
+        settings: dict[str, Any] = {}
+        for name, value in list(bound.arguments.items())[1:]:  # without self
+            kind = signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                settings.update(value)
+            elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                settings[name] = value
+        sim.__dict__.setdefault("_settings", settings)
         return sim
 
 
@@ -588,6 +600,12 @@ class Simulator(metaclass=_SimulatorType):
         if all(columns[k] is batch.metrics[k] for k in columns) and feasible is batch.feasible:
             return batch
         return BatchEvaluation(metrics=columns, feasible=feasible, reasons=list(batch.reasons))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The arguments this simulator was built with, every default filled in (what must match between
+        two simulators for their numbers to mean the same; a proxy and a dataset record it)."""
+        return dict(self.__dict__.get("_settings", {}))
 
     @property
     def metric_names(self) -> tuple[str, ...]:

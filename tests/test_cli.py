@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archgym.cli import describe_env, env_tables, main
+from archgym.catalog import describe_env
+from archgym.cli import main
+from archgym.display import env_tables
 from simulators.systolic import REFERENCE_DESIGN, SystolicSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +97,7 @@ def test_docs_tables_come_from_the_code():
 
 
 def test_agent_tables_in_the_docs_come_from_the_code():
-    from archgym.cli import agent_table
+    from archgym.display import agent_table
 
     doc = (ROOT / "docs" / "agents.md").read_text()
     for name in ("random_walk", "bayesopt", "ga", "aco"):

@@ -27,7 +27,6 @@ from archgym.dataset import (
     export_csv,
     load_arrays,
     read_dataset,
-    sample_space,
 )
 from archgym.envs import DesignEnv
 from simulators.core import BatchEvaluation, Choice, DesignSpace, Evaluation, FloatRange, IntRange, Metric, Simulator
@@ -251,7 +250,7 @@ def test_bad_rows_and_names_are_clear_errors(tmp_path):
         w.append(step=0, design={**d, "width": 3}, evaluation=toy_evaluation(d), reward=0, wall_time=0)
     with pytest.raises(ValueError, match=r"metric\(s\) \['power'\] the dataset does not hold"):
         w.append(step=0, design=d, evaluation=Evaluation({"power": 1.0}), reward=0, wall_time=0)
-    with pytest.raises(ValueError, match="step must be an integer >= 0"):
+    with pytest.raises(ValueError, match="step must be a non-negative integer"):
         w.append(step=-1, design=d, evaluation=toy_evaluation(d), reward=0, wall_time=0)
     w.close()
     with pytest.raises(ValueError, match="is closed"):
@@ -287,17 +286,17 @@ def test_csv_export(tmp_path):
 def test_latin_hypercube_is_stratified_and_random_is_not_forced():
     space = SystolicSimulator().space
     n = 300
-    lhs = sample_space(space, n, "lhs", np.random.default_rng(1))
+    lhs = space.sample_batch(np.random.default_rng(1), n, "lhs")
     for j, p in enumerate(space):
         counts = np.bincount(lhs[:, j], minlength=p.cardinality)
         assert np.all(np.abs(counts - n / p.cardinality) <= 2), (p.name, counts)
     continuous = DesignSpace([FloatRange("x", 0.0, 1.0), FloatRange("y", 1.0, 100.0, log=True)])
-    designs = sample_space(continuous, 50, "lhs", np.random.default_rng(2))
+    designs = continuous.sample_batch(np.random.default_rng(2), 50, "lhs")
     for name in ("x", "y"):
         u = np.array([continuous[name].to_unit(d[name]) for d in designs])
         assert sorted(np.floor(u * 50).astype(int)) == list(range(50))  # one design per stratum
     with pytest.raises(ValueError, match="unknown sampling method 'sobol'"):
-        sample_space(space, 5, "sobol", np.random.default_rng(0))
+        space.sample_batch(np.random.default_rng(0), 5, "sobol")
 
 
 class Continuous(Simulator):
@@ -317,7 +316,7 @@ def test_collect_a_continuous_space(tmp_path):
     env = DesignEnv(Continuous(), targets={"y": 1.0}, action_type="box")
     summary = collect(env, "test/Continuous-v0", tmp_path / "data", 40, method="lhs", seed=3, batch=16)
     df = read_dataset(tmp_path / "data")
-    assert summary["rows"] == 40 and len(df) == 40 and len(list((tmp_path / "data").glob("part-*"))) == 3
+    assert summary.rows == 40 and len(df) == 40 and len(list((tmp_path / "data").glob("part-*"))) == 3
     assert np.allclose(df["y"], df["x"] * np.where(df["k"] == "b", 2.0, 1.0))
     assert sorted(np.floor((df["x"] - 0.5) / 1.5 * 40).astype(int)) == list(range(40))
 

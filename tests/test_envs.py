@@ -69,15 +69,27 @@ def test_targets_and_distance_in_info():
 
 
 def test_episode_length_and_reset():
+    """Several tries per episode: the limit is a time limit (truncated), never a terminal state."""
     env = gym.make("archgym/Systolic-v0", max_steps=3).unwrapped
     obs, info = env.reset(seed=0)
     assert np.all(obs == 0) and info == {}
-    flags = [env.step(env.action_space.sample())[2] for _ in range(3)]
-    assert flags == [False, False, True]
+    flags = [env.step(env.action_space.sample())[2:4] for _ in range(3)]
+    assert flags == [(False, False), (False, False), (False, True)]
     with pytest.raises(RuntimeError, match="call reset"):
         env.step(env.action_space.sample())
     env.reset()
-    assert env.step(env.action_space.sample())[2] is False
+    assert env.step(env.action_space.sample())[2:4] == (False, False)
+
+
+def test_a_bandit_episode_terminates_and_info_carries_the_evaluation():
+    """One design per episode (the default): the step ends the task, so it terminates."""
+    env = gym.make("archgym/Systolic-v0").unwrapped
+    env.reset(seed=0)
+    design = env.simulator.default_design()
+    _, reward, terminated, truncated, info = env.step(env.design_to_action(design))
+    assert (terminated, truncated) == (True, False)
+    assert info["evaluation"] == env.simulator.evaluate(design)
+    assert reward == env.objective(info["evaluation"])
 
 
 def test_seeding_makes_action_sampling_reproducible():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from archgym.objective import pareto_mask
-from archgym.optimum import find_optimum
+from archgym.optimum import Optimum, find_optimum
 from archgym.report import build_report
 from simulators.core import Choice, DesignSpace
 from simulators.systolic import default_space
@@ -86,8 +86,10 @@ def fake_run(tmp_path, optimum: float | None = None):
                          "history": history, "wall_time": 0.1}
                 (tmp_path / "trials" / f"{trial['trial_id']}.json").write_text(json.dumps(trial))
     if optimum is not None:
-        (tmp_path / "optimum.json").write_text(json.dumps({"best_reward": optimum, "designs": 100,
-                                                           "optimal_designs": 2, "seconds": 0.1}))
+        Optimum(env_id="test/Fake-v0", workload="w", objective={}, designs=100, best_reward=optimum,
+                best_design={"x": 1}, best_metrics={"latency": 1.0}, optimal_designs=2, optimal_examples=[],
+                meeting_targets=None, feasible_designs=100, pareto_metrics=[], seconds=0.1,
+                ).save(tmp_path / "optimum.json")
     return tmp_path
 
 

@@ -12,10 +12,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import archgym
-from archgym.cli import main, make_env
-from archgym.dataset import RunInfo, TrajectoryWriter, collect, read_dataset, sample_space
+from archgym.catalog import make_env
+from archgym.cli import main
+from archgym.dataset import RunInfo, TrajectoryWriter, collect, read_dataset
 from archgym.envs import DesignEnv
-from archgym.proxy import ProxySimulator, _TreeWalker, load_proxy, score_values, train_proxy
+from archgym.proxy import ProxySimulator, TreeWalker, load_proxy, score_values, train_proxy
 from simulators.core import DesignSpace, Evaluation, IntRange, Metric, Simulator
 from simulators.systolic import REFERENCE_DESIGN, SystolicSimulator
 
@@ -41,7 +42,7 @@ def test_proxy_is_accurate_on_held_out_designs(systolic):
     transforms = {m["metric"]: m["transform"] for m in report["metrics"]}
     assert transforms == dict.fromkeys(systolic["sim"].metric_names, "log")
     env = systolic["env"]
-    idx = sample_space(systolic["sim"].space, 2000, "random", np.random.default_rng(99))
+    idx = systolic["sim"].space.sample_batch(np.random.default_rng(99), 2000, "random")
     evaluations = systolic["sim"].evaluate_batch(idx)
     fresh = systolic["data"].parent / "fresh"
     run = RunInfo("fresh", ENV, "resnet18", "random", {}, 99)
@@ -68,7 +69,7 @@ def test_saved_model_round_trips(systolic):
     assert json.loads((model_dir / manifest["models"][0]["file"]).read_text())["learner"]  # XGBoost's JSON
     loaded = load_proxy(model_dir)
     assert loaded is load_proxy(model_dir)  # cached: envs share one copy
-    idx = sample_space(loaded.space, 500, "random", np.random.default_rng(5))
+    idx = loaded.space.sample_batch(np.random.default_rng(5), 500, "random")
     a = loaded.predict(loaded.encoder.from_indices(idx))
     b = systolic["trained"].predict(systolic["trained"].encoder.from_indices(idx))
     for m in a.metrics:
@@ -78,15 +79,15 @@ def test_saved_model_round_trips(systolic):
 def test_one_design_predictions_match_xgboost(systolic):
     """Few-row predictions walk the trees in numpy; they must agree with XGBoost's own predictor."""
     model = load_proxy(systolic["model"])
-    features = model.encoder.from_indices(sample_space(model.space, 300, "random", np.random.default_rng(6)))
+    features = model.encoder.from_indices(model.space.sample_batch(np.random.default_rng(6), 300, "random"))
     names = list(model._boosters)
-    walker = _TreeWalker([model._boosters[n] for n in names], features.shape[1])
+    walker = TreeWalker([model._boosters[n] for n in names], features.shape[1])
     ours = walker.margins(features)
     for j, name in enumerate(names):
         theirs = model._boosters[name].inplace_predict(features, predict_type="margin")
         assert np.allclose(ours[:, j], theirs, rtol=0, atol=1e-4), name
     sim = ProxySimulator(model)
-    designs = model.space.decode_indices_batch(sample_space(model.space, 40, "random", np.random.default_rng(7)))
+    designs = model.space.decode_indices_batch(model.space.sample_batch(np.random.default_rng(7), 40, "random"))
     batch = sim.evaluate_batch(designs)
     for d, expected in zip(designs, batch):
         got = sim.evaluate(d)
@@ -113,7 +114,7 @@ def test_proxy_backend_runs_an_env_and_a_search_rechecked_on_the_simulator(systo
             best_reward, best_design = reward, info["design"]
     # a larger batched search, then both winners re-checked on the simulator
     sim = systolic["sim"]
-    idx = sample_space(sim.space, 20_000, "random", np.random.default_rng(3))
+    idx = sim.space.sample_batch(np.random.default_rng(3), 20_000, "random")
     proxy_rewards = proxy_env.objective.batch(proxy_env.simulator.evaluate_batch(idx))
     sim_rewards = sim_env.objective.batch(sim.evaluate_batch(idx))
     winner = int(np.argmax(proxy_rewards))
@@ -220,10 +221,10 @@ def test_feasibility_classifier_constant_and_signed_metrics(tmp_path):
     model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Toy-v0", seed=0)
     transforms = model.transforms
     assert transforms == {"cost": "log", "margin": "identity", "tag": "constant"}
-    assert model.manifest["feasibility"]["kind"] == "classifier"
+    assert model.manifest.feasibility.kind == "classifier"
     feas = model.report["feasibility"]
     assert feas["accuracy"] >= 0.95 and feas["infeasible_rows"] > 0
-    sim = ProxySimulator(model.save(tmp_path / "model"), simulator=env.simulator, simulator_kwargs={})
+    sim = ProxySimulator(model.save(tmp_path / "model"), simulator=env.simulator)
     bad = sim.evaluate({"a": 10, "b": 9, "c": 1})
     assert not bad.feasible and bad.metrics == {} and "predicted infeasible" in bad.reason
     good = sim.evaluate({"a": 3, "b": 4, "c": 2})
@@ -237,7 +238,7 @@ def test_feasibility_classifier_constant_and_signed_metrics(tmp_path):
 def test_split_by_run_holds_out_whole_runs(tmp_path):
     env = toy_dataset(tmp_path / "data", runs=6, samples=60)
     model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Toy-v0", split="run", seed=1)
-    t = model.manifest["training"]
+    t = model.manifest.training
     assert t["split"] == "run" and t["rows_train"] + t["rows_val"] + t["rows_test"] == t["distinct_designs"]
     one = tmp_path / "one"
     collect(env, "test/Toy-v0", one, 200, seed=0, run_id="only")
@@ -281,13 +282,13 @@ def test_every_registered_env_trains_a_working_proxy(env_id, tmp_path):
     check_env(proxy_env)
     sim_env = make_env(env_id, {})
     assert proxy_env.objective.to_dict() == sim_env.objective.to_dict()
-    idx = sample_space(env.simulator.space, 50, "random", np.random.default_rng(1))
+    idx = env.simulator.space.sample_batch(np.random.default_rng(1), 50, "random")
     batch = proxy_env.simulator.evaluate_batch(idx)
     for m in env.simulator.metric_names:
         assert np.all(np.isfinite(batch.metrics[m][batch.feasible]))
     others = [w for w in env.simulator.available_workloads() if w != env.simulator.workload]
     if others:
-        from archgym.cli import workload_keyword
+        from archgym.catalog import workload_keyword
 
         with pytest.raises(ValueError, match="was trained for workload"):
             gym.make(env_id, backend="proxy", proxy=tmp_path / "model", **{workload_keyword(env_id): others[0]})
@@ -310,7 +311,7 @@ def test_proxy_on_a_continuous_space(tmp_path):
     env = DesignEnv(Ramp(), targets={"y": 1.0}, action_type="box")
     collect(env, "test/Ramp-v0", tmp_path / "data", 600, method="lhs", seed=0)
     model = train_proxy(tmp_path / "data", env.simulator, env_id="test/Ramp-v0")
-    assert [f["name"] for f in model.manifest["features"]] == ["ln(x)", "k=a", "k=b"]
+    assert [f["name"] for f in model.manifest.features] == ["ln(x)", "k=a", "k=b"]
     sim = ProxySimulator(model, simulator=env.simulator)
     assert sim.evaluate({"x": 1.5, "k": "b"}).metrics["y"] == pytest.approx(3.0, rel=0.05)
     assert model.report["metrics"][0]["r2"] > 0.99

@@ -1,0 +1,54 @@
+"""The ``archgym`` command.
+
+Exit codes: 0 success; 2 bad input (unknown env, design value outside its domain, malformed file or
+option: the message names the field); 1 a failure while running; 130 interrupted.
+
+One module per group of commands: ``envs`` (list, evaluate), ``search`` (explore, optimum),
+``sweeps`` (sweep, report), ``data`` (collect, dataset, proxy); ``common`` holds what they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from archgym.cli import data, envs, search, sweeps
+from archgym.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archgym",
+        description="A gymnasium for ML-assisted accelerator design: environments, agents, sweeps.",
+        epilog="Exit codes: 0 success, 2 bad input, 1 failure while running, 130 interrupted.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    envs.add_parsers(sub)
+    search.add_parsers(sub)
+    sweeps.add_parsers(sub)
+    data.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f"archgym: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("archgym: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

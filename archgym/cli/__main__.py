@@ -1,0 +1,7 @@
+"""``python -m archgym.cli``: the ``archgym`` command."""
+
+import sys
+
+from archgym.cli import main
+
+sys.exit(main())

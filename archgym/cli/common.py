@@ -1,0 +1,86 @@
+"""What every ``archgym`` command shares: exit codes, ``KEY=VALUE`` options, env options, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archgym.io import json_default
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def parse_assignments(pairs: Sequence[str] | None, what: str, *, yaml_values: bool = False) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}`` (values read as YAML when ``yaml_values``), with a
+    clear error for a malformed pair or a key given twice."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not key:
+            raise ValueError(f"{what} must look like KEY=VALUE, got {pair!r}")
+        if key in out:
+            raise ValueError(f"{what} {key!r} given twice")
+        if yaml_values and text:
+            try:
+                out[key] = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{what} {key!r}: cannot read {text!r} as a YAML value "
+                                 f"({str(exc).splitlines()[0]})") from None
+        else:
+            out[key] = text
+    return out
+
+
+def read_yaml_file(path: str, what: str) -> Any:
+    """The data of a YAML file a user named (``ValueError`` for a missing, unreadable or unsafe file)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{what} {path!r} is a directory, not a YAML file")
+    if not p.is_file():
+        raise ValueError(f"{what} {path!r} does not exist")
+    try:
+        return yaml.safe_load(p.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what} {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def env_kwargs_from_args(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
+    """``--workload`` and ``-k KEY=VALUE`` (values read as YAML, so numbers and mappings work)."""
+    from archgym.catalog import workload_keyword
+
+    kwargs = parse_assignments(getattr(args, "kwarg", None), "environment keyword", yaml_values=True)
+    workload = getattr(args, "workload", None)
+    if workload is not None:
+        key = workload_keyword(env_id)
+        if key in kwargs:
+            raise ValueError(f"the workload is given twice: --workload and -k {key}=...")
+        kwargs[key] = workload
+    return kwargs
+
+
+def add_env_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workload", "-w", help="workload name or file (the env's workload/network keyword)")
+    p.add_argument("--kwarg", "-k", action="append", metavar="KEY=VALUE",
+                   help="an environment keyword for gym.make, value read as YAML (repeatable), e.g. "
+                        "-k 'targets={latency: 0.002}'")
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=False, default=json_default))
+
+
+def count_text(n: float) -> str:
+    """A design count: exact up to 10^12, then in scientific notation."""
+    if n == float("inf"):
+        return "continuous"
+    return f"{n:,}" if n < 10**12 else f"{n:.2e}"
+
+
+def minimize(info: Mapping[str, Any], metric: str) -> bool:
+    return next(m["direction"] for m in info["metrics"] if m["name"] == metric) == "minimize"

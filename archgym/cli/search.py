@@ -1,0 +1,127 @@
+"""``archgym explore`` and ``archgym optimum``: one agent's search, and the exact optimum by exhaustion."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archgym.catalog import resolve_env_id
+from archgym.cli.common import (
+    EXIT_OK,
+    add_env_options,
+    env_kwargs_from_args,
+    parse_assignments,
+    print_json,
+    read_yaml_file,
+)
+from archgym.display import format_quantity, table
+
+
+def agent_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The agent name and hyperparameters from --agent/--agent-config and --hp (which wins)."""
+    hyperparameters: dict[str, Any] = {}
+    agent = args.agent
+    if args.agent_config:
+        data = read_yaml_file(args.agent_config, "agent config")
+        if not isinstance(data, Mapping) or set(data) - {"agent", "hyperparameters"} or "agent" not in data:
+            raise ValueError(f"{args.agent_config}: an agent config is a mapping with 'agent' and 'hyperparameters'")
+        if agent and agent != data["agent"]:
+            raise ValueError(f"--agent {agent!r} disagrees with {args.agent_config} (agent {data['agent']!r})")
+        agent = data["agent"]
+        hps = data.get("hyperparameters") or {}
+        if not isinstance(hps, Mapping):
+            raise ValueError(f"{args.agent_config}: hyperparameters must be a mapping, got {hps!r}")
+        hyperparameters = dict(hps)
+    if not agent:
+        raise ValueError("name an agent with --agent NAME or --agent-config FILE")
+    hyperparameters.update(parse_assignments(args.hp, "hyperparameter", yaml_values=True))
+    return agent, hyperparameters
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    import gymnasium
+
+    from archgym.explore import explore
+
+    env_id = resolve_env_id(args.env)
+    agent, hyperparameters = agent_choice(args)
+    env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
+    result = explore(env, agent, budget=args.budget, seed=args.seed, hyperparameters=hyperparameters,
+                     log=args.log, progress=None if not args.json else False)
+    units = {m.name: m.unit for m in env.unwrapped.simulator.metrics}
+    if args.json:
+        data = result.summary()
+        data["history"] = result.history.tolist()
+        print_json(data)
+        return EXIT_OK
+    print(f"{result.agent} on {env_id} ({result.workload}), seed {result.seed}: {result.evaluations} evaluations "
+          f"in {result.wall_time:.2f} s")
+    print(f"best reward {result.best_reward:.4f}" + (f", targets met at evaluation {result.target_met_at}"
+                                                     if result.target_met_at else ", targets not met"))
+    print(table([(k, v) for k, v in result.best_design.items()], ("parameter", "value")))
+    print()
+    print(table([(k, format_quantity(v, units.get(k, ""))) for k, v in result.best_metrics.items()],
+                ("metric", "value")))
+    if args.log:
+        print(f"\nevery evaluation logged to {args.log}")
+    return EXIT_OK
+
+
+def cmd_optimum(args: argparse.Namespace) -> int:
+    import gymnasium
+
+    from archgym.optimum import find_optimum
+
+    env_id = resolve_env_id(args.env)
+    if args.out and Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out!r} is a directory; give a file name for the JSON result")
+    env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
+    opt = find_optimum(env, limit=args.limit, progress=None if not args.json else False)
+    if args.out:
+        opt.save(args.out)
+    if args.json:
+        print(opt.to_json())
+        return EXIT_OK
+    units = {m.name: m.unit for m in env.unwrapped.simulator.metrics}
+    print(f"{opt.env_id} ({opt.workload}): {opt.designs:,} designs in {opt.seconds:.1f} s")
+    print(f"best reward {opt.best_reward:.6f}, reached by {opt.optimal_designs:,} designs"
+          + (f"; {opt.meeting_targets:,} designs meet every target" if opt.meeting_targets is not None else ""))
+    print(table([(k, v) for k, v in opt.best_design.items()], ("parameter", "value")))
+    print()
+    print(table([(k, format_quantity(v, units.get(k, ""))) for k, v in opt.best_metrics.items()], ("metric", "value")))
+    if opt.pareto_metrics:
+        print(f"\ntrue Pareto front over {', '.join(opt.pareto_metrics)}: {len(opt.pareto_front)} designs"
+              + (f" (saved in {args.out})" if args.out else " (--out FILE saves it)"))
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("explore", help="run one agent on one environment for a budget of evaluations",
+                       description="Search an environment with one agent for exactly BUDGET simulator evaluations "
+                                   "and print the best design found.")
+    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0")
+    p.add_argument("--agent", "-a", help="agent name (`archgym list` shows them)")
+    p.add_argument("--agent-config", metavar="FILE", help="an agent and its hyperparameters (configs/agents/*.yaml)")
+    p.add_argument("--budget", "-b", type=int, required=True, help="simulator evaluations")
+    p.add_argument("--seed", "-s", type=int, default=0, help="seed of the agent and env (default 0)")
+    p.add_argument("--hp", nargs="+", action="extend", metavar="KEY=VALUE",
+                   help="agent hyperparameters, e.g. population=16 (repeatable; a key given twice is an error)")
+    p.add_argument("--log", metavar="DIR", help="write every evaluation to this trajectory dataset directory")
+    add_env_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON (with the best-so-far history)")
+    p.set_defaults(func=cmd_explore)
+
+    from archgym.optimum import DEFAULT_LIMIT
+
+    p = sub.add_parser("optimum", help="the exact optimum of a task by evaluating every design",
+                       description="Enumerate every design of an environment's finite space (up to --limit) and "
+                                   "report the best reward, the designs reaching it and the true Pareto front.")
+    p.add_argument("env", help="environment id")
+    add_env_options(p)
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
+                   help=f"refuse spaces larger than this (default {DEFAULT_LIMIT:.0e})")
+    p.add_argument("--out", metavar="FILE", help="also write the result (with the Pareto front) as JSON")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_optimum)

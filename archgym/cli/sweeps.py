@@ -1,0 +1,84 @@
+"""``archgym sweep`` and ``archgym report``: a Ray Tune sweep from a spec, and the tables and figures of a run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archgym.cli.common import EXIT_FAILURE, EXIT_OK, print_json
+from archgym.display import table
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from archgym.config import load_sweep
+    from archgym.optimum import ensure_run_optimum
+    from archgym.report import build_report
+    from archgym.tune import resume_sweep, run_sweep
+
+    target = Path(args.spec)
+    if args.resume:
+        run_dir = target if target.is_dir() else load_sweep(target).run_dir
+        outcome = resume_sweep(run_dir, address=args.address)
+    else:
+        spec = load_sweep(target)  # validated before Ray starts
+        print(f"sweep {spec.name}: {len(spec.trials())} trials of {spec.budget} evaluations on {spec.env_id}; "
+              f"results in {spec.run_dir}", file=sys.stderr)
+        outcome = run_sweep(spec, address=args.address)
+    ensure_run_optimum(outcome.run_dir, progress=None if not args.json else False)
+    report = build_report(outcome.run_dir)
+    if args.json:
+        print_json({"run_dir": str(outcome.run_dir), "errors": outcome.errors, **report})
+    else:
+        print_summary(report)
+        if outcome.errors:
+            print(f"\n{len(outcome.errors)} trial(s) failed:", file=sys.stderr)
+            for trial_id, message in outcome.errors.items():
+                print(f"  {trial_id}: {message}", file=sys.stderr)
+        print(f"\nreport: {report['report_dir']}/report.md")
+    return EXIT_FAILURE if outcome.errors else EXIT_OK
+
+
+def print_summary(report: Mapping[str, Any]) -> None:
+    cols = ["agent", "trials", "median_best_reward", "q25", "q75", "target_met_fraction", "median_evals_to_target"]
+    if report.get("optimum"):
+        cols += ["median_regret", "found_optimum_fraction"]
+    rows = [[("-" if r.get(c) is None else f"{r[c]:.4g}" if isinstance(r.get(c), float) else r[c]) for c in cols]
+            for r in report["summary"]]
+    print(table(rows, cols))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from archgym.report import build_report
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"run directory {str(run_dir)!r} does not exist")
+    report = build_report(run_dir, figures=not args.no_figures)
+    if args.json:
+        print_json(report)
+    else:
+        print_summary(report)
+        print(f"\nreport: {report['report_dir']}/report.md")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="run a Ray Tune sweep from a spec (the hyperparameter-lottery study)",
+                       description="Run every trial of a sweep spec (configs/sweeps/*.yaml) on an embedded Ray or "
+                                   "a Ray cluster, then write the report into the run directory.")
+    p.add_argument("spec", help="sweep spec YAML (with --resume: the spec or its run directory)")
+    p.add_argument("--address", help="join this Ray cluster (e.g. 10.0.0.5:6379) instead of an embedded Ray")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted sweep, keeping finished trials")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", help="tables and figures for a sweep's run directory",
+                       description="Write RUN_DIR/report/: per-agent summary, lottery spread, best-so-far and "
+                                   "regret curves, Pareto fronts with hypervolume (PNG + CSV), and report.md.")
+    p.add_argument("run_dir", help="a sweep's run directory")
+    p.add_argument("--no-figures", action="store_true", help="tables only")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,95 @@
+"""Files archgym writes and reads: JSON with numpy values, written atomically; versioned manifests.
+
+One encoder (``json_default``), one writer (``write_json``: a temporary file, fsynced, then renamed,
+so a reader sees the old file or the new one, never half of one; ``exclusive=True`` publishes only
+if no file is there yet), one reader (``read_json``) and one check of a manifest's format and
+version (``check_format``), shared by datasets, proxy models, sweep records and optima.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_format", "dumps", "json_default", "read_json", "write_json"]
+
+
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` for numpy scalars and arrays and paths (anything else: ``TypeError``)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def dumps(data: Any, *, indent: int | None = 2) -> str:
+    """JSON text of ``data`` (numpy values and paths allowed; NaN written as JSON ``NaN``)."""
+    return json.dumps(data, indent=indent, default=json_default)
+
+
+def write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 2, exclusive: bool = False) -> bool:
+    """Write ``data`` as JSON to ``path`` atomically; returns whether this call wrote the file.
+
+    With ``exclusive=True`` the file is published only if none exists (exactly one of several
+    concurrent writers wins; the others return ``False`` and should read and check the winner's).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a file to write")
+    text = dumps(data, indent=indent) + "\n"
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)  # fails if the target exists: exactly one writer wins
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: rename unless another writer got there first
+            if path.exists():
+                return False
+            os.replace(tmp, path)
+            return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_json(path: str | os.PathLike[str], what: str = "file") -> Any:
+    """The JSON data in ``path``; ``ValueError`` naming the ``what`` for a missing or malformed file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a directory, not a JSON file")
+    if not path.is_file():
+        raise ValueError(f"{what} {path} does not exist")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+
+
+def check_format(data: Any, where: str, *, fmt: str, version: int, version_key: str = "version",
+                 hint: str = "") -> Mapping[str, Any]:
+    """``data`` when it is a mapping of format ``fmt`` at ``version``; ``ValueError`` naming ``where`` else."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    if data.get("format") != fmt:
+        raise ValueError(f"{where}: format is {data.get('format')!r}, expected {fmt!r}{hint}")
+    if data.get(version_key) != version:
+        raise ValueError(f"{where}: {version_key} {data.get(version_key)!r}; this archgym reads and writes "
+                         f"version {version}")
+    return data

@@ -1,0 +1,209 @@
+"""The proxy model directory's ``manifest.json`` as typed records, checked strictly when read.
+
+A model directory holds one XGBoost JSON file per fitted metric, ``feasible.json`` when a
+feasibility classifier was trained, and ``manifest.json``: what the proxy stands in for (env id,
+simulator class and settings, workload, space, metrics), how each metric is predicted
+(``MetricModel``), how feasibility is (``FeasibilityModel``), the training record and the held-out
+report. ``ProxyManifest.from_dict`` refuses anything else: a missing or unknown field, an unknown
+transform, a file name that would leave the directory, a metric without a model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import PurePosixPath
+from typing import Any
+
+from archgym.io import check_format
+from simulators.core import DesignSpace, Metric
+from simulators.params import is_integer, is_number
+
+__all__ = ["FORMAT", "TRANSFORMS", "VERSION", "FeasibilityModel", "MetricModel", "ProxyManifest"]
+
+FORMAT = "archgym-proxy"
+VERSION = 1
+#: How a metric is fitted: on ``log`` of its values, on its values (``identity``), or stored as a constant.
+TRANSFORMS = ("log", "identity")
+_KINDS = (*TRANSFORMS, "constant")
+FEASIBILITY_KINDS = ("classifier", "all-feasible")
+
+
+def _fields(where: str, data: Any, cls: type, required: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` as keyword arguments of ``cls``: a mapping with the required fields and no unknown ones."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: expected an object, got {data!r}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(known)}")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise ValueError(f"{where}: missing field(s) {missing}")
+    return dict(data)
+
+
+def _file_name(where: str, name: Any) -> str:
+    """A model file's name: a plain ``*.json`` name inside the model directory, never a path out of it."""
+    path = PurePosixPath(name) if isinstance(name, str) else None
+    if path is None or path.name != name or name.startswith(".") or "\\" in name or not name.endswith(".json"):
+        raise ValueError(f"{where}: file must be a plain '*.json' file name inside the model directory, "
+                         f"got {name!r}")
+    return name
+
+
+def _optional_int(where: str, value: Any) -> int | None:
+    if value is not None and (not is_integer(value) or value < 0):
+        raise ValueError(f"{where} must be a non-negative integer, got {value!r}")
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class MetricModel:
+    """How one metric is predicted: a booster on the transformed metric, or a constant."""
+
+    metric: str
+    transform: str
+    rows_train: int
+    rows_val: int
+    file: str | None = None
+    value: float | None = None
+    max_depth: int | None = None
+    trees: int | None = None
+    validation_score_by_depth: dict[str, float] | None = None
+    fit_seconds: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> MetricModel:
+        args = _fields(where, data, cls, ("metric", "transform", "rows_train", "rows_val"))
+        if not isinstance(args["metric"], str):
+            raise ValueError(f"{where}.metric must be a metric name, got {args['metric']!r}")
+        if args["transform"] not in _KINDS:
+            raise ValueError(f"{where}: transform {args['transform']!r} is unknown; allowed: {list(_KINDS)}")
+        for key in ("rows_train", "rows_val", "max_depth", "trees"):
+            args[key] = _optional_int(f"{where}.{key}", args.get(key))
+        if args["transform"] == "constant":
+            if not is_number(args.get("value")) or not math.isfinite(args["value"]) or args.get("file") is not None:
+                raise ValueError(f"{where}: a constant model needs a finite 'value' and no file")
+        else:
+            args["file"] = _file_name(f"{where}.file", args.get("file"))
+            if args.get("value") is not None:
+                raise ValueError(f"{where}: only a constant model has a 'value'")
+        return cls(**args)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class FeasibilityModel:
+    """How feasibility is predicted: a classifier (infeasible below ``threshold``), or every design feasible."""
+
+    kind: str
+    file: str | None = None
+    threshold: float | None = None
+    max_depth: int | None = None
+    trees: int | None = None
+    validation_score_by_depth: dict[str, float] | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> FeasibilityModel:
+        args = _fields(where, data, cls, ("kind",))
+        if args["kind"] not in FEASIBILITY_KINDS:
+            raise ValueError(f"{where}: kind {args['kind']!r} is unknown; allowed: {list(FEASIBILITY_KINDS)}")
+        for key in ("max_depth", "trees"):
+            args[key] = _optional_int(f"{where}.{key}", args.get(key))
+        if args["kind"] == "classifier":
+            args["file"] = _file_name(f"{where}.file", args.get("file"))
+            t = args.get("threshold")
+            if not is_number(t) or not 0 < t < 1:
+                raise ValueError(f"{where}.threshold must be a number in (0, 1), got {t!r}")
+        elif args.get("file") is not None or args.get("threshold") is not None:
+            raise ValueError(f"{where}: an 'all-feasible' model has no file and no threshold")
+        return cls(**args)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class ProxyManifest:
+    """What a trained proxy stands in for, how it predicts, how it was trained, and how well it did."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    simulator_class: str
+    simulator_settings: dict[str, Any]
+    workload: str
+    space: dict[str, Any]
+    metrics: list[dict[str, Any]]
+    features: list[dict[str, Any]]
+    models: list[MetricModel]
+    feasibility: FeasibilityModel
+    default_targets: dict[str, float]
+    training: dict[str, Any]
+    report: dict[str, Any] | None = None
+    design_space: DesignSpace = field(init=False, repr=False, compare=False)
+    metric_list: tuple[Metric, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.design_space = DesignSpace.from_dict(self.space)
+        self.metric_list = tuple(Metric(m["name"], m["unit"], m["direction"], m.get("description", ""))
+                                 for m in self.metrics)
+
+    def model(self, metric: str) -> MetricModel:
+        return next(m for m in self.models if m.metric == metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+        for f in fields(self):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "models":
+                value = [m.to_dict() for m in value]
+            elif f.name == "feasibility":
+                value = value.to_dict()
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "manifest.json") -> ProxyManifest:
+        """The manifest in ``data`` (as read from JSON), or ``ValueError`` naming the first problem."""
+        check_format(data, where, fmt=FORMAT, version=VERSION,
+                     hint=" (is this a dataset rather than a model?)")
+        args = {k: v for k, v in data.items() if k not in ("format", "version")}
+        init = tuple(f.name for f in fields(cls) if f.init and f.name != "report")
+        args = _fields(where, args, cls, init)
+        for key in ("env_id", "simulator_class", "workload"):
+            if not isinstance(args[key], str):
+                raise ValueError(f"{where}: {key} must be a string, got {args[key]!r}")
+        for key in ("env_kwargs", "simulator_settings", "default_targets", "training", "space"):
+            if not isinstance(args[key], Mapping):
+                raise ValueError(f"{where}: {key} must be an object, got {args[key]!r}")
+        if args.get("report") is not None and not isinstance(args["report"], Mapping):
+            raise ValueError(f"{where}: report must be an object, got {args['report']!r}")
+        for key in ("metrics", "features", "models"):
+            if not isinstance(args[key], list) or not all(isinstance(x, Mapping) for x in args[key]):
+                raise ValueError(f"{where}: {key} must be a list of objects")
+        try:
+            space = DesignSpace.from_dict(args["space"])
+            metrics = [Metric(m["name"], m["unit"], m["direction"], m.get("description", "")) for m in args["metrics"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: its space or metrics cannot be read ({exc})") from None
+        del space
+        names = [m.name for m in metrics]
+        args["models"] = [MetricModel.from_dict(m, f"{where}: models[{i}]") for i, m in enumerate(args["models"])]
+        modelled = [m.metric for m in args["models"]]
+        if sorted(modelled) != sorted(names):
+            raise ValueError(f"{where}: models cover metric(s) {modelled}, but the metrics are {names}")
+        files = [m.file for m in args["models"] if m.file]
+        if len(set(files)) != len(files):
+            raise ValueError(f"{where}: two models share a file ({files})")
+        args["feasibility"] = FeasibilityModel.from_dict(args["feasibility"], f"{where}: feasibility")
+        for metric, value in args["default_targets"].items():
+            if metric not in names or not is_number(value) or not value > 0:
+                raise ValueError(f"{where}: default_targets entry {metric!r}: {value!r} is not a positive target "
+                                 f"on one of the metrics {names}")
+        return cls(**args)

@@ -1,0 +1,262 @@
+"""A trained proxy: boosters per metric, an optional feasibility classifier, and its manifest.
+
+Batches are predicted by XGBoost; a handful of designs (``env.step``) by a numpy walk of the same
+trees (``TreeWalker``), which avoids XGBoost's per-call overhead and agrees with it to float32
+rounding. ``ProxyModel.save`` writes the directory, ``load_proxy`` reads it (checking the manifest
+strictly and opening only the files it names inside the directory).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archgym.io import json_default, read_json, write_json
+from archgym.proxy.accuracy import MetricScore, feasibility_score, score_values
+from archgym.proxy.features import FeatureEncoder
+from archgym.proxy.manifest import ProxyManifest
+from archgym.proxy.trees import TreeWalker
+from simulators.core import BatchEvaluation, Simulator, metrics_difference, space_difference
+
+if TYPE_CHECKING:
+    import pandas
+    import xgboost
+
+__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "class_path", "forward_transform", "inverse_transform",
+           "json_value", "load_proxy", "simulator_settings"]
+
+MANIFEST = "manifest.json"
+FEASIBLE_THRESHOLD = 0.5
+_WORKLOAD_KEYWORDS = ("workload", "network")  # compared through Simulator.workload instead
+_FEASIBLE = "\0feasible"  # the classifier's key among the boosters' outputs (no metric can be named so)
+_WALK_ROWS = 8  # predictions for at most this many designs walk the trees in numpy (see TreeWalker)
+
+
+def forward_transform(transform: str, y: np.ndarray) -> np.ndarray:
+    """A metric's values as its booster is fitted on them."""
+    return np.log(y) if transform == "log" else y
+
+
+def inverse_transform(transform: str, y: np.ndarray) -> np.ndarray:
+    """A booster's margins back in the metric's units."""
+    return np.exp(y) if transform == "log" else y
+
+
+def simulator_settings(simulator: Simulator) -> dict[str, Any]:
+    """The simulator's constructor settings as resolved (defaults included), as JSON, without the
+    workload and space (compared on their own): what must match between a proxy and the simulator
+    it replaces."""
+    out = {name: json_value(value) for name, value in simulator.settings.items()}
+    for name in (*_WORKLOAD_KEYWORDS, "space"):
+        out.pop(name, None)
+    return out
+
+
+def class_path(obj: Any) -> str:
+    """``module.QualName`` of an object's class (what a manifest records of the simulator)."""
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as plain JSON data, or the marker ``{"unrecorded": type}`` when it is not JSON-able."""
+    try:
+        return json.loads(json.dumps(value, default=json_default))
+    except (TypeError, ValueError):
+        return {"unrecorded": type(value).__name__}
+
+
+class ProxyModel:
+    """A trained proxy: one booster per metric (or a constant), an optional feasibility classifier,
+    and the manifest describing what it was trained for. ``save``/``load_proxy`` round-trip it."""
+
+    def __init__(self, manifest: ProxyManifest, boosters: Mapping[str, xgboost.Booster],
+                 classifier: xgboost.Booster | None = None, path: str | os.PathLike[str] | None = None) -> None:
+        if not isinstance(manifest, ProxyManifest):
+            raise ValueError(f"manifest must be a ProxyManifest, got {type(manifest).__name__}")
+        self.manifest = manifest
+        self.space = manifest.design_space
+        self.metrics = manifest.metric_list
+        self.encoder = FeatureEncoder(self.space)
+        if [f.get("name") for f in manifest.features] != self.encoder.names:
+            raise ValueError(f"proxy {path or ''}: its features {[f.get('name') for f in manifest.features]} are not "
+                             f"what this archgym derives from its space ({self.encoder.names}); retrain it")
+        self._models = {m.metric: m for m in manifest.models}
+        missing = [m for m, entry in self._models.items() if entry.transform != "constant" and m not in boosters]
+        if missing or (manifest.feasibility.kind == "classifier") != (classifier is not None):
+            raise ValueError(f"proxy {path or ''}: boosters do not match the manifest (missing {missing})")
+        self._boosters = dict(boosters)
+        self._classifier = classifier
+        self._walker: TreeWalker | None = None  # built on the first small prediction
+        self.path = None if path is None else Path(path)
+
+    # -- what it was trained for ---------------------------------------------------------------
+    @property
+    def env_id(self) -> str:
+        return self.manifest.env_id
+
+    @property
+    def workload(self) -> str:
+        return self.manifest.workload
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.manifest.report or {}
+
+    @property
+    def transforms(self) -> dict[str, str]:
+        return {m: entry.transform for m, entry in self._models.items()}
+
+    def check_compatible(self, simulator: Simulator) -> None:
+        """``ValueError`` naming what differs unless this proxy was trained for ``simulator``: its class,
+        workload, design space, metrics and constructor settings."""
+        where = f"proxy {self.path}" if self.path else "this proxy"
+        trained = self.manifest.simulator_class
+        if class_path(simulator) != trained:
+            raise ValueError(f"{where} was trained for {self.env_id} ({trained}), not for "
+                             f"{class_path(simulator)}")
+        if simulator.workload != self.workload:
+            raise ValueError(f"{where} was trained for workload {self.workload!r}, this env has workload "
+                             f"{simulator.workload!r}")
+        diff = space_difference(self.manifest.space, simulator.space.to_dict())
+        if diff:
+            raise ValueError(f"{where} was trained for a different design space: {diff} (proxy vs env)")
+        diff = metrics_difference(self.manifest.metrics, [m.to_dict() for m in simulator.metrics])
+        if diff:
+            raise ValueError(f"{where} predicts different metrics: {diff} (proxy vs env)")
+        have, want = self.manifest.simulator_settings, simulator_settings(simulator)
+        diffs = [f"{k}={have.get(k)!r} (proxy) vs {want.get(k)!r} (env)" for k in sorted(set(have) | set(want))
+                 if have.get(k) != want.get(k)]
+        if diffs:
+            raise ValueError(f"{where} was trained with other simulator settings: " + "; ".join(diffs))
+
+    # -- prediction -------------------------------------------------------------------------------
+    def predict(self, features: np.ndarray) -> BatchEvaluation:
+        """Predicted metrics (original units; NaN for designs predicted infeasible) and feasibility for a
+        feature matrix (``self.encoder`` makes one from designs)."""
+        metrics, p_feasible = self._predict_all(features)
+        feasible = p_feasible >= self._threshold
+        reasons: list[str | None] = [None] * len(feasible)
+        for i in np.flatnonzero(~feasible):
+            reasons[i] = f"predicted infeasible by the proxy (p_feasible={p_feasible[i]:.2f})"
+            for values in metrics.values():
+                values[i] = math.nan
+        return BatchEvaluation(metrics=metrics, feasible=feasible, reasons=reasons)
+
+    @property
+    def _threshold(self) -> float:
+        return self.manifest.feasibility.threshold or FEASIBLE_THRESHOLD
+
+    def _predict_all(self, features: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every metric's prediction (whatever the feasibility) and the probability of feasibility."""
+        n = features.shape[0]
+        names = list(self._boosters) + ([_FEASIBLE] if self._classifier is not None else [])
+        if not n or not names:
+            margins = {name: np.empty(n) for name in names}
+        elif n <= _WALK_ROWS and self._tree_walker(names, features.shape[1]).usable:
+            margins = dict(zip(names, self._walker.margins(features).T))
+        else:
+            margins = {name: np.asarray(self._booster(name).inplace_predict(features, predict_type="margin"),
+                                        dtype=np.float64) for name in names}
+        metrics = {}
+        for m in self.metrics:
+            entry = self._models[m.name]
+            if entry.transform == "constant":
+                metrics[m.name] = np.full(n, float(entry.value))
+            else:
+                metrics[m.name] = inverse_transform(entry.transform, margins[m.name])
+        p_feasible = 1 / (1 + np.exp(-margins[_FEASIBLE])) if _FEASIBLE in margins else np.ones(n)
+        return metrics, p_feasible
+
+    def _tree_walker(self, names: list[str], n_features: int) -> TreeWalker:
+        if self._walker is None:  # built on first use: parsing the trees takes a moment
+            self._walker = TreeWalker([self._booster(name) for name in names], n_features)
+        return self._walker
+
+    def _booster(self, name: str) -> xgboost.Booster:
+        return self._classifier if name == _FEASIBLE else self._boosters[name]
+
+    def score(self, data: str | os.PathLike[str] | pandas.DataFrame) -> dict[str, Any]:
+        """Accuracy on the rows of a dataset that match this proxy's env and workload (one row per
+        distinct design): per metric on the truly feasible rows, and of the feasibility prediction."""
+        from archgym.proxy.rows import proxy_rows
+
+        df = proxy_rows(data, self.space, self.metrics, self.env_id, self.workload)
+        return self.score_rows(df)
+
+    def score_rows(self, df: pandas.DataFrame) -> dict[str, Any]:
+        """``score`` on rows already selected (one per distinct design)."""
+        features = self.encoder.from_columns({p: df[p].to_numpy() for p in self.space.names})
+        predicted, p_feasible = self._predict_all(features)
+        truth = df["feasible"].to_numpy(dtype=bool)
+        out: dict[str, Any] = {"rows": len(df), "feasible_rows": int(truth.sum()), "metrics": []}
+        for m in self.metrics:
+            y = df[m.name].to_numpy(dtype=np.float64)
+            keep = truth & np.isfinite(y)
+            out["metrics"].append(MetricScore(metric=m.name, unit=m.unit, transform=self._models[m.name].transform,
+                                              **score_values(y[keep], predicted[m.name][keep])).to_dict())
+        out["feasibility"] = feasibility_score(truth, p_feasible >= self._threshold, self._classifier is not None)
+        return out
+
+    # -- files ----------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the boosters (XGBoost JSON) and ``manifest.json`` (last, so a complete manifest means a
+        complete model) into directory ``path``."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{path} is a file: a proxy model is written to a directory")
+        path.mkdir(parents=True, exist_ok=True)
+        for m in self.manifest.models:
+            if m.transform != "constant":
+                self._boosters[m.metric].save_model(path / m.file)
+        if self.manifest.feasibility.kind == "classifier":
+            self._classifier.save_model(path / self.manifest.feasibility.file)
+        write_json(path / MANIFEST, self.manifest.to_dict())
+        self.path = path
+        return path
+
+
+def load_proxy(path: str | os.PathLike[str], *, n_jobs: int = 1) -> ProxyModel:
+    """Load a model directory written by ``ProxyModel.save`` / ``archgym proxy train`` (cached per
+    directory and manifest version, so many envs share one copy). The manifest is checked strictly
+    and only the files it names inside the directory are opened."""
+    path = Path(path)
+    if path.is_file():
+        raise ValueError(f"{path} is a file: a proxy model is a directory written by `archgym proxy train`")
+    target = path / MANIFEST
+    if not target.is_file():
+        raise ValueError(f"{path} is not a proxy model directory: it has no {MANIFEST} "
+                         "(write one with `archgym proxy train`)")
+    return _load_cached(str(path.resolve()), target.stat().st_mtime_ns, n_jobs)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int, n_jobs: int) -> ProxyModel:
+    import xgboost as xgb
+
+    directory = Path(path)
+    manifest = ProxyManifest.from_dict(read_json(directory / MANIFEST, "proxy manifest"), str(directory / MANIFEST))
+
+    def booster(file: str) -> xgb.Booster:
+        target = directory / file
+        if not target.is_file():
+            raise ValueError(f"proxy {directory}: its manifest names {file}, which is not in the directory")
+        b = xgb.Booster()
+        try:
+            b.load_model(target)
+        except xgb.core.XGBoostError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"proxy {directory}: {file} is not a readable XGBoost model ({first[:200]})") from None
+        b.set_param({"nthread": n_jobs})
+        return b
+
+    boosters = {m.metric: booster(m.file) for m in manifest.models if m.transform != "constant"}
+    feas = manifest.feasibility
+    classifier = booster(feas.file) if feas.kind == "classifier" else None
+    return ProxyModel(manifest, boosters, classifier, path=directory)

@@ -1,0 +1,213 @@
+"""Training a proxy: one early-stopped XGBoost regressor per metric (and a feasibility classifier).
+
+Duplicate designs are dropped (simulators are deterministic; a design on both sides of the split
+would flatter the test score), the rows are split into train/validation/test with a seeded
+permutation (by row, or by run so that whole runs are held out), boosting stops early when the
+validation RMSE has not improved for ``early_stopping_rounds`` rounds, and the trees up to the best
+round are kept. Trees of each listed ``max_depth`` are fitted and the one with the lowest
+validation error is kept, per metric. Targets are fitted in log space when every training value of
+the metric is positive (relative errors then weigh the same at every scale, and predictions stay
+positive) and as they are otherwise; a metric that never varies is stored as its constant.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import archgym
+from archgym.proxy.features import FeatureEncoder
+from archgym.proxy.manifest import TRANSFORMS, FeasibilityModel, MetricModel, ProxyManifest
+from archgym.proxy.model import (
+    FEASIBLE_THRESHOLD,
+    ProxyModel,
+    class_path,
+    forward_transform,
+    json_value,
+    simulator_settings,
+)
+from archgym.proxy.rows import proxy_rows
+from simulators.core import Simulator
+from simulators.params import is_integer
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["DEFAULT_XGB_PARAMS", "train_proxy"]
+
+#: Boosting settings (any ``xgboost.XGBRegressor`` keyword may be overridden; ``n_estimators`` is the
+#: cap early stopping works under). ``max_depth`` may list several depths: each is fitted and the one
+#: with the lowest validation error is kept, per metric -- shallow trees suit metrics that add up
+#: many knobs' contributions, deep ones metrics that multiply a few.
+DEFAULT_XGB_PARAMS: dict[str, Any] = {
+    "n_estimators": 2000,
+    "learning_rate": 0.1,
+    "max_depth": [4, 8],
+    "min_child_weight": 1.0,
+    "subsample": 1.0,
+    "tree_method": "hist",
+    "early_stopping_rounds": 50,
+}
+
+
+def _split(n: int, rng: np.random.Generator, test: float, val: float, groups: np.ndarray | None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded train/validation/test row indices; with ``groups`` whole groups (runs) go to one side."""
+    for label, f in (("test_fraction", test), ("val_fraction", val)):
+        if not 0 < f < 1:
+            raise ValueError(f"{label} must lie in (0, 1), got {f!r}")
+    if test + val >= 1:
+        raise ValueError(f"test_fraction + val_fraction must be below 1, got {test + val}")
+    if groups is None:
+        order = rng.permutation(n)
+        n_test, n_val = max(1, round(n * test)), max(1, round(n * val))
+        parts = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    else:
+        names, codes = np.unique(groups, return_inverse=True)
+        sizes = np.bincount(codes)
+        side = np.full(len(names), 2)  # 0 test, 1 validation, 2 train; runs in random order fill test, then val
+        filled = [0, 0]
+        for g in rng.permutation(len(names)):
+            s = 0 if filled[0] < test * n else 1 if filled[1] < val * n else 2
+            if s < 2:
+                side[g] = s
+                filled[s] += sizes[g]
+        parts = tuple(np.flatnonzero(side[codes] == s) for s in (0, 1, 2))
+    test_rows, val_rows, train_rows = parts
+    if len(train_rows) < 2 or not len(val_rows) or not len(test_rows):
+        unit = "distinct designs" if groups is None else f"distinct designs in {len(np.unique(groups))} runs"
+        raise ValueError(f"too few rows to train and test a proxy: {n} {unit} "
+                         f"({len(train_rows)} train, {len(val_rows)} validation, {len(test_rows)} test)")
+    return np.sort(train_rows), np.sort(val_rows), np.sort(test_rows)
+
+
+def _choose_transform(metric: str, y: np.ndarray, requested: str | None) -> str:
+    if requested is not None:
+        if requested not in TRANSFORMS:
+            raise ValueError(f"transform for {metric!r} must be one of {list(TRANSFORMS)}, got {requested!r}")
+        if requested == "log" and np.any(y <= 0):
+            raise ValueError(f"metric {metric!r} has values <= 0: a log transform is impossible")
+        return requested
+    return "log" if np.all(y > 0) else "identity"
+
+
+def train_proxy(
+    data: str | os.PathLike[str] | pandas.DataFrame,
+    simulator: Simulator,
+    *,
+    env_id: str,
+    env_kwargs: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    test_fraction: float = 0.15,
+    val_fraction: float = 0.15,
+    split: str = "row",
+    transforms: Mapping[str, str] | None = None,
+    xgb_params: Mapping[str, Any] | None = None,
+    n_jobs: int = 1,
+) -> ProxyModel:
+    """Fit a proxy for ``simulator`` (of env ``env_id``, made with the ``gym.make`` keywords ``env_kwargs``,
+    which are recorded for reuse) on a dataset's rows of that env and workload; the returned model's
+    ``report`` scores it on the held-out test rows."""
+    import xgboost as xgb
+
+    if split not in ("row", "run"):
+        raise ValueError(f"split must be 'row' or 'run', got {split!r}")
+    params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {})}
+    for key in ("n_jobs", "random_state", "seed", "nthread"):
+        if key in params:
+            raise ValueError(f"xgboost parameter {key!r} is set by the seed and n_jobs arguments")
+    if "objective" in params:
+        raise ValueError("the proxy fits squared error on the (transformed) metric; choose a transform, not an "
+                         "xgboost objective")
+    depths = params.pop("max_depth")
+    depths = list(depths) if isinstance(depths, (list, tuple)) else [depths]
+    if not depths or any(not is_integer(d) or d < 1 for d in depths):
+        raise ValueError(f"max_depth must be a positive integer or a list of them, got {depths!r}")
+    depths = [int(d) for d in depths]
+    unknown = sorted(set(transforms or {}) - set(simulator.metric_names))
+    if unknown:
+        raise ValueError(f"transforms name unknown metric(s) {unknown}; metrics are {list(simulator.metric_names)}")
+    started = time.perf_counter()
+    space, metrics = simulator.space, simulator.metrics
+    df = proxy_rows(data, space, metrics, env_id, simulator.workload)
+    encoder = FeatureEncoder(space)
+    features = encoder.from_columns({p: df[p].to_numpy() for p in space.names})
+    feasible = df["feasible"].to_numpy(dtype=bool)
+    rng = np.random.default_rng(seed)
+    groups = df["run_id"].to_numpy() if split == "run" else None
+    train, val, test = _split(len(df), rng, test_fraction, val_fraction, groups)
+
+    def fit(model_cls: Any, rows_fit: np.ndarray, y_fit: np.ndarray, rows_val: np.ndarray, y_val: np.ndarray,
+            ) -> tuple[xgb.Booster, dict[str, Any]]:
+        """The best of one early-stopped model per depth, by validation score (RMSE or log-loss)."""
+        best, scores = None, {}
+        for depth in depths:
+            model = model_cls(**params, max_depth=depth, n_jobs=n_jobs, random_state=seed)
+            model.fit(features[rows_fit], y_fit, eval_set=[(features[rows_val], y_val)], verbose=False)
+            scores[str(depth)] = float(model.best_score)
+            if best is None or model.best_score < best.best_score:
+                best = model
+        booster = best.get_booster()[: best.best_iteration + 1]
+        return booster, {"max_depth": best.max_depth, "trees": booster.num_boosted_rounds(),
+                         "validation_score_by_depth": scores}
+
+    boosters: dict[str, xgb.Booster] = {}
+    entries = []
+    for i, m in enumerate(metrics):
+        y = df[m.name].to_numpy(dtype=np.float64)
+        usable = feasible & np.isfinite(y)
+        tr, va, te = (rows[usable[rows]] for rows in (train, val, test))
+        if len(tr) < 2 or not len(va):
+            raise ValueError(f"metric {m.name!r}: too few feasible rows to train on ({len(tr)} train, "
+                             f"{len(va)} validation)")
+        if np.ptp(y[tr]) == 0:
+            entry = {"metric": m.name, "transform": "constant", "value": float(y[tr][0])}
+        else:
+            transform = _choose_transform(m.name, y[np.concatenate([tr, va])], (transforms or {}).get(m.name))
+            t0 = time.perf_counter()
+            boosters[m.name], chosen = fit(xgb.XGBRegressor, tr, forward_transform(transform, y[tr]), va,
+                                           forward_transform(transform, y[va]))
+            entry = {"metric": m.name, "transform": transform, "file": f"metric-{i:02d}.json", **chosen,
+                     "fit_seconds": time.perf_counter() - t0}
+        entry.update(rows_train=len(tr), rows_val=len(va))
+        entries.append(entry)
+
+    classifier = None
+    if feasible[train].all():
+        feas_entry: dict[str, Any] = {"kind": "all-feasible"}
+    elif not feasible[train].any():
+        raise ValueError("every training row is infeasible: nothing to learn the metrics from")
+    else:
+        classifier, chosen = fit(xgb.XGBClassifier, train, feasible[train].astype(int), val,
+                                 feasible[val].astype(int))
+        feas_entry = {"kind": "classifier", "file": "feasible.json", "threshold": FEASIBLE_THRESHOLD, **chosen}
+
+    manifest = ProxyManifest(
+        env_id=env_id,
+        env_kwargs={k: json_value(v) for k, v in (env_kwargs or {}).items()},
+        simulator_class=class_path(simulator),
+        simulator_settings=simulator_settings(simulator),
+        workload=simulator.workload,
+        space=json_value(space.to_dict()),
+        metrics=[m.to_dict() for m in metrics],
+        features=json_value(encoder.spec),
+        models=[MetricModel(**json_value(e)) for e in entries],
+        feasibility=FeasibilityModel(**json_value(feas_entry)),
+        default_targets=json_value(simulator.default_targets()),
+        training=json_value({
+            "dataset": str(data) if not hasattr(data, "columns") else "<table>",
+            "distinct_designs": len(df), "feasible_designs": int(feasible.sum()),
+            "rows_train": len(train), "rows_val": len(val), "rows_test": len(test),
+            "seed": seed, "split": split, "test_fraction": test_fraction, "val_fraction": val_fraction,
+            "xgboost_params": {**params, "max_depth": depths}, "n_jobs": n_jobs,
+            "xgboost_version": xgb.__version__, "archgym_version": archgym.__version__,
+        }),
+    )
+    model = ProxyModel(manifest, boosters, classifier)
+    manifest.report = {"split": "test", **model.score_rows(df.iloc[test])}
+    manifest.training["seconds"] = time.perf_counter() - started
+    return model

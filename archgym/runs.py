@@ -1,0 +1,175 @@
+"""A sweep's run directory and the records in it, below both the runner (``tune``) and the report.
+
+Run directory (absolute; named by the spec)::
+
+    spec.yaml          the validated spec (what --resume and the report read)
+    tune/              Ray Tune's experiment state
+    trials/<id>.json   one ``TrialRecord`` per trial, rewritten at every report (best so far, history)
+    trajectories/      every evaluation of every trial (``archgym.dataset``)
+    results.csv        one row per trial
+    optimum.json       the exact optimum, when the spec asks for it (``archgym.optimum``)
+    report/            tables and figures (``archgym.report``)
+
+Every record is written atomically (``archgym.io.write_json``) and read back as a dataclass.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from archgym.io import read_json, write_json
+
+if TYPE_CHECKING:
+    from archgym.config import SweepSpec
+    from archgym.optimum import Optimum
+
+__all__ = ["OPTIMUM_FILE", "SPEC_FILE", "SweepOutcome", "TrialRecord", "load_run_spec", "read_optimum",
+           "read_trials", "write_results", "write_spec", "write_trial"]
+
+SPEC_FILE = "spec.yaml"
+TRIALS_DIR = "trials"
+OPTIMUM_FILE = "optimum.json"
+RESULTS_FILE = "results.csv"
+TRAJECTORIES_DIR = "trajectories"
+
+
+@dataclass
+class TrialRecord:
+    """One trial of a sweep: which agent, setting and seed, and what it found so far."""
+
+    trial_id: str
+    agent: str
+    setting: int
+    hyperparameters: dict[str, Any]
+    seed: int
+    status: str  # "running" while it reports, "done" once it used its budget
+    budget: int
+    evaluations: int
+    best_reward: float
+    best_design: dict[str, Any] = field(default_factory=dict)
+    best_metrics: dict[str, float] = field(default_factory=dict)
+    target_met_at: int | None = None
+    history: list[float] = field(default_factory=list)
+    wall_time: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        """Whether the trial used its whole budget."""
+        return self.evaluations >= self.budget
+
+    @property
+    def outcome(self) -> str:
+        """``done``, or ``stopped early`` for a trial that stopped before its budget (a scheduler's
+        decision, or an interrupted sweep)."""
+        if self.finished:
+            return "done"
+        return "stopped early" if self.status == "running" else self.status
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> TrialRecord:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{where}: a trial record is a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        missing = [k for k in ("trial_id", "agent", "setting", "hyperparameters", "seed", "status", "budget",
+                               "evaluations", "best_reward") if k not in data]
+        if missing:
+            raise ValueError(f"{where}: not a trial record (missing {missing})")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {unknown} in a trial record")
+        return cls(**data)
+
+
+def trial_path(run_dir: str | os.PathLike[str], trial_id: str) -> Path:
+    return Path(run_dir) / TRIALS_DIR / f"{trial_id}.json"
+
+
+def write_trial(run_dir: str | os.PathLike[str], record: TrialRecord) -> Path:
+    """Write (or rewrite) a trial's record atomically."""
+    path = trial_path(run_dir, record.trial_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, record.to_dict(), indent=None)
+    return path
+
+
+def read_trial(path: str | os.PathLike[str]) -> TrialRecord:
+    return TrialRecord.from_dict(read_json(path, "trial record"), str(path))
+
+
+def read_trials(run_dir: str | os.PathLike[str]) -> list[TrialRecord]:
+    """Every trial record of a run directory, sorted by trial id."""
+    folder = Path(run_dir) / TRIALS_DIR
+    return [read_trial(path) for path in sorted(folder.glob("*.json"))]
+
+
+def write_results(run_dir: str | os.PathLike[str], trials: Sequence[TrialRecord]) -> Path:
+    """``results.csv``: one row per trial (hyperparameters, best design and metrics as JSON columns)."""
+    path = Path(run_dir) / RESULTS_FILE
+    metric_names = sorted({m for t in trials for m in t.best_metrics})
+    fields_ = ["trial_id", "agent", "setting", "seed", "status", "evaluations", "budget", "best_reward",
+               "target_met_at", "wall_time", "hyperparameters", "best_design"] + [f"best_{m}" for m in metric_names]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields_, lineterminator="\n")
+        w.writeheader()
+        for t in trials:
+            row = {k: getattr(t, k) for k in fields_[:10]}
+            row["status"] = t.outcome
+            row["hyperparameters"] = json.dumps(t.hyperparameters, sort_keys=True)
+            row["best_design"] = json.dumps(t.best_design)
+            for m in metric_names:
+                row[f"best_{m}"] = t.best_metrics.get(m)
+            w.writerow(row)
+    return path
+
+
+def write_spec(run_dir: str | os.PathLike[str], spec: SweepSpec) -> Path:
+    path = Path(run_dir) / SPEC_FILE
+    path.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    return path
+
+
+def load_run_spec(run_dir: str | os.PathLike[str]) -> SweepSpec:
+    """The validated spec a run directory was made from (``ValueError`` when there is none)."""
+    from archgym.config import SpecError, parse_sweep
+
+    path = Path(run_dir) / SPEC_FILE
+    if not path.is_file():
+        raise ValueError(f"{run_dir} holds no sweep (no {SPEC_FILE})")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML ({exc})") from None
+    return parse_sweep(data, source=str(path))
+
+
+def read_optimum(run_dir: str | os.PathLike[str]) -> Optimum | None:
+    """The run's exact optimum, if it was computed."""
+    from archgym.optimum import load_optimum
+
+    path = Path(run_dir) / OPTIMUM_FILE
+    return load_optimum(path) if path.is_file() else None
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep produced: its run directory, every trial record, and the trials that failed."""
+
+    run_dir: Path
+    trials: list[TrialRecord]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def best_reward(self) -> float:
+        return max((t.best_reward for t in self.trials), default=-math.inf)
