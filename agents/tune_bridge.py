@@ -335,10 +335,30 @@ class NevergradAgent(SearcherAgent):
 
         searcher = NevergradSearch(ng.optimizers.registry[self.config["optimizer"]],
                                    optimizer_kwargs={"budget": self.config["budget_hint"]},
-                                   space=NevergradSearch.convert_search_space(space), metric=self.METRIC, mode="max")
+                                   space=self._parametrization(ng), metric=self.METRIC, mode="max")
         # NevergradSearch takes no seed: seed the parametrization its optimizer samples from
         optimizer = getattr(searcher, "_nevergrad_opt", None)
         if optimizer is None:
             raise RuntimeError("nevergrad: this Ray version's NevergradSearch cannot be seeded by archgym")
         optimizer.parametrization.random_state = np.random.RandomState(int(self.rng.integers(2**31 - 1)))
         return searcher
+
+    def _parametrization(self, ng: Any) -> Any:
+        """The index space as Nevergrad parameters. Ray's converter casts an ordered index range
+        ``0..n-1`` to ``Scalar(0, n - 1)`` rounded, which gives the two end values half-width bins (on a
+        4-value knob NGOpt never proposed the ends in 64 evaluations); here every index owns a bin of
+        width one (``Scalar(-0.5, n - 0.5)`` rounded), unordered knobs are a ``Choice``."""
+        params = {}
+        for p in self.space:
+            if p.name in self._fixed:
+                continue
+            if p.discrete and p.ordered:
+                n = p.cardinality
+                params[p.name] = ng.p.Scalar(lower=-0.5, upper=n - 0.5 - 1e-9).set_integer_casting()
+            elif p.discrete:
+                params[p.name] = ng.p.Choice(list(range(p.cardinality)))
+            elif p.log:
+                params[p.name] = ng.p.Log(lower=p.low, upper=p.high)
+            else:
+                params[p.name] = ng.p.Scalar(lower=p.low, upper=p.high)
+        return ng.p.Dict(**params)

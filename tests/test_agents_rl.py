@@ -48,14 +48,16 @@ def test_exact_budget_same_seed_same_history(ray_session):
 
 
 @pytest.mark.timeout(300)
-def test_every_value_of_every_knob_is_reachable(ray_session):
-    """MultiDiscrete heads, no binning of a continuous action (ArchGym's round() reached 3 values a knob)."""
-    env = gym.make(ENV_ID)
-    result = archgym.explore(env, "ppo", budget=192, seed=0, hyperparameters=SMALL)
-    space = env.unwrapped.space
-    for p in space:
-        seen = {r.design[p.name] for r in result.records}
-        assert seen == set(p.values), p.name
+def test_ppo_keeps_the_agent_contract(ray_session):
+    """check_agent on the toy space (every kind of knob): validation, exact budget, seeding, and every
+    value reachable (MultiDiscrete heads, no binning of a continuous action: ArchGym's round() reached
+    3 values a knob)."""
+    from agents.testing import check_agent
+
+    if "archgym-test/Toy-v0" not in gym.registry:
+        gym.register("archgym-test/Toy-v0", entry_point="archgym.envs:make_design_env",
+                     kwargs={"simulator": "agents.testing:ToySimulator", "targets": {"cost": 0.5}})
+    check_agent(PPOAgent, env=gym.make("archgym-test/Toy-v0"), budget=96, hyperparameters=SMALL)
 
 
 @pytest.mark.timeout(300)

@@ -223,22 +223,6 @@ def test_lowering_bits_is_monotone(data, key):
     assert lo.metrics["accuracy_drop"] >= hi.metrics["accuracy_drop"] - 1e-12
 
 
-def test_batch_equals_single():
-    sim = QuantSimulator("resnet50", accelerator="bitserial")
-    idx = sim.space.sample_indices(np.random.default_rng(3), 40)
-    batch = sim.evaluate_batch(idx)
-    for i, design in enumerate(sim.space.decode_indices_batch(idx)):
-        single = sim.evaluate(design).metrics
-        for m, v in single.items():
-            assert batch.metrics[m][i] == pytest.approx(v, rel=1e-12, abs=1e-12)
-
-
-def test_deterministic():
-    a, b = QuantSimulator("vgg16"), QuantSimulator("vgg16")
-    d = a.space.sample(np.random.default_rng(0))
-    assert a.evaluate(d).metrics == b.evaluate(d).metrics
-
-
 # --------------------------------------------------------------------------------------------------
 # Design space and errors
 # --------------------------------------------------------------------------------------------------

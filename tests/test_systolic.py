@@ -175,17 +175,6 @@ def test_network_cost_is_the_sum_of_its_layers():
     assert parts[1]["cycles"] == 3 * single["cycles"]
 
 
-@pytest.mark.parametrize("workload", ["resnet18", "mobilenet_v2", "bert_base"])
-def test_batch_matches_single_evaluation(workload):
-    sim = SystolicSimulator(workload)
-    idx = sim.space.sample_indices(np.random.default_rng(1), 40)
-    batch = sim.evaluate_batch(idx)
-    for i, design in enumerate(sim.space.decode_indices_batch(idx)):
-        single = sim.evaluate(design).metrics
-        for name, value in single.items():
-            assert batch.metrics[name][i] == pytest.approx(value, rel=1e-12)
-
-
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_network_physics(data):
