@@ -590,8 +590,8 @@ class Simulator(metaclass=_SimulatorType):
             bad = feasible & ~np.isfinite(col)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise self._contract_error(f"metric {k!r} is {float(col[i])!r} for feasible design {i} (NaN and infinity "
-                                           "are allowed only when the design is infeasible)")
+                raise self._contract_error(f"metric {k!r} is {float(col[i])!r} for feasible design {i} (NaN and "
+                                           "infinity are allowed only when the design is infeasible)")
             columns[k] = col
         no_reason = [i for i in np.flatnonzero(~feasible).tolist()
                      if not (isinstance(batch.reasons[i], str) and batch.reasons[i])]

@@ -431,6 +431,9 @@ class IntRange(Parameter):
         self.low, self.high, self.step, self.power_of_two = low, high, step, bool(power_of_two)
         self._shift = None if low is None or not power_of_two else low.bit_length() - 1
         self._values: tuple[int, ...] | None = None
+        self._n: int | None = None
+        if self.bounded:
+            self._n = high.bit_length() - low.bit_length() + 1 if power_of_two else (high - low) // step + 1
 
     @property
     def discrete(self) -> bool:
@@ -442,10 +445,9 @@ class IntRange(Parameter):
 
     @property
     def cardinality(self) -> int:
-        self._need_bounds()
-        if self.power_of_two:
-            return self.high.bit_length() - self.low.bit_length() + 1
-        return (self.high - self.low) // self.step + 1
+        if self._n is None:
+            self._need_bounds()
+        return self._n
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -480,7 +482,7 @@ class IntRange(Parameter):
         return v.bit_length() - 1 - self._shift if self.power_of_two else (v - self.low) // self.step
 
     def value_at(self, index: int) -> int:
-        n = self.cardinality
+        n = self._n if self._n is not None else self.cardinality
         if not 0 <= index < n:
             raise ValueError(f"parameter {self.name!r}: index {index} outside 0..{n - 1}")
         return self.low << int(index) if self.power_of_two else self.low + int(index) * self.step
