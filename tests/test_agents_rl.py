@@ -101,13 +101,13 @@ def test_plan_splits_the_budget_exactly():
 
 
 @pytest.mark.parametrize(("hp", "match"), [
-    ({"lr": -1e-3}, "'lr' must be >="),
-    ({"lr": float("nan")}, "'lr' must be finite"),
-    ({"train_batch_size": 0}, "'train_batch_size' must be >="),
+    ({"lr": -1e-3}, "'lr': -0.001 is not allowed; expected a number in"),
+    ({"lr": float("nan")}, "'lr': nan is not allowed"),
+    ({"train_batch_size": 0}, "'train_batch_size': 0 is not allowed; expected a positive integer"),
     ({"minibatch_size": 256}, r"minibatch_size \(256\) must be <= train_batch_size \(128\)"),
     ({"num_envs": 200}, r"num_envs \(200\) must be <= train_batch_size"),
-    ({"activation": "sigmoid"}, "'activation' must be one of"),
-    ({"num_epochs": 2.5}, "'num_epochs' must be an integer"),
+    ({"activation": "sigmoid"}, "'activation': 'sigmoid' is not allowed; expected one of"),
+    ({"num_epochs": 2.5}, "'num_epochs': 2.5 is not allowed; expected a positive integer"),
     ({"learning_rate": 0.1}, r"unknown hyperparameter\(s\) \['learning_rate'\]"),
 ])
 def test_bad_hyperparameters(hp, match):
