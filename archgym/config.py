@@ -339,7 +339,13 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     except ValueError as exc:
         raise _fail(f"{where}: env.kwargs", str(exc)) from None
 
+    from archgym.explore import check_budget
+
     budget = _int(f"{where}: budget", data["budget"], low=1)
+    try:
+        check_budget(budget)
+    except ValueError as exc:
+        raise _fail(f"{where}: budget", str(exc)) from None
     seeds_raw = data.get("seeds", 1)
     if is_integer(seeds_raw):
         seeds = tuple(range(_int(f"{where}: seeds", seeds_raw, low=1)))

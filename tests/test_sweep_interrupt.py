@@ -17,6 +17,7 @@ import yaml
 
 pytest.importorskip("ray")
 
+from archgym.dataset import read_dataset  # noqa: E402
 from archgym.runs import read_state, read_trials  # noqa: E402
 from archgym.tune import _interruptible  # noqa: E402
 
@@ -33,10 +34,10 @@ class _Payload:
         return (Path.touch, (self.marker,))
 
 
-def _spec(tmp_path: Path, budget: int) -> Path:
-    spec = {"name": "interrupt", "env": {"id": "archgym/Systolic-v0", "kwargs": {"workload": "resnet18"}},
-            "budget": budget, "seeds": [0, 1], "agents": {"random_walk": {}},
-            "tune": {"max_concurrent_trials": 2, "num_cpus": 2, "report_every": 100},
+def _spec(tmp_path: Path, budget: int, seeds: int = 2, concurrent: int = 2) -> Path:
+    spec = {"name": "interrupt", "env": {"id": "archgym/Systolic-v0", "kwargs": {"workload": "resnet50"}},
+            "budget": budget, "seeds": seeds, "agents": {"random_walk": {}},
+            "tune": {"max_concurrent_trials": concurrent, "num_cpus": 2, "report_every": 100},
             "run_dir": str(tmp_path / "run")}
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
@@ -49,16 +50,21 @@ def _start(*args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _wait_for_a_record(run: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+def _wait_for(run: Path, proc: subprocess.Popen, done: bool = False, timeout: float = 300) -> None:
+    """Until the sweep has written a trial record (``done``: a finished one)."""
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
-        if list((run / "trials").glob("*.json")):
-            return
-        time.sleep(0.5)
+        try:
+            if any(not done or t.status == "done" for t in read_trials(run)):
+                return
+        except ValueError:  # a record being replaced right now
+            pass
+        time.sleep(0.25)
     if proc.poll() is None:
         proc.kill()
     out, err = proc.communicate(timeout=30)
-    pytest.fail(f"the sweep wrote no trial record in {timeout} s (exit {proc.poll()}): {err[-2000:]}")
+    pytest.fail(f"the sweep wrote no {'finished ' if done else ''}trial record in {timeout} s "
+                f"(exit {proc.poll()}): {err[-2000:]}")
 
 
 def _descendants(pid: int) -> set[int]:
@@ -92,28 +98,34 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
-def test_signals_raise_keyboard_interrupt_and_say_which():
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_raise_keyboard_interrupt_and_say_which(sig):
     caught: list[str] = []
+    before = signal.getsignal(sig)
     with pytest.raises(KeyboardInterrupt), _interruptible(caught):
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), sig)
         time.sleep(5)
-    assert caught == ["SIGTERM"]
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+    assert caught == [signal.Signals(sig).name]
+    assert signal.getsignal(sig) is before  # restored
 
 
-@pytest.mark.timeout(400)
-def test_sigterm_ends_the_sweep_and_resume_never_unpickles(tmp_path):
-    spec = _spec(tmp_path, budget=10_000)  # each trial takes seconds: the signal lands mid-run
+@pytest.mark.timeout(600)
+def test_an_interrupted_sweep_says_so_and_resumes_from_its_records_only(tmp_path):
+    """SIGTERM mid-sweep: exit 143, an incomplete report, no process left; --resume keeps the finished
+    trials, reruns the rest once, and never unpickles the (tampered) run directory."""
+    spec = _spec(tmp_path, budget=2000, seeds=4, concurrent=1)
     run = tmp_path / "run"
     proc = _start("sweep", str(spec))
-    _wait_for_a_record(run, proc)
+    _wait_for(run, proc, done=True)
     workers = _descendants(proc.pid)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
     assert "sweep interrupted by SIGTERM" in err and "--resume" in err
     state = read_state(run)
-    assert state.status == "interrupted" and state.signal == "SIGTERM" and state.trials_finished < 2
+    finished = {t.trial_id: t for t in read_trials(run) if t.finished}
+    assert state.status == "interrupted" and state.signal == "SIGTERM"
+    assert 1 <= len(finished) == state.trials_finished < 4, "the signal came too late to test resuming"
     report = (run / "report" / "report.md").read_text()
     assert "INCOMPLETE" in report and "interrupted by SIGTERM" in report
     deadline = time.time() + 15
@@ -121,20 +133,25 @@ def test_sigterm_ends_the_sweep_and_resume_never_unpickles(tmp_path):
         time.sleep(0.5)
     assert not _alive(workers), "Ray processes outlived the interrupted driver"
 
-    # a shared run directory whose pickles were replaced: resuming must not load them
+    # a shared run directory whose pickles were replaced, and whose spec points elsewhere
     marker = tmp_path / "unpickled"
     for pkl in [*run.rglob("*.pkl"), run / "tune" / "tuner.pkl"]:
         pkl.write_bytes(pickle.dumps(_Payload(marker)))
     spec_file = run / "spec.yaml"
     data = yaml.safe_load(spec_file.read_text())
-    data["run_dir"] = str(tmp_path / "elsewhere")  # resume writes inside the given directory only
+    data["run_dir"] = str(tmp_path / "elsewhere")
     spec_file.write_text(yaml.safe_dump(data))
     proc = _start("sweep", str(run), "--resume")
-    out, err = proc.communicate(timeout=300)
+    out, err = proc.communicate(timeout=480)
     assert proc.returncode == 0, err
     assert not marker.exists(), "resume unpickled a file of the run directory"
-    assert not (tmp_path / "elsewhere").exists()
-    assert read_state(run).complete and all(t.finished for t in read_trials(run))
+    assert not (tmp_path / "elsewhere").exists(), "resume wrote outside the run directory"
+    trials = {t.trial_id: t for t in read_trials(run)}
+    assert read_state(run).complete and len(trials) == 4 and all(t.finished for t in trials.values())
+    for trial_id, before in finished.items():
+        assert trials[trial_id].wall_time == before.wall_time, f"{trial_id} ran again"
+    rows = read_dataset(run / "trajectories")
+    assert rows.groupby("run_id").size().to_dict() == {t: 2000 for t in trials}  # no trial logged twice
     assert "INCOMPLETE" not in (run / "report" / "report.md").read_text()
 
 
@@ -142,7 +159,7 @@ def test_sigterm_ends_the_sweep_and_resume_never_unpickles(tmp_path):
 def test_no_trial_outlives_a_killed_driver(tmp_path):
     spec = _spec(tmp_path, budget=200_000)
     proc = _start("sweep", str(spec))
-    _wait_for_a_record(tmp_path / "run", proc)
+    _wait_for(tmp_path / "run", proc)
     processes = _descendants(proc.pid)
     proc.kill()
     proc.communicate(timeout=30)
