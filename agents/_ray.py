@@ -32,10 +32,10 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     if address:
         if num_cpus is not None:
             raise ValueError("num_cpus applies to an embedded Ray, not when joining a cluster at address")
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, num_gpus=0, include_dashboard=False,
-                 log_to_driver=False)
+                 log_to_driver=False, logging_level=logging.WARNING)
 
 
 @contextlib.contextmanager

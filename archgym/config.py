@@ -25,11 +25,17 @@ A spec::
       max_failures: 0
     run_dir: runs/quickstart   # relative paths are relative to the current directory
     optimum: false             # compute the exact optimum (finite spaces) for regret in the report
+    imports: []                # modules this spec may import (see below)
 
 Search dimensions: ``{grid: [...]}`` (every value), ``{choice: [...]}`` (one at random),
 ``{uniform: [low, high]}``, ``{loguniform: [low, high]}`` (integers are rounded when the
 hyperparameter is an integer). Hyperparameter names and values are checked against the agent's
 declaration; every trial is one agent, one hyperparameter setting and one seed.
+
+Code: a spec is data, but ``env.kwargs.simulator: "mylab.sims:L2Cache"`` names a simulator class,
+and resolving it imports ``mylab.sims`` (running that module's code, on every Ray worker). A spec
+may do so only for modules it lists under ``imports``, so reading a spec someone handed you never
+runs code you did not see named.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["SearchDim", "AgentSweep", "SweepSpec", "TrialSpec", "TuneSettings", "load_sweep", "parse_sweep"]
 
 _DIM_KINDS = ("grid", "choice", "uniform", "loguniform")
-_TOP_KEYS = ("name", "env", "budget", "seeds", "agents", "search_seed", "tune", "run_dir", "optimum")
+_TOP_KEYS = ("name", "env", "budget", "seeds", "agents", "search_seed", "tune", "run_dir", "optimum", "imports")
 _TUNE_KEYS = ("max_concurrent_trials", "cpus_per_trial", "scheduler", "report_every", "max_failures", "num_cpus")
 _SCHEDULER_KEYS = ("type", "grace_period", "reduction_factor")
 
@@ -171,6 +177,7 @@ class SweepSpec:
     run_dir: Path = Path("runs")
     optimum: bool = False
     source: str = "<spec>"
+    imports: tuple[str, ...] = ()
 
     def trials(self) -> list[TrialSpec]:
         """The deterministic list of trials (same spec, same trials, whatever the order of the agents)."""
@@ -195,7 +202,7 @@ class SweepSpec:
                                                                     for k, d in a.search.items()}},
                                 "samples": a.samples} for a in self.agents},
             "tune": {k: getattr(self.tune, k) for k in _TUNE_KEYS}, "run_dir": str(self.run_dir),
-            "optimum": self.optimum,
+            "optimum": self.optimum, "imports": list(self.imports),
         }
 
 
@@ -317,6 +324,10 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         env_id, env_kwargs = env["id"], dict(env.get("kwargs") or {})
     else:
         raise _fail(f"{where}: env", f"must be an env id or {{id: ..., kwargs: {{...}}}}, got {env!r}")
+    imports = data.get("imports", [])
+    if not isinstance(imports, list) or not all(isinstance(m, str) and m for m in imports):
+        raise _fail(f"{where}: imports", f"must be a list of module names, got {imports!r}")
+    _check_code(f"{where}: env.kwargs.simulator", env_kwargs.get("simulator"), imports)
     import gymnasium
 
     import archgym  # noqa: F401  (registers the ids)
@@ -328,7 +339,13 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     except ValueError as exc:
         raise _fail(f"{where}: env.kwargs", str(exc)) from None
 
+    from archgym.explore import check_budget
+
     budget = _int(f"{where}: budget", data["budget"], low=1)
+    try:
+        check_budget(budget)
+    except ValueError as exc:
+        raise _fail(f"{where}: budget", str(exc)) from None
     seeds_raw = data.get("seeds", 1)
     if is_integer(seeds_raw):
         seeds = tuple(range(_int(f"{where}: seeds", seeds_raw, low=1)))
@@ -353,7 +370,22 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     run_dir = (base_dir or Path.cwd()) / run_dir if not run_dir.is_absolute() else run_dir
     optimum = _checked(f"{where}: optimum", check_bool, data.get("optimum", False))
     return SweepSpec(name, env_id, env_kwargs, budget, seeds, sweeps, search_seed, tune_settings,
-                     run_dir.resolve(), optimum, source)
+                     run_dir.resolve(), optimum, source, tuple(imports))
+
+
+def _check_code(where: str, target: Any, imports: list[str]) -> None:
+    """A ``"module:Class"`` string is allowed only for a module the spec lists under ``imports``."""
+    if not isinstance(target, str):
+        return
+    from simulators.loading import split_target
+
+    try:
+        module, _ = split_target(target, "simulator")
+    except ValueError as exc:
+        raise _fail(where, str(exc)) from None
+    if module not in imports and not module.startswith("simulators."):
+        raise _fail(where, f"{target!r} imports {module!r}, which runs that module's code; list it under "
+                           f"'imports: [{module}]' in the spec to allow it")
 
 
 def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:

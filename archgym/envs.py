@@ -212,7 +212,13 @@ def resolve_simulator(simulator: str | type[Simulator] | Simulator, kwargs: Mapp
     if unknown and not accepts_any:
         raise ValueError(f"unknown keyword(s) {unknown} for {simulator.__name__}; environment keywords are "
                          f"{list(ENV_KEYWORDS) + ['backend', 'proxy']}, simulator keywords are {allowed}")
-    return simulator(**kwargs)
+    try:
+        return simulator(**kwargs)
+    except (TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        # a keyword of the wrong type got past the simulator's own checks: say which call failed
+        shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        raise ValueError(f"{simulator.__name__}({shown}): a keyword has a value it cannot take "
+                         f"({type(exc).__name__}: {exc})") from None
 
 
 BACKENDS = ("sim", "proxy")

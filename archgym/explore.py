@@ -25,7 +25,7 @@ from archgym.progress import Progress
 from simulators.core import Evaluation
 from simulators.params import check_int
 
-__all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "explore"]
+__all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "check_budget", "explore"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,13 @@ def explore(
     draws a progress line on stderr (default: when stderr is a terminal). ``callback(record, result)``
     runs after each evaluation with the result so far (e.g. to report to Ray Tune).
     """
-    budget = check_int(budget, "budget", low=1)
+    budget = check_budget(budget, keep_records=keep_records)
+    seed = check_int(seed, "seed", low=0, allow_none=True)
+    for name, value in (("hyperparameters", hyperparameters), ("env_kwargs", env_kwargs)):
+        if value is not None and not isinstance(value, Mapping):
+            raise ValueError(f"{name} must be a mapping of names to values, got {value!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable, got {callback!r}")
     if isinstance(env, str):
         import archgym  # noqa: F401  (registers the ids)
 
@@ -135,8 +141,8 @@ def explore(
                            best_reward=-math.inf, best_design={}, best_metrics={}, history=np.empty(0),
                            rewards=np.empty(0), wall_time=0.0)
     sink, own_sink = _open_sink(log, denv, env_id, agent, seed, run_id)
-    rewards = np.empty(budget)
-    history = np.empty(budget)
+    rewards = np.empty(min(budget, _FIRST_ROWS))  # grown as evaluations come (a budget is not an allocation)
+    history = np.empty(len(rewards))
     target = denv.objective if isinstance(denv.objective, TargetObjective) else None
     start = time.perf_counter()
     bar = Progress(budget, f"explore {agent.name}", enabled=progress)
@@ -145,6 +151,10 @@ def explore(
         i = result.evaluations
         if i >= budget:
             raise RuntimeError(f"agent {agent.name!r} evaluated more than its budget of {budget}")
+        nonlocal rewards, history
+        if i == len(rewards):
+            rewards, history = (np.concatenate([a, np.empty(min(budget, 2 * len(a)) - len(a))])
+                                for a in (rewards, history))
         now = time.perf_counter() - start
         rewards[i] = reward
         if reward > result.best_reward:
@@ -182,6 +192,40 @@ def explore(
     result.history, result.rewards = history, rewards
     result.wall_time = time.perf_counter() - start
     return result
+
+
+_FIRST_ROWS = 1 << 16
+#: bytes explore keeps per evaluation: its reward and the best so far, and a record when asked for
+_BYTES_PER_EVALUATION = 16
+_BYTES_PER_RECORD = 1024
+
+
+def check_budget(budget: Any, *, keep_records: bool = False, what: str = "budget") -> int:
+    """``budget`` as a positive integer number of evaluations whose per-evaluation bookkeeping fits in
+    half this machine's memory (``ValueError`` with the estimate otherwise)."""
+    budget = check_int(budget, what, low=1)
+    per = _BYTES_PER_EVALUATION + (_BYTES_PER_RECORD if keep_records else 0)
+    need = budget * per
+    memory = _physical_memory()
+    if memory and need > memory / 2:
+        raise ValueError(f"{what} {budget:,} evaluations would keep about {_size(need)} of per-evaluation results "
+                         f"({per} bytes each), more than half of this machine's {_size(memory)}")
+    return budget
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not a POSIX system: no estimate to refuse by
+        return None
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
 
 
 def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, record: Recorder,

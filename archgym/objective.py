@@ -92,6 +92,9 @@ class TargetObjective(Objective):
 
     def __init__(self, targets: Mapping[str, Any] | Sequence[Target], metrics: Sequence[Metric]) -> None:
         table = _metric_table(metrics)
+        if isinstance(targets, (str, bytes)) or not isinstance(targets, Mapping | Sequence):
+            raise ValueError(f"targets must map metric names to target values, e.g. {{{next(iter(table))!r}: 1.0}}; "
+                             f"got {targets!r}")
         if isinstance(targets, Mapping):
             items = []
             for name, spec in targets.items():
@@ -104,6 +107,9 @@ class TargetObjective(Objective):
                     items.append(Target(name, spec))
             targets = items
         targets = list(targets)
+        if not all(isinstance(t, Target) for t in targets):
+            raise ValueError(f"targets must map metric names to target values, e.g. {{{next(iter(table))!r}: 1.0}}; "
+                             f"got {targets!r}")
         if not targets:
             raise ValueError(f"a target objective needs at least one target; metrics are {sorted(table)}")
         seen = set()
@@ -153,6 +159,9 @@ class WeightedSumObjective(Objective):
 
     def __init__(self, weights: Mapping[str, float], references: Mapping[str, float], metrics: Sequence[Metric]):
         table = _metric_table(metrics)
+        for label, value in (("weights", weights), ("references", references)):
+            if not isinstance(value, Mapping):
+                raise ValueError(f"weighted-sum objective: {label} must map metric names to numbers, got {value!r}")
         if not weights:
             raise ValueError(f"a weighted-sum objective needs weights; metrics are {sorted(table)}")
         for name in list(weights) + list(references):
@@ -199,7 +208,7 @@ def build_objective(
     or ``{"type": "target", "targets": {...}}``.
     """
     if isinstance(spec, Objective):
-        if targets:
+        if targets is not None:
             raise ValueError("pass either an Objective or targets, not both")
         return spec
     if spec is None or spec == "target":
@@ -214,9 +223,13 @@ def build_objective(
         unknown = set(spec) - {"type", "targets"}
         if unknown:
             raise ValueError(f"target objective: unknown key(s) {sorted(unknown)}; allowed: type, targets")
-        if targets and spec.get("targets"):
+        if targets is not None and spec.get("targets") is not None:
             raise ValueError("targets given twice (as a keyword and inside the objective)")
-        chosen = targets or spec.get("targets") or default_targets
+        chosen = targets if targets is not None else spec.get("targets")
+        if chosen is not None and not chosen:
+            raise ValueError("targets is empty: name at least one target, or leave targets out for the "
+                             "environment's default task")
+        chosen = chosen if chosen is not None else default_targets
         if not chosen:
             raise ValueError("this environment has no default targets: pass targets={metric: value, ...}")
         return TargetObjective(chosen, metrics)
@@ -225,9 +238,9 @@ def build_objective(
         if unknown:
             raise ValueError(f"weighted_sum objective: unknown key(s) {sorted(unknown)}; "
                              "allowed: type, weights, references")
-        if targets:
+        if targets is not None:
             raise ValueError("targets do not apply to a weighted_sum objective")
-        return WeightedSumObjective(spec.get("weights") or {}, spec.get("references") or {}, metrics)
+        return WeightedSumObjective(spec.get("weights", {}), spec.get("references", {}), metrics)
     raise ValueError(f"unknown objective type {kind!r}; choose 'target' or 'weighted_sum'")
 
 

@@ -24,6 +24,7 @@ from archgym.runs import (
     TrialRecord,
     load_run_spec,
     read_optimum,
+    read_state,
     read_trials,
     write_results,
 )
@@ -150,9 +151,10 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
             paths.append(plots.regret(out / "regret.png", regret_rows))
         if pareto:
             paths.append(plots.pareto(out / "pareto.png", pareto))
-    _write_markdown(out / "report.md", run_dir, summary, optimum, pareto, paths)
+    incomplete = completeness(run_dir, trials)
+    _write_markdown(out / "report.md", run_dir, summary, optimum, pareto, paths, incomplete)
     return {"summary": summary, "optimum": None if optimum is None else asdict(optimum),
-            "figures": [str(p) for p in paths], "report_dir": str(out)}
+            "figures": [str(p) for p in paths], "report_dir": str(out), "incomplete": incomplete}
 
 
 def _curve_rows(mats: Mapping[str, np.ndarray]) -> list[list[Any]]:
@@ -251,9 +253,27 @@ def _metric_info(run_dir: Path, names: Sequence[str]) -> tuple[list[str], dict[s
     return [sim.metric(n).direction.value for n in names], {n: sim.metric(n).unit for n in names}
 
 
-def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures) -> None:
+def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
+    """``None`` for a sweep that ran to its end; otherwise a sentence saying why the report is incomplete."""
+    state = read_state(run_dir)
+    spec = _spec(run_dir)
+    total = state.trials_total if state else (len(spec.trials()) if spec else len(trials))
+    finished = sum(t.finished or t.status in ("stopped", "error") for t in trials)
+    if state is not None and state.complete and finished >= total:
+        return None
+    if state is None and spec is None:
+        return None  # trial records alone: nothing says more were planned
+    how = f"interrupted by {state.signal}" if state and state.status == "interrupted" else \
+        "not finished (still running, or its driver was killed)"
+    return (f"INCOMPLETE: this sweep was {how}; {finished} of {total} trials ended. "
+            f"`archgym sweep {run_dir} --resume` runs the rest.")
+
+
+def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures, incomplete) -> None:
     spec = _spec(run_dir)
     lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", ""]
+    if incomplete:
+        lines += [f"**{incomplete}**", ""]
     if spec:
         lines += [f"Environment `{spec.env_id}` {spec.env_kwargs or ''}, budget {spec.budget} evaluations per "
                   f"trial, seeds {list(spec.seeds)}.", ""]

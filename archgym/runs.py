@@ -3,7 +3,8 @@
 Run directory (absolute; named by the spec)::
 
     spec.yaml          the validated spec (what --resume and the report read)
-    tune/              Ray Tune's experiment state
+    state.json         the sweep's state: running, complete or interrupted (``RunState``)
+    tune*/             Ray Tune's experiment state (never read back: resuming rebuilds from the records)
     trials/<id>.json   one ``TrialRecord`` per trial, rewritten at every report (best so far, history)
     trajectories/      every evaluation of every trial (``archgym.dataset``)
     results.csv        one row per trial
@@ -32,10 +33,11 @@ if TYPE_CHECKING:
     from archgym.config import SweepSpec
     from archgym.optimum import Optimum
 
-__all__ = ["OPTIMUM_FILE", "SPEC_FILE", "SweepOutcome", "TrialRecord", "load_run_spec", "read_optimum",
-           "read_trials", "write_results", "write_spec", "write_trial"]
+__all__ = ["OPTIMUM_FILE", "SPEC_FILE", "RunState", "SweepOutcome", "TrialRecord", "load_run_spec", "read_optimum",
+           "read_state", "read_trials", "write_results", "write_spec", "write_state", "write_trial"]
 
 SPEC_FILE = "spec.yaml"
+STATE_FILE = "state.json"
 TRIALS_DIR = "trials"
 OPTIMUM_FILE = "optimum.json"
 RESULTS_FILE = "results.csv"
@@ -51,7 +53,8 @@ class TrialRecord:
     setting: int
     hyperparameters: dict[str, Any]
     seed: int
-    status: str  # "running" while it reports, "done" once it used its budget
+    status: str  # "running" while it reports, "done" once it used its budget, "stopped" (by the
+    # scheduler) or "error" once a sweep that ran to its end left it unfinished
     budget: int
     evaluations: int
     best_reward: float
@@ -68,11 +71,17 @@ class TrialRecord:
 
     @property
     def outcome(self) -> str:
-        """``done``, or ``stopped early`` for a trial that stopped before its budget (a scheduler's
-        decision, or an interrupted sweep)."""
+        """``done``; ``stopped early`` (by the scheduler); ``error``; or ``unfinished`` for a trial an
+        interrupted sweep left running (``--resume`` runs it again)."""
         if self.finished:
             return "done"
-        return "stopped early" if self.status == "running" else self.status
+        return {"stopped": "stopped early", "running": "unfinished"}.get(self.status, self.status)
+
+    @property
+    def needs_run(self) -> bool:
+        """Whether resuming the sweep must run this trial (again): neither finished nor stopped by the
+        scheduler."""
+        return not self.finished and self.status != "stopped"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -163,12 +172,51 @@ def read_optimum(run_dir: str | os.PathLike[str]) -> Optimum | None:
 
 
 @dataclass
+class RunState:
+    """Where a sweep stands: ``running`` (or killed without a chance to say so), ``complete``, or
+    ``interrupted`` by a signal; with how many of its trials have finished."""
+
+    status: str
+    trials_total: int
+    trials_finished: int = 0
+    signal: str | None = None
+    started: float = 0.0
+    ended: float | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> RunState:
+        known = {f.name for f in fields(cls)}
+        if not isinstance(data, Mapping) or "status" not in data or "trials_total" not in data or set(data) - known:
+            raise ValueError(f"{where}: not a sweep state record (fields {sorted(known)})")
+        return cls(**data)
+
+
+def write_state(run_dir: str | os.PathLike[str], state: RunState) -> None:
+    write_json(Path(run_dir) / STATE_FILE, asdict(state), indent=None)
+
+
+def read_state(run_dir: str | os.PathLike[str]) -> RunState | None:
+    path = Path(run_dir) / STATE_FILE
+    return RunState.from_dict(read_json(path, "sweep state"), str(path)) if path.is_file() else None
+
+
+@dataclass
 class SweepOutcome:
     """What a sweep produced: its run directory, every trial record, and the trials that failed."""
 
     run_dir: Path
     trials: list[TrialRecord]
     errors: dict[str, str] = field(default_factory=dict)
+    interrupted: str | None = None  # the signal's name (SIGINT, SIGTERM) when the sweep was interrupted
+    trials_total: int = 0
+
+    @property
+    def finished(self) -> int:
+        return sum(t.finished for t in self.trials)
 
     @property
     def best_reward(self) -> float:

@@ -9,10 +9,15 @@ evaluations, so an ASHA scheduler can stop poor trials early. An interrupted swe
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import os
+import signal
+import socket
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ from archgym.config import SweepSpec, TrialSpec, parse_sweep
 from archgym.runs import (
     SPEC_FILE,
     TRAJECTORIES_DIR,
+    RunState,
     SweepOutcome,
     TrialRecord,
     load_run_spec,
@@ -29,6 +35,7 @@ from archgym.runs import (
     trial_path,
     write_results,
     write_spec,
+    write_state,
     write_trial,
 )
 
@@ -45,6 +52,7 @@ def run_trial(config: Mapping[str, Any]) -> None:
 
     spec = parse_sweep(config["spec"], source=SPEC_FILE)
     trial = TrialSpec(**config["trial"])
+    _exit_with_driver(config.get("driver") or {})
     run_dir = spec.run_dir
     every = spec.report_every
     path = trial_path(run_dir, trial.trial_id)
@@ -83,6 +91,51 @@ def run_trial(config: Mapping[str, Any]) -> None:
         writer.close()
 
 
+_WATCHED: int | None = None  # the driver this process already watches (Ray may reuse a trial's process)
+
+
+def _exit_with_driver(driver: Mapping[str, Any], every: float = 1.0) -> None:
+    """End this trial's process when the sweep's driver process is gone (``kill -9`` of the driver gives
+    Ray no chance to stop its workers, and a trial in a long evaluation would go on for minutes).
+    Only a driver on this machine can be watched; on a cluster Ray's own fate-sharing applies."""
+    global _WATCHED
+    pid = driver.get("pid")
+    if not isinstance(pid, int) or driver.get("host") != socket.gethostname() or pid in (os.getpid(), _WATCHED):
+        return
+    _WATCHED = pid
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                _kill_session()
+                os._exit(1)
+            except PermissionError:  # alive, owned by someone else
+                pass
+
+    threading.Thread(target=watch, name="archgym-driver-watch", daemon=True).start()
+
+
+def _kill_session() -> None:
+    """Kill every process of this Ray session (they share ``RAY_RAYLET_PID``): with the driver killed,
+    Ray's raylet dies with it, but its agents wait on a GCS that is gone and linger for minutes."""
+    raylet = os.environ.get("RAY_RAYLET_PID")
+    if not raylet or not os.path.isdir("/proc"):
+        return
+    mark = f"RAY_RAYLET_PID={raylet}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if mark in fh.read().split(b"\0"):
+                    os.kill(int(entry), signal.SIGKILL)
+        except OSError:
+            continue
+
+
 def _metrics(evaluations: int, best_reward: float, target_met_at: int | None,
              best_metrics: Mapping[str, float]) -> dict[str, Any]:
     """What a trial reports to Tune (the scheduler reads ``evaluations`` and ``best_reward``)."""
@@ -91,24 +144,25 @@ def _metrics(evaluations: int, best_reward: float, target_met_at: int | None,
     return out
 
 
-def _progress_callback(total: int):
-    """A Tune callback drawing ``sweep [####    ] done/total best R`` on a terminal (archgym.progress)."""
+def _progress_callback(total: int, done: int = 0):
+    """A Tune callback showing ``sweep: done/total trials ... best reward R`` (archgym.progress: a bar on a
+    terminal, a plain line every ~10 s elsewhere)."""
     from ray import tune
 
     from archgym.progress import Progress
 
     class SweepProgress(tune.Callback):
         def __init__(self) -> None:
-            self.done, self.best = 0, -math.inf
+            self.done, self.best = done, -math.inf
             self.bar: Progress | None = None
 
         def __getstate__(self) -> dict[str, Any]:  # the bar holds a stream: never pickle it
-            return {"done": 0, "best": -math.inf, "bar": None}
+            return {"done": done, "best": -math.inf, "bar": None}
 
         def _draw(self) -> None:
             self.bar = self.bar or Progress(total, "sweep")
-            self.bar.update(self.done, f"trials, best reward {self.best:.4f}" if self.best > -math.inf else "trials",
-                            force=True)
+            note = f"trials done, best reward {self.best:.4f}" if self.best > -math.inf else "trials done"
+            self.bar.update(self.done, note, force=True)
 
         def on_trial_result(self, iteration, trials, trial, result, **info) -> None:
             self.best = max(self.best, result.get("best_reward", -math.inf))
@@ -118,14 +172,18 @@ def _progress_callback(total: int):
             self.done += 1
             self._draw()
 
+        def on_trial_error(self, iteration, trials, trial, **info) -> None:
+            self.done += 1
+            self._draw()
+
         def on_experiment_end(self, trials, **info) -> None:
             if self.bar is not None:
-                self.bar.__exit__(None, None, None)
+                self.bar.close()
 
     return SweepProgress()
 
 
-def _tuner(spec: SweepSpec, trials: list[TrialSpec]):
+def _tuner(spec: SweepSpec, trials: list[TrialSpec], name: str, done: int):
     from ray import tune
 
     trainable = tune.with_resources(run_trial, {"cpu": spec.tune.cpus_per_trial})
@@ -136,14 +194,15 @@ def _tuner(spec: SweepSpec, trials: list[TrialSpec]):
             time_attr="evaluations", metric="best_reward", mode="max", max_t=spec.budget,
             grace_period=s.get("grace_period", max(1, spec.budget // 10)),
             reduction_factor=s.get("reduction_factor", 2))
-    spec_data = spec.to_dict()
+    driver = {"pid": os.getpid(), "host": socket.gethostname()}
     return tune.Tuner(
         trainable,
-        param_space={"spec": spec_data, "trial": tune.grid_search([t.to_dict() for t in trials])},
+        param_space={"spec": spec.to_dict(), "driver": driver,
+                     "trial": tune.grid_search([t.to_dict() for t in trials])},
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.tune.max_concurrent_trials, scheduler=scheduler,
                                     trial_dirname_creator=lambda t: t.config["trial"]["trial_id"]),
-        run_config=tune.RunConfig(storage_path=str(spec.run_dir), name="tune", verbose=0,
-                                  callbacks=[_progress_callback(len(trials))],
+        run_config=tune.RunConfig(storage_path=str(spec.run_dir), name=name, verbose=0,
+                                  callbacks=[_progress_callback(done + len(trials), done)],
                                   failure_config=tune.FailureConfig(max_failures=spec.tune.max_failures)),
     )
 
@@ -158,7 +217,11 @@ def _check_resources(spec: SweepSpec) -> None:
 
 
 def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
-    """Run every trial of ``spec`` and write the results table (the report is ``archgym.report``)."""
+    """Run every trial of ``spec`` and write the results table (the report is ``archgym.report``).
+
+    SIGINT or SIGTERM stops the sweep: Ray is shut down (no trial outlives the driver), the run's state
+    says ``interrupted``, and the outcome's ``interrupted`` names the signal; ``resume_sweep`` goes on.
+    """
     run_dir = spec.run_dir
     if (run_dir / SPEC_FILE).exists():
         raise ValueError(f"run directory {run_dir} already holds a sweep: resume it with --resume, "
@@ -167,35 +230,91 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
         raise ValueError(f"run_dir {run_dir} is a file, not a directory")
     run_dir.mkdir(parents=True, exist_ok=True)
     write_spec(run_dir, spec)
-    trials = spec.trials()
-    start_ray(address, None if address else spec.tune.num_cpus)
-    _check_resources(spec)
-    return _fit(_tuner(spec, trials), spec)
+    return _run(spec, spec.trials(), address, "tune")
 
 
 def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None) -> SweepOutcome:
-    """Continue an interrupted sweep: finished trials stay, unfinished and errored ones run again."""
-    from ray import tune
+    """Continue an interrupted sweep from archgym's own records: finished trials (and those the scheduler
+    stopped) stay, unfinished and errored ones run again.
 
+    Nothing is unpickled: the sweep is rebuilt from ``spec.yaml`` and ``trials/*.json`` (Ray Tune's own
+    restore would unpickle ``tuner.pkl``, running whatever a shared run directory holds). Everything is
+    written inside ``run_dir``, whatever ``run_dir`` its spec names.
+    """
     run_dir = Path(run_dir).resolve()
+    if not run_dir.is_dir():
+        raise ValueError(f"{run_dir} is not a sweep's run directory")
     spec = load_run_spec(run_dir)
-    start_ray(address, None if address else spec.tune.num_cpus)
-    _check_resources(spec)
-    tune_dir = run_dir / "tune"
-    if not tune.Tuner.can_restore(str(tune_dir)):
-        return _fit(_tuner(spec, spec.trials()), spec)  # interrupted before Tune saved any state
-    trainable = tune.with_resources(run_trial, {"cpu": spec.tune.cpus_per_trial})
-    tuner = tune.Tuner.restore(str(tune_dir), trainable=trainable, resume_unfinished=True, restart_errored=True)
-    return _fit(tuner, spec)
+    if spec.run_dir != run_dir:  # a copied or moved run directory: write here, never where the spec points
+        spec = dataclasses.replace(spec, run_dir=run_dir)
+    records = {t.trial_id: t for t in read_trials(run_dir)}
+    todo = [t for t in spec.trials() if t.trial_id not in records or records[t.trial_id].needs_run]
+    resumed = len(list(run_dir.glob("tune-resume-*")))
+    return _run(spec, todo, address, f"tune-resume-{resumed + 1}")
 
 
-def _fit(tuner, spec: SweepSpec) -> SweepOutcome:
-    with quiet_ray_logs():
-        results = tuner.fit()
-    errors = {}
-    for result in results:
-        if result.error is not None:
-            errors[result.config["trial"]["trial_id"]] = str(result.error).strip().splitlines()[-1][:500]
-    trials = read_trials(spec.run_dir)
-    write_results(spec.run_dir, trials)
-    return SweepOutcome(run_dir=spec.run_dir, trials=trials, errors=errors)
+@contextlib.contextmanager
+def _interruptible(caught: list[str]) -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt the driver as ``KeyboardInterrupt`` (the one exception Ray lets
+    through its blocking calls), their name appended to ``caught``. Ray Tune's own SIGINT handler is
+    turned off: it ends the run quietly, so an interrupted sweep looked complete."""
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
+
+    def handler(signum: int, frame: Any) -> None:
+        caught.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: str) -> SweepOutcome:
+    total = len(spec.trials())
+    finished_before = total - len(trials)
+    state = RunState("running", total, finished_before, started=time.time())
+    write_state(spec.run_dir, state)
+    errors: dict[str, str] = {}
+    interrupted = None
+    caught: list[str] = []
+    try:
+        if trials:  # Ray installs a SIGTERM handler of its own (it aborts): ours go in after it
+            start_ray(address, None if address else spec.tune.num_cpus)
+        with _interruptible(caught):
+            if trials:
+                _check_resources(spec)
+                tuner = _tuner(spec, trials, name, finished_before)
+                with quiet_ray_logs():
+                    results = tuner.fit()
+                for result in results:
+                    if result.error is not None:
+                        errors[result.config["trial"]["trial_id"]] = str(result.error).strip().splitlines()[-1][:500]
+    except KeyboardInterrupt:
+        interrupted = caught[0] if caught else "SIGINT"
+        _stop_ray()
+    records = read_trials(spec.run_dir)
+    if interrupted is None:  # the run ended: an unfinished trial was stopped by the scheduler, or failed
+        for record in records:
+            if not record.finished and record.status == "running":
+                record.status = "error" if record.trial_id in errors else "stopped"
+                write_trial(spec.run_dir, record)
+    write_results(spec.run_dir, records)
+    finished = sum(t.finished for t in records)
+    write_state(spec.run_dir, dataclasses.replace(state, status="interrupted" if interrupted else "complete",
+                                                 trials_finished=finished, signal=interrupted, ended=time.time()))
+    return SweepOutcome(run_dir=spec.run_dir, trials=records, errors=errors, interrupted=interrupted,
+                        trials_total=total)
+
+
+def _stop_ray() -> None:
+    """Shut Ray down so no trial process outlives an interrupted driver."""
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()

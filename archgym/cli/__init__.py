@@ -10,6 +10,7 @@ One module per group of commands: ``envs`` (list, evaluate), ``search`` (explore
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; never a traceback for what a user typed or handed in.
+
+    A ``ValueError`` (bad input; the message names the field) or an ``OSError`` on a file the user
+    named exits 2; Ctrl-C exits 130. Anything else is a bug: one line saying so, exit 1, and the
+    traceback only with ``ARCHGYM_DEBUG=1``.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -48,6 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         sys.stderr.close()
         return EXIT_OK
+    except OSError as exc:  # a path the user gave: missing, a directory, not writable, disk full
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"archgym: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if os.environ.get("ARCHGYM_DEBUG"):
+            raise
+        print(f"archgym: internal error (a bug in archgym or a plug-in, please report it): "
+              f"{type(exc).__name__}: {exc} (set ARCHGYM_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,8 @@ import yaml
 from archgym.io import json_default
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+#: exit codes of an interrupted command, as a shell reports them (128 + the signal number)
+EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def parse_assignments(pairs: Sequence[str] | None, what: str, *, yaml_values: bool = False) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archgym.cli.common import EXIT_FAILURE, EXIT_OK, print_json
+from archgym.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, print_json
 from archgym.display import table
 
 
@@ -27,17 +27,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"sweep {spec.name}: {len(spec.trials())} trials of {spec.budget} evaluations on {spec.env_id}; "
               f"results in {spec.run_dir}", file=sys.stderr)
         outcome = run_sweep(spec, address=args.address)
-    ensure_run_optimum(outcome.run_dir, progress=None if not args.json else False)
-    report = build_report(outcome.run_dir)
+    if outcome.interrupted is None:
+        ensure_run_optimum(outcome.run_dir, progress=None if not args.json else False)
+    report = build_report(outcome.run_dir) if outcome.trials else None
     if args.json:
-        print_json({"run_dir": str(outcome.run_dir), "errors": outcome.errors, **report})
+        print_json({"run_dir": str(outcome.run_dir), "errors": outcome.errors, "interrupted": outcome.interrupted,
+                    "trials_total": outcome.trials_total, "trials_finished": outcome.finished, **(report or {})})
     else:
-        print_summary(report)
+        if report is not None:
+            print_summary(report)
         if outcome.errors:
             print(f"\n{len(outcome.errors)} trial(s) failed:", file=sys.stderr)
             for trial_id, message in outcome.errors.items():
                 print(f"  {trial_id}: {message}", file=sys.stderr)
-        print(f"\nreport: {report['report_dir']}/report.md")
+        if report is not None:
+            print(f"\nreport: {report['report_dir']}/report.md" + (" (incomplete)" if outcome.interrupted else ""))
+    if outcome.interrupted:
+        print(f"archgym: sweep interrupted by {outcome.interrupted}: {outcome.finished} of {outcome.trials_total} "
+              f"trials finished; continue with: archgym sweep {outcome.run_dir} --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED[outcome.interrupted]
     return EXIT_FAILURE if outcome.errors else EXIT_OK
 
 
@@ -62,6 +70,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print_summary(report)
         print(f"\nreport: {report['report_dir']}/report.md")
+        if report["incomplete"]:
+            print(f"archgym: {report['incomplete']}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -318,6 +318,9 @@ def load_network(workload: str | os.PathLike[str] | Network | Iterable[Layer]) -
             return Network(name or path.stem, layers, source=str(path))
         raise ValueError(f"unknown workload {text_name!r}; bundled: {list(available())}, "
                          "or a path to a .csv/.yaml layer table")
+    if not isinstance(workload, Iterable) or isinstance(workload, (bytes, Mapping)):
+        raise ValueError(f"workload must be a bundled network name ({', '.join(available())}), a .csv/.yaml "
+                         f"layer table path, a Network or a list of Layer objects; got {workload!r}")
     layers = list(workload)
     if not layers or not all(isinstance(x, Layer) for x in layers):
         raise ValueError("a workload given as a list must hold Layer objects")
