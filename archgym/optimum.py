@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from archgym.objective import TargetObjective, WeightedSumObjective, dominated_b
 from archgym.progress import Progress, duration
 from simulators.core import Direction
 
-__all__ = ["Optimum", "find_optimum", "load_optimum"]
+__all__ = ["Optimum", "best_known", "ensure_run_optimum", "find_optimum", "load_optimum"]
 
 DEFAULT_LIMIT = 10_000_000
 _FIRST_CHUNK = 256  # designs in the first (timed) chunk
@@ -106,7 +107,8 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     total = space.cardinality
     if total > limit:
         raise ValueError(f"{env.spec.id if env.spec else 'this env'} has {total:,} designs, more than the "
-                         f"enumeration limit of {limit:,}: exhaustive search is out of reach")
+                         f"enumeration limit of {limit:,}: exhaustive search is out of reach (a best-known design "
+                         "from long searches, labelled as a bound, is `archgym optimum ENV --best-known`)")
     names = _pareto_metrics(denv)
     signs = np.array([1.0 if sim.metric(m).direction is Direction.MINIMIZE else -1.0 for m in names])
     target = objective if isinstance(objective, TargetObjective) else None
@@ -224,6 +226,64 @@ def _optimum_by_groups(env: gym.Env, structure: Any, *, progress: bool | None = 
     )
 
 
+#: the searches behind a best-known design: (agent, hyperparameters), each run with every seed
+BEST_KNOWN_SEARCHES = (("ga", {"population": 64}), ("aco", {}), ("random_walk", {"mode": "local"}))
+
+
+def best_known(env: gym.Env, *, budget: int = 20_000, seeds: Sequence[int] = (0, 1, 2),
+               searches: Sequence[tuple[str, Mapping[str, Any]]] = BEST_KNOWN_SEARCHES,
+               progress: bool | None = None) -> Optimum:
+    """A best-known design of a space too large to enumerate and without an additive structure: the best
+    of several long searches (``searches`` x ``seeds``, ``budget`` evaluations each), then a hill climb
+    over one-knob moves until no neighbour is better. Labelled a bound (``exact=False``): the true
+    optimum is at least this good, and an agent may find better."""
+    from archgym.explore import explore
+
+    denv = env.unwrapped
+    if not isinstance(denv, DesignEnv):
+        raise ValueError(f"best_known needs an archgym DesignEnv, got {type(denv).__name__}")
+    space, sim, objective = denv.space, denv.simulator, denv.objective
+    start = time.perf_counter()
+    best_reward, best_design, found_by, evaluations = -np.inf, None, "", 0
+    runs = [(a, dict(h), s) for a, h in searches for s in seeds]
+    with Progress(len(runs) + 1, "best known", enabled=progress) as bar:
+        for k, (agent, hps, seed) in enumerate(runs):
+            result = explore(env, agent, budget, seed, hyperparameters=hps, progress=False, keep_records=False)
+            evaluations += result.evaluations
+            if result.best_reward > best_reward:
+                best_reward, best_design = result.best_reward, dict(result.best_design)
+                found_by = f"{agent} {hps or ''} seed {seed}".replace("  ", " ")
+            bar.update(k + 1, f"best {best_reward:.4f}")
+        climbed = 0
+        while True:  # steepest ascent over one-knob moves from the best design
+            neighbours = space.neighbors(best_design)
+            batch = sim.evaluate_batch(space.encode_indices_batch(neighbours)) if space.indexable else None
+            rewards = objective.batch(batch) if batch is not None else \
+                np.array([objective(sim.evaluate(d)) for d in neighbours])
+            evaluations += len(neighbours)
+            i = int(np.argmax(rewards)) if len(rewards) else -1
+            if i < 0 or rewards[i] <= best_reward + 1e-12:
+                break
+            best_reward, best_design, climbed = float(rewards[i]), neighbours[i], climbed + 1
+        bar.update(len(runs) + 1, f"best {best_reward:.4f}")
+    how = (f"best of {len(runs)} searches of {budget:,} evaluations ({', '.join(a for a, _ in searches)} x seeds "
+           f"{list(seeds)}; found by {found_by}), then {climbed} hill-climbing step(s) over one-knob moves; "
+           f"{evaluations:,} evaluations in all. A bound, not an exhaustive optimum.")
+    metrics = sim.evaluate(best_design).metrics
+    ceiling = objective.reward_range[1]
+    exact = bool(best_reward >= ceiling - 1e-12)
+    if exact:  # nothing scores above the objective's maximum
+        how = how.replace("A bound, not an exhaustive optimum.", f"It reaches the objective's maximum ({ceiling:g}), "
+                          "so it is optimal (how many designs do is not counted).")
+    return Optimum(
+        env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload, objective=objective.to_dict(),
+        designs=int(space.cardinality) if space.discrete else 0, best_reward=float(best_reward),
+        best_design=best_design, best_metrics=metrics, optimal_designs=1, optimal_examples=[best_design],
+        meeting_targets=None, feasible_designs=0, pareto_metrics=[], seconds=time.perf_counter() - start,
+        method="search", exact=exact, note=how,
+    )
+
+
 def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> Optimum | None:
     """A sweep's exact optimum: read from its run directory, or computed once and saved there when the
     spec asks for it (``optimum: true``); ``None`` when it does not."""
@@ -235,6 +295,8 @@ def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> 
     spec = load_run_spec(run_dir)
     if not spec.optimum:
         return None
-    optimum = find_optimum(gym.make(spec.env_id, **spec.env_kwargs), progress=progress)
+    env = gym.make(spec.env_id, **spec.env_kwargs)
+    optimum = best_known(env, progress=progress) if spec.optimum == "best-known" else \
+        find_optimum(env, progress=progress)
     optimum.save(Path(run_dir) / OPTIMUM_FILE)
     return optimum

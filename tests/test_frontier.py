@@ -135,3 +135,18 @@ def test_a_structure_must_cover_the_metrics_and_knobs():
         exact_front(sim.additive_structure(), sim.space, ["nope"])
     with pytest.raises(ValueError, match="terms must be"):
         AdditiveStructure((("x0",),), (np.zeros((2, 1), int),), (np.zeros((3, 2)),), ("t", "u"), {})
+
+
+def test_best_known_is_a_labelled_bound_and_exact_only_at_the_maximum():
+    from archgym.optimum import best_known
+
+    env = gym.make("archgym/SoC-v0", targets={"latency": 1e-6, "area": 1e-3})  # out of reach: a true bound
+    opt = best_known(env, budget=150, seeds=(0,), searches=(("random_walk", {}),), progress=False)
+    assert opt.method == "search" and not opt.exact and "A bound" in opt.note
+    assert 0 < opt.best_reward < 1 and opt.best_reward == pytest.approx(env.unwrapped.objective(
+        env.unwrapped.simulator.evaluate(opt.best_design)))
+    for design in env.unwrapped.space.neighbors(opt.best_design):  # hill-climbed: no one-knob move is better
+        assert env.unwrapped.objective(env.unwrapped.simulator.evaluate(design)) <= opt.best_reward + 1e-12
+    easy = best_known(gym.make("archgym/SoC-v0", targets={"latency": 10.0}), budget=20, seeds=(0,),
+                      searches=(("random_walk", {}),), progress=False)
+    assert easy.best_reward == 1.0 and easy.exact and "optimal" in easy.note
