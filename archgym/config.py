@@ -24,7 +24,8 @@ A spec::
       report_every: 10         # evaluations between reports to Ray Tune (default: budget / 10)
       max_failures: 0
     run_dir: runs/quickstart   # relative paths are relative to the current directory
-    optimum: false             # compute the exact optimum (finite spaces) for regret in the report
+    optimum: false             # true: the exact optimum (enumeration or DP) for regret in the report;
+                               # best-known: long searches' best design, a bound (SoC-v0)
     imports: []                # modules this spec may import (see below)
 
 Search dimensions: ``{grid: [...]}`` (every value), ``{choice: [...]}`` (one at random),
@@ -175,7 +176,7 @@ class SweepSpec:
     search_seed: int = 0
     tune: TuneSettings = field(default_factory=TuneSettings)
     run_dir: Path = Path("runs")
-    optimum: bool = False
+    optimum: bool | str = False  # True, False or "best-known"
     source: str = "<spec>"
     imports: tuple[str, ...] = ()
 
@@ -368,7 +369,9 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         raise _fail(f"{where}: run_dir", f"must be a path, got {run_dir_raw!r}")
     run_dir = Path(os.path.expanduser(run_dir_raw))
     run_dir = (base_dir or Path.cwd()) / run_dir if not run_dir.is_absolute() else run_dir
-    optimum = _checked(f"{where}: optimum", check_bool, data.get("optimum", False))
+    optimum = data.get("optimum", False)
+    if optimum != "best-known":
+        optimum = _checked(f"{where}: optimum", check_bool, optimum)
     return SweepSpec(name, env_id, env_kwargs, budget, seeds, sweeps, search_seed, tune_settings,
                      run_dir.resolve(), optimum, source, tuple(imports))
 

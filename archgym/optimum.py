@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from archgym.objective import TargetObjective, WeightedSumObjective, dominated_b
 from archgym.progress import Progress, duration
 from simulators.core import Direction
 
-__all__ = ["Optimum", "find_optimum", "load_optimum"]
+__all__ = ["Optimum", "best_known", "ensure_run_optimum", "find_optimum", "load_optimum"]
 
 DEFAULT_LIMIT = 10_000_000
 _FIRST_CHUNK = 256  # designs in the first (timed) chunk
@@ -50,6 +51,9 @@ class Optimum:
     pareto_metrics: list[str]
     pareto_front: list[dict[str, Any]] = field(default_factory=list)  # {"design": ..., "metrics": ...}
     seconds: float = 0.0
+    method: str = "enumeration"  # or "dynamic programming" (an additive structure), "search" (a bound)
+    exact: bool = True  # best_reward is the true optimum (False: the best known, a lower bound)
+    note: str = ""  # what the counts mean when they are not a full enumeration's
 
     def to_json(self) -> str:
         return dumps(asdict(self))
@@ -95,12 +99,16 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     if not isinstance(denv, DesignEnv):
         raise ValueError(f"find_optimum needs an archgym DesignEnv, got {type(denv).__name__}")
     space, sim, objective = denv.space, denv.simulator, denv.objective
+    structure = sim.additive_structure()
+    if structure is not None and (not space.discrete or space.cardinality > limit):
+        return _optimum_by_groups(env, structure, progress=progress)
     if not space.discrete:
         raise ValueError("the space has continuous parameters: it cannot be enumerated")
     total = space.cardinality
     if total > limit:
         raise ValueError(f"{env.spec.id if env.spec else 'this env'} has {total:,} designs, more than the "
-                         f"enumeration limit of {limit:,}: exhaustive search is out of reach")
+                         f"enumeration limit of {limit:,}: exhaustive search is out of reach (a best-known design "
+                         "from long searches, labelled as a bound, is `archgym optimum ENV --best-known`)")
     names = _pareto_metrics(denv)
     signs = np.array([1.0 if sim.metric(m).direction is Direction.MINIMIZE else -1.0 for m in names])
     target = objective if isinstance(objective, TargetObjective) else None
@@ -165,6 +173,117 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     )
 
 
+def _objective_metrics(denv: DesignEnv) -> list[str]:
+    obj = denv.objective
+    if isinstance(obj, TargetObjective):
+        return [t.metric for t in obj.targets]
+    if isinstance(obj, WeightedSumObjective):
+        return list(obj.weights)
+    raise ValueError(f"the exact optimum needs a target or weighted-sum objective, not {type(obj).__name__}")
+
+
+def _optimum_by_groups(env: gym.Env, structure: Any, *, progress: bool | None = None) -> Optimum:
+    """The optimum of a simulator with an ``AdditiveStructure``: every design on the exact Pareto front of
+    the objective's metrics (``archgym.frontier``), evaluated; the objective (monotone in each metric)
+    peaks there."""
+    from archgym.frontier import exact_front
+
+    denv = env.unwrapped
+    space, sim, objective = denv.space, denv.simulator, denv.objective
+    start = time.perf_counter()
+    metrics = _objective_metrics(denv)
+    front = exact_front(structure, space, metrics)
+    batch = sim.evaluate_batch(front.indices)
+    if not batch.feasible.all():
+        raise ValueError(f"{type(sim).__name__} declares an additive structure but reports infeasible designs")
+    rewards = objective.batch(batch)
+    best = float(rewards.max())
+    hits = np.flatnonzero(rewards >= best - 1e-12)
+    names = _pareto_metrics(denv)
+    signs = np.array([1.0 if sim.metric(m).direction is Direction.MINIMIZE else -1.0 for m in names])
+    pareto = []
+    if names:
+        pts = np.column_stack([batch.metrics[m] for m in names])
+        keep = np.flatnonzero(pareto_mask(pts * signs))
+        keep = keep[np.lexsort((pts[keep] * signs).T[::-1])][:_FRONT_KEPT]
+        designs = space.decode_indices_batch(front.indices[keep])
+        pareto = [{"design": d, "metrics": dict(zip(names, pts[i].tolist()))} for d, i in zip(designs, keep)]
+    examples = space.decode_indices_batch(front.indices[hits[:_TIES_KEPT]])
+    counted = int(round(float(front.counts[hits].sum())))
+    with Progress(1, "optimum", enabled=progress) as bar:
+        bar.update(1, f"best {best:.4f}")
+    return Optimum(
+        env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload,
+        objective=objective.to_dict(), designs=int(space.cardinality), best_reward=best, best_design=examples[0],
+        best_metrics=sim.evaluate(examples[0]).metrics, optimal_designs=counted, optimal_examples=examples,
+        meeting_targets=None, feasible_designs=int(space.cardinality), pareto_metrics=names, pareto_front=pareto,
+        seconds=time.perf_counter() - start, method="dynamic programming", exact=True,
+        note=(f"exact over all {space.cardinality:.3g} designs by dynamic programming over "
+              f"{len(structure.groups)} groups ({len(front):,} designs on the front of {', '.join(front.term_names)}); "
+              "optimal_designs counts the designs of that front reaching the best reward, a lower bound (a met "
+              "target stops counting, so designs off the front can tie); designs meeting the targets are not "
+              "counted"),
+    )
+
+
+#: the searches behind a best-known design: (agent, hyperparameters), each run with every seed
+BEST_KNOWN_SEARCHES = (("ga", {"population": 64}), ("aco", {}), ("random_walk", {"mode": "local"}))
+
+
+def best_known(env: gym.Env, *, budget: int = 20_000, seeds: Sequence[int] = (0, 1, 2),
+               searches: Sequence[tuple[str, Mapping[str, Any]]] = BEST_KNOWN_SEARCHES,
+               progress: bool | None = None) -> Optimum:
+    """A best-known design of a space too large to enumerate and without an additive structure: the best
+    of several long searches (``searches`` x ``seeds``, ``budget`` evaluations each), then a hill climb
+    over one-knob moves until no neighbour is better. Labelled a bound (``exact=False``): the true
+    optimum is at least this good, and an agent may find better."""
+    from archgym.explore import explore
+
+    denv = env.unwrapped
+    if not isinstance(denv, DesignEnv):
+        raise ValueError(f"best_known needs an archgym DesignEnv, got {type(denv).__name__}")
+    space, sim, objective = denv.space, denv.simulator, denv.objective
+    start = time.perf_counter()
+    best_reward, best_design, found_by, evaluations = -np.inf, None, "", 0
+    runs = [(a, dict(h), s) for a, h in searches for s in seeds]
+    with Progress(len(runs) + 1, "best known", enabled=progress) as bar:
+        for k, (agent, hps, seed) in enumerate(runs):
+            result = explore(env, agent, budget, seed, hyperparameters=hps, progress=False, keep_records=False)
+            evaluations += result.evaluations
+            if result.best_reward > best_reward:
+                best_reward, best_design = result.best_reward, dict(result.best_design)
+                found_by = f"{agent} {hps or ''} seed {seed}".replace("  ", " ")
+            bar.update(k + 1, f"best {best_reward:.4f}")
+        climbed = 0
+        while True:  # steepest ascent over one-knob moves from the best design
+            neighbours = space.neighbors(best_design)
+            batch = sim.evaluate_batch(space.encode_indices_batch(neighbours)) if space.indexable else None
+            rewards = objective.batch(batch) if batch is not None else \
+                np.array([objective(sim.evaluate(d)) for d in neighbours])
+            evaluations += len(neighbours)
+            i = int(np.argmax(rewards)) if len(rewards) else -1
+            if i < 0 or rewards[i] <= best_reward + 1e-12:
+                break
+            best_reward, best_design, climbed = float(rewards[i]), neighbours[i], climbed + 1
+        bar.update(len(runs) + 1, f"best {best_reward:.4f}")
+    how = (f"best of {len(runs)} searches of {budget:,} evaluations ({', '.join(a for a, _ in searches)} x seeds "
+           f"{list(seeds)}; found by {found_by}), then {climbed} hill-climbing step(s) over one-knob moves; "
+           f"{evaluations:,} evaluations in all. A bound, not an exhaustive optimum.")
+    metrics = sim.evaluate(best_design).metrics
+    ceiling = objective.reward_range[1]
+    exact = bool(best_reward >= ceiling - 1e-12)
+    if exact:  # nothing scores above the objective's maximum
+        how = how.replace("A bound, not an exhaustive optimum.", f"It reaches the objective's maximum ({ceiling:g}), "
+                          "so it is optimal (how many designs do is not counted).")
+    return Optimum(
+        env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload, objective=objective.to_dict(),
+        designs=int(space.cardinality) if space.discrete else 0, best_reward=float(best_reward),
+        best_design=best_design, best_metrics=metrics, optimal_designs=1, optimal_examples=[best_design],
+        meeting_targets=None, feasible_designs=0, pareto_metrics=[], seconds=time.perf_counter() - start,
+        method="search", exact=exact, note=how,
+    )
+
+
 def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> Optimum | None:
     """A sweep's exact optimum: read from its run directory, or computed once and saved there when the
     spec asks for it (``optimum: true``); ``None`` when it does not."""
@@ -176,6 +295,8 @@ def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> 
     spec = load_run_spec(run_dir)
     if not spec.optimum:
         return None
-    optimum = find_optimum(gym.make(spec.env_id, **spec.env_kwargs), progress=progress)
+    env = gym.make(spec.env_id, **spec.env_kwargs)
+    optimum = best_known(env, progress=progress) if spec.optimum == "best-known" else \
+        find_optimum(env, progress=progress)
     optimum.save(Path(run_dir) / OPTIMUM_FILE)
     return optimum

@@ -37,6 +37,7 @@ from simulators.params import Choice, FloatRange, IntRange, Parameter, check_int
 
 __all__ = [
     "SAMPLING_METHODS",
+    "AdditiveStructure",
     "BatchEvaluation",
     "Choice",
     "DesignSpace",
@@ -437,6 +438,41 @@ class BatchEvaluation:
         )
 
 
+@dataclass(frozen=True)
+class AdditiveStructure:
+    """Metrics that are monotone functions of sums over independent groups of knobs.
+
+    ``groups[g]`` names the parameters of group ``g``; the groups are disjoint and every parameter not
+    in a group has a single value. ``options[g]`` is an ``(k_g, len(groups[g]))`` index matrix of the
+    group's choices and ``terms[g]`` a ``(k_g, len(term_names))`` array of each choice's additive
+    contribution to every term. A metric's ``metric_terms`` are the terms it depends on: lowering any
+    one of them (the others fixed) never makes the metric worse (lower for a minimised metric, higher
+    for a maximised one). Exact Pareto fronts and optima then follow by dynamic programming over the
+    groups (``archgym.frontier``) instead of enumeration.
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    options: tuple[np.ndarray, ...]
+    terms: tuple[np.ndarray, ...]
+    term_names: tuple[str, ...]
+    metric_terms: Mapping[str, tuple[str, ...]]
+
+    def __post_init__(self) -> None:
+        if not (len(self.groups) == len(self.options) == len(self.terms)):
+            raise ValueError(f"AdditiveStructure: {len(self.groups)} groups, {len(self.options)} option tables and "
+                             f"{len(self.terms)} term tables must match")
+        for g, (names, options, terms) in enumerate(zip(self.groups, self.options, self.terms)):
+            if np.ndim(options) != 2 or np.shape(options)[1] != len(names):
+                raise ValueError(f"AdditiveStructure: group {g} options must be (k, {len(names)}), "
+                                 f"got {np.shape(options)}")
+            if np.shape(terms) != (len(options), len(self.term_names)):
+                raise ValueError(f"AdditiveStructure: group {g} terms must be ({len(options)}, "
+                                 f"{len(self.term_names)}), got {np.shape(terms)}")
+        unknown = sorted({t for ts in self.metric_terms.values() for t in ts} - set(self.term_names))
+        if unknown:
+            raise ValueError(f"AdditiveStructure: metric_terms name unknown term(s) {unknown}")
+
+
 # --------------------------------------------------------------------------------------------------
 # Simulator base
 # --------------------------------------------------------------------------------------------------
@@ -634,6 +670,12 @@ class Simulator(metaclass=_SimulatorType):
         """Everything a table or manifest needs: space, metrics, workload."""
         return {"simulator": type(self).__name__, "workload": self.workload, "space": self.space.to_dict(),
                 "metrics": [m.to_dict() for m in self.metrics]}
+
+    def additive_structure(self) -> AdditiveStructure | None:
+        """Optional hook: the metrics as monotone functions of sums over groups of knobs (see
+        ``AdditiveStructure``), so exact Pareto fronts and optima of spaces far too large to enumerate
+        follow by dynamic programming. The default declares none."""
+        return None
 
     # -- hooks -------------------------------------------------------------------------------------
     @abstractmethod

@@ -78,16 +78,30 @@ def cmd_optimum(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).is_dir():
         raise ValueError(f"--out {args.out!r} is a directory; give a file name for the JSON result")
     env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
-    opt = find_optimum(env, limit=args.limit, progress=None if not args.json else False)
+    progress = None if not args.json else False
+    if args.best_known:
+        from archgym.optimum import best_known
+
+        opt = best_known(env, budget=args.search_budget, progress=progress)
+    else:
+        opt = find_optimum(env, limit=args.limit, progress=progress)
     if args.out:
         opt.save(args.out)
     if args.json:
         print(opt.to_json())
         return EXIT_OK
     units = {m.name: m.unit for m in env.unwrapped.simulator.metrics}
-    print(f"{opt.env_id} ({opt.workload}): {opt.designs:,} designs in {opt.seconds:.1f} s")
-    print(f"best reward {opt.best_reward:.6f}, reached by {opt.optimal_designs:,} designs"
-          + (f"; {opt.meeting_targets:,} designs meet every target" if opt.meeting_targets is not None else ""))
+    print(f"{opt.env_id} ({opt.workload}): {opt.designs:,} designs, {opt.method}, {opt.seconds:.1f} s")
+    if opt.exact and opt.method != "search":
+        print(f"best reward {opt.best_reward:.6f}, reached by {opt.optimal_designs:,} designs"
+              + (" or more" if opt.method != "enumeration" else "")
+              + (f"; {opt.meeting_targets:,} designs meet every target" if opt.meeting_targets is not None else ""))
+    elif opt.exact:
+        print(f"best known reward {opt.best_reward:.6f}: the objective's maximum, so optimal")
+    else:
+        print(f"best known reward {opt.best_reward:.6f} (a bound: the optimum is at least this)")
+    if opt.note:
+        print(opt.note)
     print(table([(k, v) for k, v in opt.best_design.items()], ("parameter", "value")))
     print()
     print(table([(k, format_quantity(v, units.get(k, ""))) for k, v in opt.best_metrics.items()], ("metric", "value")))
@@ -116,12 +130,19 @@ def add_parsers(sub: Any) -> None:
     from archgym.optimum import DEFAULT_LIMIT
 
     p = sub.add_parser("optimum", help="the exact optimum of a task by evaluating every design",
-                       description="Enumerate every design of an environment's finite space (up to --limit) and "
-                                   "report the best reward, the designs reaching it and the true Pareto front.")
+                       description="The exact optimum and Pareto front: by enumerating every design of a finite "
+                                   "space (up to --limit), or by dynamic programming where the simulator declares "
+                                   "an additive structure (Quant-v0); with --best-known, a bound from long "
+                                   "searches (SoC-v0).")
     p.add_argument("env", help="environment id")
     add_env_options(p)
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                    help=f"refuse spaces larger than this (default {DEFAULT_LIMIT:.0e})")
+    p.add_argument("--best-known", action="store_true",
+                   help="for a space too large to enumerate and without additive structure (SoC-v0): the best "
+                        "design of long searches, labelled as a bound")
+    p.add_argument("--search-budget", type=int, default=20_000,
+                   help="evaluations per search with --best-known (default 20000)")
     p.add_argument("--out", metavar="FILE", help="also write the result (with the Pareto front) as JSON")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_optimum)

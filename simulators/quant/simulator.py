@@ -23,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, Metric, Simulator
+from simulators.core import (
+    AdditiveStructure,
+    BatchEvaluation,
+    Choice,
+    DesignSpace,
+    Direction,
+    Evaluation,
+    Metric,
+    Simulator,
+)
 from simulators.quant.accuracy import AccuracyModel, calibrate_hawq, heuristic_model
 from simulators.quant.hardware import ACCELERATORS, BIT_WIDTHS, Accelerator
 from simulators.quant.networks import NETWORKS, LayerArrays, layer_arrays, parameter_stem, resolve_network
@@ -94,6 +103,8 @@ class QuantSimulator(Simulator):
     widths each parameter may take, a subset of ``BIT_WIDTHS``), ``pin_first_last`` (keep the first
     and last compute layers at W8A8 and out of the search, as HAWQ does), ``rows``/``cols`` (PE array),
     ``clock_mhz``, ``dram_bandwidth_gbps`` and ``dram`` (DRAM energy per bit, as the systolic model).
+    ``layers`` names the compute layers to search (default: all but the pinned ones); every other
+    layer stays at W8A8, which gives small studies of a few layers (and brute-force checks).
     """
 
     metrics = METRICS
@@ -105,6 +116,7 @@ class QuantSimulator(Simulator):
         accelerator: str = "bitfusion",
         bits: Sequence[int] = BIT_WIDTHS,
         pin_first_last: bool = True,
+        layers: Sequence[str] | None = None,
         rows: int = 16,
         cols: int = 32,
         clock_mhz: float = 500.0,
@@ -132,7 +144,21 @@ class QuantSimulator(Simulator):
 
         n = len(self.layers)
         pinned = {0, n - 1} if pin_first_last else set()
-        self.searchable: tuple[int, ...] = tuple(i for i in range(n) if i not in pinned)
+        searchable = [i for i in range(n) if i not in pinned]
+        if layers is not None:
+            if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
+                raise ValueError(f"layers must be a non-empty list of layer names, got {layers!r}")
+            names = self.layers.names
+            unknown = [x for x in layers if x not in names]
+            if unknown:
+                raise ValueError(f"layers: {unknown} are not compute layers of {network}; they are "
+                                 f"{list(names)}")
+            fixed = [x for x in layers if names.index(x) in pinned]
+            if fixed:
+                raise ValueError(f"layers: {fixed} are pinned to W8A8 (pin_first_last=True)")
+            wanted = set(layers)
+            searchable = [i for i in searchable if names[i] in wanted]
+        self.searchable: tuple[int, ...] = tuple(searchable)
         self.space = self._build_space()
         self._tabulate()
         # global width index of every allowed value, and the per-layer pair index of a pinned W8A8 layer
@@ -252,6 +278,25 @@ class QuantSimulator(Simulator):
             raise ValueError(f"unknown quantity {quantity!r}; choose one of {list(_QUANTITIES)}")
         n = len(BIT_WIDTHS)
         return self._table[:, :, _QUANTITIES.index(quantity)].reshape(len(self.layers), n, n).copy()
+
+    def additive_structure(self) -> AdditiveStructure:
+        """Every metric is a sum over layers of the layer's (weight, activation) width pair, or a monotone
+        function of one (accuracy of the summed perturbation ``omega``; energy of dynamic energy and
+        latency): one group per searched layer, its options every allowed width pair."""
+        allowed = self._width_index
+        k = len(allowed)
+        options = np.stack([np.repeat(np.arange(k), k), np.tile(np.arange(k), k)], axis=1)  # (w, a) indices
+        pair = allowed[options[:, 0]] * len(BIT_WIDTHS) + allowed[options[:, 1]]
+        names = ("bops", "weight_bytes", "latency", "dynamic_energy", "omega")
+        columns = [_QUANTITIES.index(q) for q in names]
+        groups, terms = [], []
+        for i in self.searchable:
+            stem = parameter_stem(self.layers.names[i])
+            groups.append((f"w_{stem}", f"a_{stem}"))
+            terms.append(self._table[i, pair][:, columns])
+        metric_terms = {"bops": ("bops",), "size": ("weight_bytes",), "latency": ("latency",),
+                        "energy": ("dynamic_energy", "latency"), "accuracy": ("omega",), "accuracy_drop": ("omega",)}
+        return AdditiveStructure(tuple(groups), tuple(options for _ in groups), tuple(terms), names, metric_terms)
 
     @property
     def area_mm2(self) -> float:
