@@ -56,7 +56,8 @@ def regret(path: str | Path, rows: Sequence[Sequence[Any]]) -> Path:
 
 
 def lottery(path: str | Path, settings: Mapping[str, Sequence[tuple[int, Any, float, int]]]) -> Path:
-    """Per agent, the spread of final best reward over hyperparameter settings (one dot per setting)."""
+    """The hyperparameter lottery as ArchGym draws it: per agent, the spread of final quality over its
+    hyperparameter settings (a box over the settings' median best rewards, one dot per setting)."""
     path = Path(path)
     agents = list(settings)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
@@ -65,9 +66,10 @@ def lottery(path: str | Path, settings: Mapping[str, Sequence[tuple[int, Any, fl
     ax.boxplot(data, showfliers=False, widths=0.5)
     for i, values in enumerate(data, start=1):
         ax.scatter(i + rng.uniform(-0.12, 0.12, len(values)), values, s=14, alpha=0.8, zorder=3)
-    ax.set_xticks(range(1, len(agents) + 1), agents)
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--", zorder=1)
+    ax.set_xticks(range(1, len(agents) + 1), [f"{a}\n({len(v)} settings)" for a, v in zip(agents, data)])
     ax.set_ylabel("final best reward (median over seeds)")
-    ax.set_title("Hyperparameter lottery: one dot per setting")
+    ax.set_title("Hyperparameter lottery: one dot per setting (dashed: every target met)")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
@@ -75,30 +77,40 @@ def lottery(path: str | Path, settings: Mapping[str, Sequence[tuple[int, Any, fl
     return path
 
 
-def pareto(path: str | Path, data: Mapping[str, Any]) -> Path:
-    """Each agent's non-dominated designs in the first two objective metrics, and the true front if known."""
+def pareto(path: str | Path, data: Mapping[str, Any], pair: tuple[int, int] = (0, 1)) -> Path:
+    """Each agent's non-dominated designs in two of the objective's metrics (``pair``), and the true
+    front there when it is known."""
     path = Path(path)
-    names, directions = data["metrics"][:2], data["directions"][:2]
+    i, j = pair
+    names = [data["metrics"][i], data["metrics"][j]]
+    directions = [data["directions"][i], data["directions"][j]]
     fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=120)
     from archgym.objective import pareto_mask
 
     def front2(points):
-        pts = np.asarray(points, dtype=float)[:, :2]
+        pts = np.asarray(points, dtype=float).reshape(-1, len(data["metrics"]))[:, [i, j]]
         if not len(pts):
             return pts
         pts = pts[pareto_mask(pts, directions)]
         return pts[np.argsort(pts[:, 0])]
 
+    shown = []
     if data.get("true_front"):
         tf = front2(data["true_front"])
         ax.step(tf[:, 0], tf[:, 1], where="post", color="black", lw=1.2, label="true front")
+        shown.append(tf)
+    fraction = data.get("hypervolume_fraction") or {}
     for agent, pts in data["fronts"].items():
         f = front2(pts)
-        hv = data["hypervolume"].get(agent)
-        (line,) = ax.step(f[:, 0], f[:, 1], where="post", lw=0.9, label=f"{agent} (HV {hv:.3f})")
+        hv = f"{fraction[agent]:.0%} of true HV" if agent in fraction else f"HV {data['hypervolume'][agent]:.3f}"
+        (line,) = ax.step(f[:, 0], f[:, 1], where="post", lw=0.9, label=f"{agent} ({hv}, all metrics)")
         ax.plot(f[:, 0], f[:, 1], "o", ms=3.5, color=line.get_color())
-    shown = [front2(p) for p in data["fronts"].values()] + ([front2(data["true_front"])] if data.get("true_front")
-                                                             else [])
+        shown.append(f)
+    targets = data.get("targets") or {}
+    if names[0] in targets:
+        ax.axvline(targets[names[0]], color="grey", lw=0.8, ls="--")
+    if names[1] in targets:
+        ax.axhline(targets[names[1]], color="grey", lw=0.8, ls="--", label="targets")
     shown = np.concatenate([f for f in shown if len(f)])
     for axis, values in ((ax.set_xscale, shown[:, 0]), (ax.set_yscale, shown[:, 1])):
         if values.min() > 0 and values.max() / values.min() > 20:  # log only when the values span decades
@@ -106,7 +118,7 @@ def pareto(path: str | Path, data: Mapping[str, Any]) -> Path:
     units = data.get("units", {})
     ax.set_xlabel(f"{names[0]} ({units.get(names[0], '')})".replace(" ()", ""))
     ax.set_ylabel(f"{names[1]} ({units.get(names[1], '')})".replace(" ()", ""))
-    ax.set_title("Pareto fronts of the evaluated designs")
+    ax.set_title(f"Pareto fronts: {names[0]} vs {names[1]}")
     ax.grid(alpha=0.3, which="both")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()

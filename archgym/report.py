@@ -9,6 +9,7 @@ them together.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -28,21 +29,9 @@ from archgym.runs import (
     read_trials,
     write_results,
 )
+from archgym.verdict import SettingStats, Verdict, beats, score, setting_stats, verdict
 
-__all__ = ["beats", "build_report", "score"]
-
-
-def score(best_rewards: Sequence[float], target_met_at: Sequence[int | None], budget: int) -> tuple[float, float]:
-    """(median best reward, median evaluations to the target) over runs; a run that never met the
-    target counts as ``budget + 1`` evaluations."""
-    return (float(np.median(best_rewards)),
-            float(np.median([budget + 1 if t is None else t for t in target_met_at])))
-
-
-def beats(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """Whether score ``a`` beats ``b``: a higher median best reward, or the same ceiling (every target
-    met, reward 1) reached in fewer median evaluations."""
-    return a[0] > b[0] or (a[0] == b[0] == 1.0 and a[1] < b[1])
+__all__ = ["LEGEND", "beats", "build_report", "score"]
 
 
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -99,24 +88,29 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     optimum = read_optimum(run_dir)
     best_possible = optimum.best_reward if optimum else None
 
-    # -- per-agent summary ------------------------------------------------------------------------
+    # -- per-agent summary (every trial of the agent pooled) ---------------------------------------
     by_agent: dict[str, list[TrialRecord]] = defaultdict(list)
     for t in trials:
         by_agent[t.agent].append(t)
     lot = lottery(trials)
+    stats = setting_stats(trials)
+    spec = _spec(run_dir)
+    judged = verdict(stats, env_id=spec.env_id if spec else "", optimum=best_possible,
+                     optimum_exact=bool(optimum.exact) if optimum else True)
+    best_of = {v.agent: v.best for v in judged.ranking}
     summary = []
     for agent, ts in by_agent.items():
         finals = [t.best_reward for t in ts]
         q1, med, q3 = _quartiles(finals)
         met = [t.target_met_at for t in ts if t.target_met_at]
         settings = lot[agent]
-        best_setting = max(settings, key=lambda s: s[2])
         row = {
             "agent": agent, "trials": len(ts), "settings": len(settings), "median_best_reward": med,
             "q25": q1, "q75": q3, "target_met_fraction": len(met) / len(ts),
             "median_evals_to_target": float(np.median(met)) if met else None,
             "lottery_min": min(s[2] for s in settings), "lottery_max": max(s[2] for s in settings),
-            "best_hyperparameters": json.dumps(best_setting[1], sort_keys=True),
+            "best_setting": best_of[agent].setting,
+            "best_hyperparameters": json.dumps(best_of[agent].hyperparameters, sort_keys=True),
         }
         if best_possible is not None:
             regrets = [best_possible - f for f in finals]
@@ -127,6 +121,9 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     _write_csv(out / "summary.csv", header, [[r[k] for k in header] for r in summary])
     _write_csv(out / "lottery.csv", ["agent", "setting", "median_final_best_reward", "seeds", "hyperparameters"],
                [[a, s, v, n, json.dumps(h, sort_keys=True)] for a, rows in lot.items() for s, h, v, n in rows])
+    _write_csv(out / "settings.csv", SETTING_COLUMNS, [_setting_row(st, best_possible) for st in stats])
+    _write_csv(out / "comparison.csv", ["agent", "versus", "p_beats"],
+               [[a, b, p] for (a, b), p in sorted(judged.pairwise.items())])
 
     # -- curves, regret, Pareto ---------------------------------------------------------------------------
     curve_rows = _curve_rows(curves(trials))
@@ -138,8 +135,9 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     if pareto:
         _write_csv(out / "pareto.csv", ["agent", *pareto["metrics"]],
                    [[a, *p] for a, pts in pareto["fronts"].items() for p in pts])
-        _write_csv(out / "hypervolume.csv", ["agent", "hypervolume", "reference"],
-                   [[a, hv, json.dumps(pareto["reference"])] for a, hv in pareto["hypervolume"].items()])
+        _write_csv(out / "hypervolume.csv", ["agent", "hypervolume", "fraction_of_true_front", "reference"],
+                   [[a, hv, pareto["hypervolume_fraction"].get(a), json.dumps(pareto["reference"])]
+                    for a, hv in pareto["hypervolume"].items()])
 
     paths = []
     if figures:
@@ -150,11 +148,54 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
         if regret_rows:
             paths.append(plots.regret(out / "regret.png", regret_rows))
         if pareto:
-            paths.append(plots.pareto(out / "pareto.png", pareto))
+            for i, j in itertools.combinations(range(len(pareto["metrics"])), 2):
+                a, b = pareto["metrics"][i], pareto["metrics"][j]
+                paths.append(plots.pareto(out / f"pareto_{a}_{b}.png", pareto, pair=(i, j)))
     incomplete = completeness(run_dir, trials)
-    _write_markdown(out / "report.md", run_dir, summary, optimum, pareto, paths, incomplete)
-    return {"summary": summary, "optimum": None if optimum is None else asdict(optimum),
+    _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete)
+    return {"summary": summary, "verdict": judged.text,
+            "ranking": [{"agent": v.agent, "setting": v.best.setting, "hyperparameters": v.best.hyperparameters,
+                         "median_best_reward": v.best.median, "interval": list(v.best.interval),
+                         "p_beats_next": v.p_beats_next} for v in judged.ranking],
+            "optimum": None if optimum is None else asdict(optimum),
             "figures": [str(p) for p in paths], "report_dir": str(out), "incomplete": incomplete}
+
+
+#: settings.csv: one row per (agent, hyperparameter setting)
+SETTING_COLUMNS = ["agent", "setting", "hyperparameters", "seeds", "median_best_reward", "interval_low",
+                   "interval_high", "target_met_fraction", "median_evals_to_target", "median_regret"]
+
+#: what each column of the report's tables means
+LEGEND = {
+    "rank": "order by the agents' best settings (higher median best reward; ties: fewer evaluations to target)",
+    "agent": "the search agent",
+    "setting": "the hyperparameter setting's number in the sweep (agent#setting in figures)",
+    "hyperparameters": "the values this setting gives (the others are the agent's defaults)",
+    "seeds": "the seeds run with this setting",
+    "trials": "trials of the agent (settings x seeds)",
+    "settings": "hyperparameter settings of the agent",
+    "median best reward": "median over seeds of the best reward a trial found (1 = every target met)",
+    "95% interval": "bootstrap over seeds (4,000 resamples) of the median best reward",
+    "P(beats next)": "probability, under that bootstrap, of beating the next-ranked agent's best setting "
+                     "(ties count half)",
+    "target met": "fraction of trials that met every target",
+    "evals to target": "median evaluations until every target was met, over the trials that met them",
+    "regret": "optimum (or best known) reward minus the median best reward",
+    "q25 / q75": "quartiles of the best reward over all trials of the agent",
+    "lottery min / max": "lowest and highest median best reward over the agent's settings (the spread the "
+                         "lottery figure shows)",
+    "found optimum": "fraction of trials whose best reward equals the exact optimum's",
+    "hypervolume": "dominated volume of the agent's evaluated designs over the target metrics, each scaled "
+                   "to [0, 1] between the best and worst value seen (log scale for positive metrics), "
+                   "reference point 1.1",
+    "of true front": "that hypervolume as a fraction of the true Pareto front's",
+}
+
+
+def _setting_row(st: SettingStats, optimum: float | None) -> list[Any]:
+    return [st.agent, st.setting, json.dumps(st.hyperparameters, sort_keys=True), len(st.seeds), st.median,
+            st.interval[0], st.interval[1], st.target_met_fraction, st.median_evals_to_target,
+            None if optimum is None else optimum - st.median]
 
 
 def _curve_rows(mats: Mapping[str, np.ndarray]) -> list[list[Any]]:
@@ -188,16 +229,24 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
     all_pts = frame[names].to_numpy(dtype=float)
     if len(all_pts) == 0:
         return None
-    scale = _Normalizer(all_pts, directions)
-    fronts, hv = {}, {}
+    true_front = [[p["metrics"][n] for n in names] for p in (optimum.pareto_front if optimum else [])]
+    seen = np.concatenate([all_pts, np.asarray(true_front, dtype=float).reshape(-1, len(names))])
+    scale = _Normalizer(seen, directions)
+    reference = [1.1] * len(names)
+    hv_true = hypervolume(scale(np.asarray(true_front, dtype=float)), reference) if true_front else None
+    fronts, hv, fraction = {}, {}, {}
     for agent, group in frame.groupby("agent"):
         pts = group[names].to_numpy(dtype=float)
         front = pts[pareto_mask(pts, directions)]
         fronts[agent] = front[np.lexsort(front.T[::-1])].tolist()
-        hv[agent] = hypervolume(scale(front), [1.1] * len(names))
-    true_front = [[p["metrics"][n] for n in names] for p in (optimum.pareto_front if optimum else [])]
+        hv[agent] = hypervolume(scale(front), reference)
+        if hv_true:
+            fraction[agent] = hv[agent] / hv_true
+    _, objective = _sweep_simulator_and_objective(run_dir)
+    targets = {t.metric: t.value for t in getattr(objective, "targets", ()) if t.metric in names}
     return {"metrics": list(names), "directions": directions, "fronts": fronts, "hypervolume": hv,
-            "reference": [1.1] * len(names), "true_front": true_front, "units": units}
+            "hypervolume_fraction": fraction, "true_hypervolume": hv_true, "reference": reference,
+            "true_front": true_front, "units": units, "targets": targets}
 
 
 class _Normalizer:
@@ -269,33 +318,69 @@ def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
             f"`archgym sweep {run_dir} --resume` runs the rest.")
 
 
-def _write_markdown(path: Path, run_dir: Path, summary, optimum, pareto, figures, incomplete) -> None:
+def _write_markdown(path: Path, run_dir: Path, judged: Verdict, stats: Sequence[SettingStats], summary, optimum,
+                    pareto, figures, incomplete) -> None:
     spec = _spec(run_dir)
     lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", ""]
     if incomplete:
         lines += [f"**{incomplete}**", ""]
+    lines += ["## Verdict", "", judged.text, ""]
     if spec:
         lines += [f"Environment `{spec.env_id}` {spec.env_kwargs or ''}, budget {spec.budget} evaluations per "
-                  f"trial, seeds {list(spec.seeds)}.", ""]
-    cols = ["agent", "trials", "settings", "median_best_reward", "q25", "q75", "target_met_fraction",
-            "median_evals_to_target", "lottery_min", "lottery_max"]
+                  f"trial, seeds {list(spec.seeds)}, {len(stats)} hyperparameter setting(s).", ""]
+    used: list[str] = []
+
+    def tab(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        used.extend(h for h in header if h not in used)
+        lines.extend([table([[_fmt(c) for c in r] for r in rows], header, markdown=True), ""])
+
+    regret = judged.optimum is not None
+    lines += ["## Agents at their best setting", ""]
+    header = ["rank", "agent", "setting", "hyperparameters", "median best reward", "95% interval",
+              "P(beats next)", "target met", "evals to target"] + (["regret"] if regret else [])
+    tab(header, [[k + 1, v.agent, v.best.setting, _hps(v.best.hyperparameters), v.best.median,
+                  f"{v.best.interval[0]:.4g}-{v.best.interval[1]:.4g}", v.p_beats_next,
+                  v.best.target_met_fraction, v.best.median_evals_to_target]
+                 + ([judged.optimum - v.best.median] if regret else []) for k, v in enumerate(judged.ranking)])
+    lines += ["## Every setting", ""]
+    header = ["agent", "setting", "hyperparameters", "seeds", "median best reward", "95% interval", "target met",
+              "evals to target"] + (["regret"] if regret else [])
+    tab(header, [[st.agent, st.setting, _hps(st.hyperparameters), len(st.seeds), st.median,
+                  f"{st.interval[0]:.4g}-{st.interval[1]:.4g}", st.target_met_fraction, st.median_evals_to_target]
+                 + ([judged.optimum - st.median] if regret else []) for st in stats])
+    lines += ["## All trials of each agent", ""]
+    header = ["agent", "trials", "settings", "median best reward", "q25 / q75", "target met", "evals to target",
+              "lottery min / max"] + (["regret", "found optimum"] if optimum else [])
+    tab(header, [[r["agent"], r["trials"], r["settings"], r["median_best_reward"], f"{r['q25']:.4g} / {r['q75']:.4g}",
+                  r["target_met_fraction"], r["median_evals_to_target"],
+                  f"{r['lottery_min']:.4g} / {r['lottery_max']:.4g}"]
+                 + ([r["median_regret"], r["found_optimum_fraction"]] if optimum else []) for r in summary])
     if optimum:
-        cols += ["median_regret", "found_optimum_fraction"]
-    lines.append(table([[_fmt(r.get(c)) for c in cols] for r in summary], cols, markdown=True))
-    lines.append("")
-    if optimum:
-        lines += [f"Exact optimum by exhaustion over {optimum.designs:,} designs: reward "
-                  f"{optimum.best_reward:.6f}, reached by {optimum.optimal_designs:,} designs "
-                  f"({optimum.seconds:.1f} s).", ""]
+        how = {"enumeration": f"by enumerating all {optimum.designs:,} designs",
+               "dynamic programming": "by dynamic programming over the simulator's additive structure",
+               "search": "by long searches"}.get(optimum.method, optimum.method)
+        kind = "Exact optimum" if optimum.exact else "Best known design (a bound: the optimum is at least this good)"
+        lines += [f"{kind} {how}: reward {optimum.best_reward:.6f} ({optimum.seconds:.1f} s). {optimum.note}".strip(),
+                  ""]
     if pareto:
-        lines.append("Hypervolume of each agent's evaluated designs over " + ", ".join(pareto["metrics"]) +
-                     " (each metric scaled to [0, 1] between the best and worst value seen, in log space; "
-                     "reference point 1.1): " +
-                     ", ".join(f"{a} {v:.4g}" for a, v in pareto["hypervolume"].items()) + ".")
-        lines.append("")
-    for fig in figures:
-        lines.append(f"![{Path(fig).stem}]({Path(fig).name})")
+        lines += ["## Pareto fronts", "", "Over " + ", ".join(pareto["metrics"]) + ". " +
+                  ("The true front comes from the exact optimum." if pareto["true_front"] else
+                   "No true front is known for this task."), ""]
+        header = ["agent", "hypervolume"] + (["of true front"] if pareto["hypervolume_fraction"] else [])
+        tab(header, [[a, v] + ([pareto["hypervolume_fraction"].get(a)] if pareto["hypervolume_fraction"] else [])
+                     for a, v in pareto["hypervolume"].items()])
+    lines += ["## Columns", ""]
+    lines += [f"- **{name}**: {LEGEND[name]}" for name in used if name in LEGEND]
+    lines.append("")
+    if figures:
+        lines += ["## Figures", ""]
+        lines += [f"![{Path(fig).stem}]({Path(fig).name})" for fig in figures]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _hps(hyperparameters: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in sorted(hyperparameters.items())) or "defaults"
 
 
 def _fmt(value: Any) -> str:

@@ -116,3 +116,58 @@ def test_report_tables_and_figures(tmp_path):
 def test_report_needs_trials(tmp_path):
     with pytest.raises(ValueError, match="no trial results"):
         build_report(tmp_path)
+
+
+# -- the verdict ------------------------------------------------------------------------------------------
+
+
+def _record(agent, setting, seed, best, met=None, hps=None):
+    from archgym.runs import TrialRecord
+
+    return TrialRecord(f"{agent}-{setting:03d}-s{seed}", agent, setting, hps or {"p": setting}, seed, "done", 100,
+                       100, best, target_met_at=met, history=[best] * 100)
+
+
+def test_the_best_setting_and_a_bootstrap_over_seeds():
+    from archgym.verdict import p_beats, setting_stats, verdict
+
+    trials = [_record("ga", 0, s, 0.5 + 0.01 * s) for s in range(5)] + \
+             [_record("ga", 1, s, 0.8 + 0.01 * s) for s in range(5)] + \
+             [_record("aco", 0, s, 0.6 + 0.05 * s) for s in range(5)]
+    stats = setting_stats(trials)
+    judged = verdict(stats, env_id="test/Env-v0", optimum=0.9)
+    assert [v.agent for v in judged.ranking] == ["ga", "aco"]
+    best = judged.ranking[0].best
+    assert best.setting == 1 and best.median == pytest.approx(0.82)
+    assert best.interval[0] <= 0.82 <= best.interval[1] and best.interval == pytest.approx((0.80, 0.84))
+    assert judged.ranking[0].p_beats_next == pytest.approx(p_beats(best, judged.ranking[1].best))
+    assert 0.5 < judged.ranking[0].p_beats_next <= 1.0
+    assert "**ga** is the best agent on `test/Env-v0`" in judged.text
+    assert "setting" in judged.text and "0.8200" in judged.text and "regret is 0.08" in judged.text
+    assert "Hyperparameters matter most for ga" in judged.text
+
+
+def test_ties_at_the_ceiling_break_on_evaluations_to_target():
+    from archgym.verdict import setting_stats, verdict
+
+    trials = [_record("fast", 0, s, 1.0, met=20 + s) for s in range(3)] + \
+             [_record("slow", 0, s, 1.0, met=60 + s) for s in range(3)]
+    judged = verdict(setting_stats(trials))
+    assert [v.agent for v in judged.ranking] == ["fast", "slow"] and judged.ranking[0].p_beats_next == 1.0
+    assert "every target met in a median of 21 evaluations" in judged.text
+
+
+def test_report_opens_with_the_verdict_and_explains_every_column(tmp_path):
+    from archgym.report import LEGEND
+
+    run = fake_run(tmp_path, optimum=1.0)
+    report = build_report(run)
+    md = (run / "report" / "report.md").read_text()
+    assert md.index("## Verdict") < md.index("## Agents at their best setting") < md.index("## Every setting")
+    assert report["verdict"] in md and report["ranking"][0]["agent"] == "ga"
+    for column in ("rank", "95% interval", "P(beats next)", "regret", "lottery min / max"):
+        assert f"- **{column}**: {LEGEND[column]}" in md
+    with open(run / "report" / "settings.csv") as fh:  # every setting distinguishable
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and len({(r["agent"], r["setting"]) for r in rows}) == 6
+    assert all(json.loads(r["hyperparameters"]) == {"p": int(r["setting"])} for r in rows)

@@ -34,6 +34,7 @@ def test_two_trial_sweep_end_to_end(tmp_path, ray_session):
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     assert len(results) == 2 and set(results.status) == {"done"}
     report = build_report(tmp_path / "run")
-    assert {Path(f).name for f in report["figures"]} == {"best_so_far.png", "lottery.png", "pareto.png"}
+    assert {Path(f).name for f in report["figures"]} == {"best_so_far.png", "lottery.png", "pareto_latency_energy.png",
+                                                          "pareto_latency_area.png", "pareto_energy_area.png"}
     with pytest.raises(ValueError, match="already holds a sweep"):
         run_sweep(spec)
