@@ -13,15 +13,16 @@ module, so a corrected figure reaches every simulator at once.
   table is written by ``benchmarks/cacti_sram_table.py``). One table row per power-of-two size from
   1 KB to 4 MB, a 64-bit access; a word of ``b`` bits costs ``b / 64`` of it; other sizes interpolate
   log-log between rows.
-- SRAM energy, Horowitz figure (``sram_word_energy_pj``, kept for the SoC model): Horowitz ISSCC 2014, 64-bit access: 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ. We fit the
-  power law through the 8 KB and 1 MB points, ``10 pJ x (size / 8 KB) ** 0.4746`` (32 KB -> 19.3 pJ),
-  and scale a word access by ``word_bits / 64``.
+- SRAM energy, Horowitz figure (``sram_word_energy_pj``, kept for the SoC model): Horowitz ISSCC 2014,
+  64-bit access: 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ. We fit the power law through the 8 KB and 1 MB
+  points, ``10 pJ x (size / 8 KB) ** 0.4746`` (32 KB -> 19.3 pJ), and scale a word access by
+  ``word_bits / 64``.
 - DRAM energy per bit: Accelergy CACTI plug-in table (``cacti_wrapper.py``): LPDDR4 8, DDR3 70,
   LPDDR 40, GDDR5 14, HBM2 3.9 pJ/bit.
 - PE area: BitFusion synthesis results (Sharma et al., ISCA 2018, ``results/systolic_array_synth.csv``),
   45 nm at 500 MHz, one fixed-precision PE: 8b x 8b 687.6 um^2, 16b x 16b 2203 um^2.
-- SRAM area per KB (``SRAM_MM2_PER_KB``, kept for the SoC model): CACTI 28 nm, 8 KB (512-bit port) 0.0556 mm^2, i.e. 0.00695 mm^2/KB, scaled to 45 nm by
-  (45/28)^2: 0.01795 mm^2/KB.
+- SRAM area per KB (``SRAM_MM2_PER_KB``, kept for the SoC model): CACTI 28 nm, 8 KB (512-bit port)
+  0.0556 mm^2, i.e. 0.00695 mm^2/KB, scaled to 45 nm by (45/28)^2: 0.01795 mm^2/KB.
 """
 
 from __future__ import annotations
@@ -69,13 +70,23 @@ CACTI_SRAM = _load_cacti_table()
 CACTI_ACCESS_BITS = 64
 
 
+_CACTI_ROWS = {column: dict(zip(CACTI_SRAM["size_kb"].tolist(), values.tolist()))
+               for column, values in CACTI_SRAM.items()}
+
+
 def _cacti_column(column: str, size_kb):
+    exact = _CACTI_ROWS[column].get(size_kb) if isinstance(size_kb, (int, float)) else None
+    if exact is not None:  # a table row (the common case for one design): no interpolation needed
+        return exact
     sizes = CACTI_SRAM["size_kb"]
     size = np.asarray(size_kb, dtype=float)
     if np.any(size < sizes[0]) or np.any(size > sizes[-1]):
         raise ValueError(f"SRAM size must be within the CACTI table, {sizes[0]:g} to {sizes[-1]:g} KB; "
                          f"got {size_kb!r}")
-    value = np.exp(np.interp(np.log(size), np.log(sizes), np.log(CACTI_SRAM[column])))
+    values = CACTI_SRAM[column]
+    row = np.minimum(np.searchsorted(sizes, size), len(sizes) - 1)
+    # a table row exactly as measured (exp(log(x)) may differ in the last bit), log-log between rows
+    value = np.where(sizes[row] == size, values[row], np.exp(np.interp(np.log(size), np.log(sizes), np.log(values))))
     return float(value) if value.ndim == 0 else value
 
 
