@@ -11,14 +11,11 @@ SCALE-Sim on the same GEMMs and prints our speed as a ratio to it, checking the 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from reference_driver import run_driver  # benchmarks/, beside this file
 
 import archgym  # noqa: F401  (registers the env ids)
 from archgym.display import table
@@ -94,14 +91,8 @@ SCALESIM_CASES = [
 
 
 def compare_with_scalesim(python: str) -> None:
-    driver = Path(__file__).with_name("scalesim_driver.py")
-    stdin = "".join(json.dumps(c) + "\n" for c in SCALESIM_CASES)
-    proc = subprocess.run([python, str(driver)], input=stdin, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.exit(f"SCALE-Sim run failed:\n{proc.stderr[-2000:]}")
     rows = []
-    for line in proc.stdout.splitlines():
-        ref = json.loads(line)
+    for ref in run_driver(python, "scalesim_driver.py", SCALESIM_CASES, "SCALE-Sim"):
         case = {k: ref[k] for k in ("rows", "cols", "dataflow")}
         ours_s = best_time(lambda ref=ref, case=case: simulate_gemm(ref["m"], ref["n"], ref["k"], **case,
                                                                     traffic="scalesim"), number=200)

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
+from reference_driver import run_driver  # benchmarks/, beside this file
 from scipy.stats import kendalltau
 
 from archgym.display import table
@@ -79,14 +77,8 @@ def cases() -> list[dict]:
 
 
 def run_zigzag(python: str) -> list[dict]:
-    driver = Path(__file__).with_name("zigzag_driver.py")
-    stdin = "".join(json.dumps(c) + "\n" for c in cases())
-    proc = subprocess.run([python, str(driver)], input=stdin, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.exit(f"ZigZag run failed:\n{proc.stderr[-3000:]}")
     rows = []
-    for line in proc.stdout.splitlines():
-        r = json.loads(line)
+    for r in run_driver(python, "zigzag_driver.py", cases(), "ZigZag"):
         rows.append({"layer": r["name"], "m": r["m"], "n": r["n"], "k": r["k"], "rows": r["rows"], "cols": r["cols"],
                      "sram_kb": r["sram_kb"], "bits": r["bits"], "dram_words_per_cycle": r["dram_words_per_cycle"],
                      "mac_pj": r["mac_pj"], "sram_read_pj": r["sram_read_pj"]["ifmap"],
