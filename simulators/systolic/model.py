@@ -199,6 +199,8 @@ def gemm_mapping(m, n, k, rows, cols, dataflow, ifmap_words, filter_words, ofmap
         if arrays and np.ndim(block) > np.ndim(g.compute):  # stacked candidates: pick per element
             pick = np.argmin(cost, axis=0)[None]
             def take(x, pick=pick, shape=cost.shape):
+                if np.ndim(x) < len(shape):  # the same under every candidate
+                    return x
                 return np.take_along_axis(np.broadcast_to(x, shape), pick, 0)[0]
             best = {key: take(v) for key, v in counts.items() if key != "energy_pj"}
             best["energy_pj"] = {key: take(v) for key, v in counts["energy_pj"].items()}

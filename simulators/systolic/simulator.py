@@ -51,7 +51,18 @@ TARGET_FACTORS = {"alexnet": (0.28, 1.05), "bert_base": (0.7, 1.05), "mobilenet_
                   "resnet18": (0.6, 1.05), "resnet50": (0.75, 1.05), "resnet50_v1": (0.75, 1.05),
                   "vgg16": (0.4, 1.05)}
 
-_CHUNK_ELEMENTS = 1 << 14  # designs x layers per numpy pass in evaluate_batch (x 7 mappings: stays in cache)
+_CHUNK_ELEMENTS = 1 << 17  # designs x layers per numpy pass in evaluate_batch
+_MAPPING_ELEMENTS = 1 << 14  # design groups x layers per mapper pass (x 7 candidates: stays in cache)
+
+
+def _gather(parts: list[dict], inverse: np.ndarray) -> dict:
+    """Per-group mapping counts (computed in consecutive parts) expanded to one row per design."""
+    def join(key: str, part: str | None = None) -> np.ndarray:
+        shaped = [np.broadcast_to(p[key] if part is None else p[key][part], p["compute_cycles"].shape) for p in parts]
+        return np.concatenate(shaped)[inverse]
+
+    return {key: {part: join(key, part) for part in value} if isinstance(value, dict) else join(key)
+            for key, value in parts[0].items()}
 
 
 class SystolicSimulator(Simulator):
@@ -138,28 +149,25 @@ class SystolicSimulator(Simulator):
         return {"latency": latency * ref["latency"], "energy": energy * ref["energy"], "area": ref["area"]}
 
     # -- the model ----------------------------------------------------------------------------------
-    def _costs(self, cols: Mapping[str, Any], layer_axis: bool, groups: tuple | None = None) -> dict[str, Any]:
-        """Per-layer counts for design columns (scalars or ``(n, 1)`` arrays) against all layers.
-
-        ``groups = (group_cols, inverse)`` shares the mapping work among designs that differ only in
-        their DRAM interface and clock: ``group_cols`` holds one design per group, ``inverse`` each
-        design's group."""
-        group_cols, inverse = groups if groups is not None else (cols, None)
-        g_bytes = group_cols["bits"] // 8
-        units = unit_energies(group_cols["ifmap_sram_kb"], group_cols["filter_sram_kb"], group_cols["ofmap_sram_kb"],
-                              group_cols["bits"], tech.DRAM_PJ_PER_BIT[self.dram])
-        c = gemm_mapping(
-            self._m, self._n, self._k, group_cols["rows"], group_cols["cols"], group_cols["dataflow"],
-            group_cols["ifmap_sram_kb"] * 1024 // g_bytes,
-            group_cols["filter_sram_kb"] * 1024 // g_bytes,
-            group_cols["ofmap_sram_kb"] * 1024 // g_bytes,
+    def _mapping(self, cols: Mapping[str, Any]) -> dict[str, Any]:
+        """Per-layer counts under the mapper's choice for design columns (scalars or ``(n, 1)`` arrays),
+        all but what the DRAM interface and the clock decide."""
+        word_bytes = cols["bits"] // 8
+        units = unit_energies(cols["ifmap_sram_kb"], cols["filter_sram_kb"], cols["ofmap_sram_kb"], cols["bits"],
+                              tech.DRAM_PJ_PER_BIT[self.dram])
+        return gemm_mapping(
+            self._m, self._n, self._k, cols["rows"], cols["cols"], cols["dataflow"],
+            cols["ifmap_sram_kb"] * 1024 // word_bytes,
+            cols["filter_sram_kb"] * 1024 // word_bytes,
+            cols["ofmap_sram_kb"] * 1024 // word_bytes,
             units,
             self.traffic,
         )
-        if inverse is not None:  # from groups to designs
-            shape = c["compute_cycles"].shape
-            c = {k: ({e: np.broadcast_to(x, shape)[inverse] for e, x in v.items()} if isinstance(v, dict)
-                     else np.broadcast_to(v, shape)[inverse]) for k, v in c.items()}
+
+    def _costs(self, cols: Mapping[str, Any], layer_axis: bool, mapping: dict | None = None) -> dict[str, Any]:
+        """Per-layer counts for design columns (scalars or ``(n, 1)`` arrays) against all layers;
+        ``mapping`` is ``_mapping(cols)`` when already known."""
+        c = self._mapping(cols) if mapping is None else mapping
         word_bytes = cols["bits"] // 8
         bandwidth = cols["dram_bw_gbps"] * 1e9 / (cols["clock_mhz"] * 1e6) / word_bytes  # words per cycle
         c = with_stalls(c, bandwidth)
@@ -224,6 +232,7 @@ class SystolicSimulator(Simulator):
         mapping_knobs = [i for i, name in enumerate(self.space.names) if name not in ("dram_bw_gbps", "clock_mhz")]
         knob_sizes = tuple(int(self.space.nvec[i]) for i in mapping_knobs)
         step = max(1, _CHUNK_ELEMENTS // max(1, len(self._m)))
+        group_step = max(1, _MAPPING_ELEMENTS // max(1, len(self._m)))
         for lo in range(0, n, step):
             hi = min(n, lo + step)
             cols = {k: v[lo:hi, None].astype(np.int64) for k, v in columns.items() if k != "dataflow"}
@@ -231,8 +240,10 @@ class SystolicSimulator(Simulator):
             # designs alike but for their DRAM interface and clock share their mappings' counts
             keys = np.ravel_multi_index(tuple(indices[lo:hi, mapping_knobs].T), knob_sizes)
             _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            group_cols = {k: v[first] for k, v in cols.items()}
-            t = self._costs(cols, layer_axis=True, groups=(group_cols, inverse.reshape(-1)))
+            groups = {k: v[first] for k, v in cols.items()}
+            parts = [self._mapping({k: v[g:g + group_step] for k, v in groups.items()})
+                     for g in range(0, len(first), group_step)]
+            t = self._costs(cols, layer_axis=True, mapping=_gather(parts, inverse.reshape(-1)))
             for k, v in self._metrics({k: v[:, 0] for k, v in cols.items()}, t).items():
                 out[k][lo:hi] = v
         return BatchEvaluation(metrics=out, feasible=np.ones(n, dtype=bool), reasons=[None] * n)
