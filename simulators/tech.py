@@ -92,12 +92,12 @@ def _cacti_column(column: str, size_kb):
 
 def sram_read_pj(size_kb, word_bits):
     """CACTI 45 nm energy of reading one ``word_bits`` word from an SRAM of ``size_kb`` KB."""
-    return _cacti_column("read_pj", size_kb) * (np.asarray(word_bits) / CACTI_ACCESS_BITS)
+    return _cacti_column("read_pj", size_kb) * word_bits / CACTI_ACCESS_BITS
 
 
 def sram_write_pj(size_kb, word_bits):
     """CACTI 45 nm energy of writing one ``word_bits`` word into an SRAM of ``size_kb`` KB."""
-    return _cacti_column("write_pj", size_kb) * (np.asarray(word_bits) / CACTI_ACCESS_BITS)
+    return _cacti_column("write_pj", size_kb) * word_bits / CACTI_ACCESS_BITS
 
 
 def sram_area_mm2(size_kb):

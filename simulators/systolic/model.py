@@ -179,7 +179,9 @@ def gemm_mapping(m, n, k, rows, cols, dataflow, ifmap_words, filter_words, ofmap
         mappings = _reuse_mappings(g)
     else:
         raise ValueError(f"traffic must be one of {list(TRAFFIC)}, got {traffic!r}")
-    if arrays and len(mappings) > 1:  # all candidates at once, on a leading axis
+    if not arrays:
+        mappings = list(dict.fromkeys(mappings))  # the same mapping twice (e.g. one column fold) costs once
+    elif len(mappings) > 1:  # all candidates at once, on a leading axis
         shape = np.broadcast_shapes(g.compute.shape, *(np.shape(x) for pair in mappings for x in pair))
         mappings = [tuple(np.stack([np.broadcast_to(pair[i], shape) for pair in mappings]) for i in (0, 1))]
     shared = _reuse_shared(g) if traffic == "reuse" else None
