@@ -97,7 +97,13 @@ class SystolicSimulator(Simulator):
         layers = self.network.compute_layers
         shapes = np.array([layer.gemm for layer in layers], dtype=np.int64)
         self._layer_names = tuple(layer.name for layer in layers)
-        self._m, self._n, self._k, self._count = shapes.T
+        self._layer_counts = shapes[:, 3]
+        # layers of the same GEMM shape cost the same: each distinct shape is costed once, with the
+        # number of GEMMs of that shape in the network (ResNet-50's 54 layers have 23 shapes)
+        unique, self._layer_shape = np.unique(shapes[:, :3], axis=0, return_inverse=True)
+        self._layer_shape = self._layer_shape.reshape(-1)
+        self._m, self._n, self._k = unique.T
+        self._count = np.bincount(self._layer_shape, weights=self._layer_counts).astype(np.int64)
         self._macs = int((self._m * self._n * self._k * self._count).sum())
 
     @staticmethod
@@ -216,9 +222,9 @@ class SystolicSimulator(Simulator):
                 {"name": name, "count": int(cnt), "compute_cycles": int(cc), "stall_cycles": int(sc),
                  "total_cycles": int(tc) * int(cnt), "fold_block": int(block), "stream_tiles": int(tiles)}
                 for name, cnt, cc, sc, tc, block, tiles in zip(
-                    self._layer_names, self._count, per["compute_cycles"], per["stall_cycles"], per["total_cycles"],
-                    np.broadcast_to(per["fold_block"], self._count.shape),
-                    np.broadcast_to(per["stream_tiles"], self._count.shape))
+                    self._layer_names, self._layer_counts,
+                    *(np.broadcast_to(per[key], self._count.shape)[self._layer_shape]
+                      for key in ("compute_cycles", "stall_cycles", "total_cycles", "fold_block", "stream_tiles")))
             ],
         }
         return Evaluation(metrics=metrics, feasible=True, reason=None, breakdown=breakdown)
