@@ -199,11 +199,12 @@ def gemm_mapping(m, n, k, rows, cols, dataflow, ifmap_words, filter_words, ofmap
         drain = _where(g.is_os, g.used_rows * g.used_cols, tile * g.used_cols)
         counts["edge_words"] = fill + drain
         if arrays and np.ndim(block) > np.ndim(g.compute):  # stacked candidates: pick per element
-            pick = np.argmin(cost, axis=0)[None]
-            def take(x, pick=pick, shape=cost.shape):
+            each = cost[0].size  # elements per candidate; the chosen candidate's flat positions:
+            chosen = np.argmin(cost, axis=0).reshape(-1) * each + np.arange(each)
+            def take(x, chosen=chosen, shape=cost.shape):
                 if np.ndim(x) < len(shape):  # the same under every candidate
                     return x
-                return np.take_along_axis(np.broadcast_to(x, shape), pick, 0)[0]
+                return np.ascontiguousarray(np.broadcast_to(x, shape)).reshape(-1)[chosen].reshape(shape[1:])
             best = {key: take(v) for key, v in counts.items() if key != "energy_pj"}
             best["energy_pj"] = {key: take(v) for key, v in counts["energy_pj"].items()}
         elif best_cost is None or cost < best_cost:
