@@ -2,7 +2,8 @@
 
 Measures, in one run: microseconds per layer (scalar ``simulate_gemm``), per ResNet-50 network
 evaluation, per ``env.step`` on ResNet-50, and per design in ``evaluate_batch`` over 10^5 designs
-(with layer-evaluations per second and the speed-up over a Python loop of ``evaluate``). With
+(with layer-evaluations per second, the speed-up over a Python loop of ``evaluate``, and the cost of
+the mapper: the same batch under ``traffic="scalesim"``, which tries one mapping instead of seven). With
 ``--scalesim PYTHON`` (a Python that can import SCALE-Sim; see ``scalesim_driver.py``) it also runs
 SCALE-Sim on the same GEMMs and prints our speed as a ratio to it, checking the cycle counts agree.
 """
@@ -10,14 +11,11 @@ SCALE-Sim on the same GEMMs and prints our speed as a ratio to it, checking the 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from reference_driver import run_driver  # benchmarks/, beside this file
 
 import archgym  # noqa: F401  (registers the env ids)
 from archgym.display import table
@@ -75,6 +73,10 @@ def main() -> None:
     designs = sim.space.decode_indices_batch(idx[:500])
     loop_s = best_time(lambda: [sim.evaluate(d) for d in designs], repeat=3) / len(designs)
     rows.append(("  speed-up over a loop of evaluate()", f"{loop_s / (batch_s / args.designs):.0f}x", ""))
+    scalesim = SystolicSimulator("resnet50", traffic="scalesim")
+    scalesim_s = best_time(lambda: scalesim.evaluate_batch(idx), repeat=3)
+    rows.append(("  the same with traffic='scalesim' (no mapper)", f"{scalesim_s / args.designs * 1e6:.2f} us/design",
+                 f"reuse costs {batch_s / scalesim_s:.1f}x"))
     print(table(rows, ("measurement", "ours", "bar")))
 
     if args.scalesim:
@@ -89,17 +91,12 @@ SCALESIM_CASES = [
 
 
 def compare_with_scalesim(python: str) -> None:
-    driver = Path(__file__).with_name("scalesim_driver.py")
-    stdin = "".join(json.dumps(c) + "\n" for c in SCALESIM_CASES)
-    proc = subprocess.run([python, str(driver)], input=stdin, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.exit(f"SCALE-Sim run failed:\n{proc.stderr[-2000:]}")
     rows = []
-    for line in proc.stdout.splitlines():
-        ref = json.loads(line)
+    for ref in run_driver(python, "scalesim_driver.py", SCALESIM_CASES, "SCALE-Sim"):
         case = {k: ref[k] for k in ("rows", "cols", "dataflow")}
-        ours_s = best_time(lambda ref=ref, case=case: simulate_gemm(ref["m"], ref["n"], ref["k"], **case), number=200)
-        g = simulate_gemm(ref["m"], ref["n"], ref["k"], **case)
+        ours_s = best_time(lambda ref=ref, case=case: simulate_gemm(ref["m"], ref["n"], ref["k"], **case,
+                                                                    traffic="scalesim"), number=200)
+        g = simulate_gemm(ref["m"], ref["n"], ref["k"], **case, traffic="scalesim")
         agree = g.compute_cycles == ref["compute_cycles"] and g.sram_filter_reads == ref["sram_filter_reads"]
         rows.append((f"{ref['m']}x{ref['n']}x{ref['k']} on {ref['rows']}x{ref['cols']} {ref['dataflow']}",
                      f"{ref['compute_cycles']:,}", "yes" if agree else "NO", f"{ref['seconds']:.2f} s",

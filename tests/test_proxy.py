@@ -59,7 +59,7 @@ def test_saved_model_round_trips(systolic):
     model_dir = systolic["model"]
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["format"] == "archgym-proxy" and manifest["env_id"] == ENV and manifest["workload"] == "resnet18"
-    assert manifest["simulator_settings"] == {"dram": "lpddr4"}
+    assert manifest["simulator_settings"] == {"dram": "lpddr4", "traffic": "reuse"}
     names = [f["name"] for f in manifest["features"]]
     assert names[:2] == ["log2(rows)", "log2(cols)"] and "dataflow=ws" in names and "clock_mhz" in names
     assert all((model_dir / m["file"]).is_file() for m in manifest["models"])
