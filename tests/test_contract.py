@@ -152,7 +152,7 @@ def test_evaluate_batch_refuses_wrong_columns_and_batch_evaluation_names_lengths
 
 def test_settings_record_the_arguments_as_resolved():
     sim = builtin("systolic", dram="hbm2")
-    assert sim.settings == {"workload": "resnet18", "dram": "hbm2", "space": None}
+    assert sim.settings == {"workload": "resnet18", "dram": "hbm2", "traffic": "reuse", "space": None}
     assert type(sim)(**sim.settings).evaluate(sim.default_design()) == sim.evaluate(sim.default_design())
 
 

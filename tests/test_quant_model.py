@@ -266,9 +266,10 @@ def test_bad_bits_in_design():
     ({"bits": ()}, "bits must be a non-empty"),
     ({"bits": "48"}, "bits must be a non-empty"),
     ({"pin_first_last": 1}, "pin_first_last must be True or False"),
-    ({"rows": 0}, "rows must be a positive integer"),
-    ({"clock_mhz": -1}, "clock_mhz must be a positive number"),
-    ({"dram_bandwidth_gbps": math.inf}, "dram_bandwidth_gbps must be a positive number"),
+    ({"rows": 0}, r"rows must be an integer in \[1, 4096\], got 0"),
+    ({"rows": 10**9}, r"rows must be an integer in \[1, 4096\]"),
+    ({"clock_mhz": -1}, r"clock_mhz must be a number in \(0, 10000\], got -1"),
+    ({"dram_bandwidth_gbps": math.inf}, r"dram_bandwidth_gbps must be a number in \(0, 10000\]"),
     ({"dram": "sram"}, "unknown dram 'sram'"),
 ])
 def test_constructor_errors(kwargs, match):

@@ -35,6 +35,9 @@ __all__ = ["LINE_BYTES", "SYNTHETIC_WORKLOADS", "Trace", "load_trace", "syntheti
 
 LINE_BYTES = 64
 SYNTHETIC_WORKLOADS = ("stream", "random", "cloud-1", "cloud-2")
+#: the longest synthetic trace (10^7 requests: seconds to minutes per evaluation, ~320 MB of trace arrays)
+MAX_REQUESTS = 10_000_000
+TRACE_BYTES_PER_REQUEST = 32
 _COMMANDS = {"read": False, "write": True, "r": False, "w": True}
 
 
@@ -86,6 +89,9 @@ def synthetic_trace(
     if name not in SYNTHETIC_WORKLOADS:
         raise ValueError(f"unknown synthetic workload {name!r}; choose one of {list(SYNTHETIC_WORKLOADS)}")
     n = _positive_int("requests", requests)
+    if n > MAX_REQUESTS:
+        raise ValueError(f"requests must be at most {MAX_REQUESTS:,} (a synthetic trace is held in memory, "
+                         f"~{TRACE_BYTES_PER_REQUEST} bytes a request), got {n:,}")
     if isinstance(write_fraction, bool) or not isinstance(write_fraction, (int, float)) \
             or not 0.0 <= write_fraction <= 1.0:
         raise ValueError(f"write_fraction must be a number in [0, 1], got {write_fraction!r}")

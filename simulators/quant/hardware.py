@@ -35,10 +35,11 @@ the 500 MHz clock; leakage power accrues over the whole latency.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from simulators.params import check_int, check_number
 
 #: bit widths a layer's weights or activations may take
 BIT_WIDTHS: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 16)
@@ -102,6 +103,12 @@ def bitfusion_perf_factor(b_w, b_a, max_bits: int = 8, min_bits: int = 2):
     return spatial / temporal
 
 
+#: plausibility bounds on the accelerator (well beyond any built one; past them a number means a typo)
+MAX_ARRAY_SIDE = 4096
+MAX_CLOCK_HZ = 10e9
+MAX_BANDWIDTH = 10e12
+
+
 def _ceil_div(a, b):
     return -(-a // b)
 
@@ -119,14 +126,12 @@ class Accelerator:
     def __post_init__(self) -> None:
         if self.kind not in ACCELERATORS:
             raise ValueError(f"unknown accelerator {self.kind!r}; choose one of {list(ACCELERATORS)}")
-        for name in ("rows", "cols"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("clock_hz", "bandwidth"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        for name in ("rows", "cols"):  # a PE array of up to 4096 x 4096 (the synthesis data is for 16 x 32)
+            object.__setattr__(self, name, check_int(getattr(self, name), name, low=1, high=MAX_ARRAY_SIDE))
+        object.__setattr__(self, "clock_hz", check_number(self.clock_hz, "clock_hz", low=0, low_open=True,
+                                                          high=MAX_CLOCK_HZ))
+        object.__setattr__(self, "bandwidth", check_number(self.bandwidth, "bandwidth", low=0, low_open=True,
+                                                           high=MAX_BANDWIDTH))
 
     @property
     def pe(self) -> PESynthesis:

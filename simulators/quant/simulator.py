@@ -33,8 +33,9 @@ from simulators.core import (
     Metric,
     Simulator,
 )
+from simulators.params import check_number, is_integer
 from simulators.quant.accuracy import AccuracyModel, calibrate_hawq, heuristic_model
-from simulators.quant.hardware import ACCELERATORS, BIT_WIDTHS, Accelerator
+from simulators.quant.hardware import ACCELERATORS, BIT_WIDTHS, MAX_BANDWIDTH, MAX_CLOCK_HZ, Accelerator
 from simulators.quant.networks import NETWORKS, LayerArrays, layer_arrays, parameter_stem, resolve_network
 from simulators.tech import DRAM_PJ_PER_BIT
 
@@ -83,16 +84,10 @@ def accuracy_model(network: str) -> AccuracyModel:
 def _check_bits(bits: Any) -> tuple[int, ...]:
     if isinstance(bits, (str, bytes)) or not isinstance(bits, Sequence) or not bits:
         raise ValueError(f"bits must be a non-empty sequence drawn from {list(BIT_WIDTHS)}, got {bits!r}")
-    bad = [b for b in bits if isinstance(b, bool) or b not in BIT_WIDTHS]
+    bad = [b for b in bits if not is_integer(b) or b not in BIT_WIDTHS]
     if bad:
         raise ValueError(f"bits: {bad} not supported; allowed bit widths are {list(BIT_WIDTHS)}")
     return tuple(sorted({int(b) for b in bits}))
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 and np.isfinite(value)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
 
 
 class QuantSimulator(Simulator):
@@ -138,8 +133,10 @@ class QuantSimulator(Simulator):
         self.layers: LayerArrays = layer_arrays(self.network)
         self.pin_first_last = pin_first_last
         self.dram = dram
-        self.accelerator = Accelerator(accelerator, rows, cols, _positive("clock_mhz", clock_mhz) * 1e6,
-                                       _positive("dram_bandwidth_gbps", dram_bandwidth_gbps) * 1e9)
+        clock = check_number(clock_mhz, "clock_mhz", low=0, low_open=True, high=MAX_CLOCK_HZ / 1e6)
+        bandwidth = check_number(dram_bandwidth_gbps, "dram_bandwidth_gbps", low=0, low_open=True,
+                                 high=MAX_BANDWIDTH / 1e9)
+        self.accelerator = Accelerator(accelerator, rows, cols, clock * 1e6, bandwidth * 1e9)
         self.accuracy_model = accuracy_model(network)
 
         n = len(self.layers)
