@@ -3,7 +3,8 @@
 A spec::
 
     name: quickstart
-    env:                       # an env id, or {id: ..., kwargs: {...}} (kwargs go to gym.make)
+    env:                       # an env id, or {id: ..., kwargs: {...}} (kwargs go to gym.make); the id
+                               # may be a plug-in's, a short form, or "package.module:ns/Name-v0"
       id: archgym/Systolic-v0
       kwargs: {workload: resnet18}
     budget: 200                # simulator evaluations per trial
@@ -171,6 +172,7 @@ class SweepSpec:
     run_dir: Path = Path("runs")
     optimum: bool = False
     source: str = "<spec>"
+    env_module: str | None = None  # the module of a "module:ns/Name-v0" id (Ray workers import it too)
 
     def trials(self) -> list[TrialSpec]:
         """The deterministic list of trials (same spec, same trials, whatever the order of the agents)."""
@@ -183,13 +185,18 @@ class SweepSpec:
         return out
 
     @property
+    def env_reference(self) -> str:
+        """The id as another process must be given it: with its module when it was written ``module:id``."""
+        return f"{self.env_module}:{self.env_id}" if self.env_module else self.env_id
+
+    @property
     def report_every(self) -> int:
         return self.tune.report_every or max(1, self.budget // 10)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as YAML-able data (what the run directory keeps, with ``run_dir`` absolute)."""
         return {
-            "name": self.name, "env": {"id": self.env_id, "kwargs": self.env_kwargs}, "budget": self.budget,
+            "name": self.name, "env": {"id": self.env_reference, "kwargs": self.env_kwargs}, "budget": self.budget,
             "seeds": list(self.seeds), "search_seed": self.search_seed,
             "agents": {a.name: {"hyperparameters": {**a.fixed, **{k: {d.kind: list(d.values)}
                                                                     for k, d in a.search.items()}},
@@ -319,10 +326,15 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         raise _fail(f"{where}: env", f"must be an env id or {{id: ..., kwargs: {{...}}}}, got {env!r}")
     import gymnasium
 
-    import archgym  # noqa: F401  (registers the ids)
+    from archgym.catalog import resolve_env_id, split_env_module
 
-    if env_id not in gymnasium.registry:
-        raise _fail(f"{where}: env.id", f"unknown environment {env_id!r}; available: {list(archgym.ENVIRONMENTS)}")
+    if not isinstance(env_id, str):
+        raise _fail(f"{where}: env.id", f"must be an env id, got {env_id!r}")
+    try:
+        env_module = split_env_module(env_id)[0]
+        env_id = resolve_env_id(env_id)
+    except ValueError as exc:
+        raise _fail(f"{where}: env.id", str(exc)) from None
     try:
         gymnasium.make(env_id, **env_kwargs)  # catches bad workloads, targets, keywords before Ray starts
     except ValueError as exc:
@@ -353,7 +365,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     run_dir = (base_dir or Path.cwd()) / run_dir if not run_dir.is_absolute() else run_dir
     optimum = _checked(f"{where}: optimum", check_bool, data.get("optimum", False))
     return SweepSpec(name, env_id, env_kwargs, budget, seeds, sweeps, search_seed, tune_settings,
-                     run_dir.resolve(), optimum, source)
+                     run_dir.resolve(), optimum, source, env_module)
 
 
 def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:

@@ -9,6 +9,7 @@ from typing import Any
 
 from archgym.catalog import resolve_env_id
 from archgym.cli.common import (
+    ENV_HELP,
     EXIT_OK,
     add_env_options,
     env_kwargs_from_args,
@@ -101,7 +102,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("explore", help="run one agent on one environment for a budget of evaluations",
                        description="Search an environment with one agent for exactly BUDGET simulator evaluations "
                                    "and print the best design found.")
-    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0")
+    p.add_argument("env", help=ENV_HELP)
     p.add_argument("--agent", "-a", help="agent name (`archgym list` shows them)")
     p.add_argument("--agent-config", metavar="FILE", help="an agent and its hyperparameters (configs/agents/*.yaml)")
     p.add_argument("--budget", "-b", type=int, required=True, help="simulator evaluations")
@@ -118,7 +119,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("optimum", help="the exact optimum of a task by evaluating every design",
                        description="Enumerate every design of an environment's finite space (up to --limit) and "
                                    "report the best reward, the designs reaching it and the true Pareto front.")
-    p.add_argument("env", help="environment id")
+    p.add_argument("env", help=ENV_HELP)
     add_env_options(p)
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                    help=f"refuse spaces larger than this (default {DEFAULT_LIMIT:.0e})")
