@@ -176,31 +176,7 @@ def test_a_fresh_process_registers_plugins_and_ray_ids(plugin):
     assert "skipping the archgym.envs plug-in 'not an id'" in proc.stderr
 
 
-# --- RLlib: a plain id in remote env runners ---
-
-def test_rllib_builds_a_plain_id_in_a_remote_env_runner(ray_session):
-    """PPOConfig().environment("archgym/Systolic-v0") with one remote env runner: one training iteration
-    (about 15 s here, most of it RLlib building its actors)."""
-    pytest.importorskip("torch", reason="RLlib needs the rl extra (torch, ray[rllib])")
-    ppo = pytest.importorskip("ray.rllib.algorithms.ppo", reason="RLlib needs the rl extra (torch, ray[rllib])")
-    from ray.tune.registry import ENV_CREATOR, _global_registry
-
-    assert all(_global_registry.contains(ENV_CREATOR, i) for i in archgym.ENVIRONMENTS)
-    config = (ppo.PPOConfig().environment("archgym/Systolic-v0", env_config={"workload": "alexnet"})
-              .env_runners(num_env_runners=1, num_envs_per_env_runner=1)
-              .training(train_batch_size_per_learner=32, minibatch_size=16, num_epochs=1)
-              .rl_module(model_config={"fcnet_hiddens": [8]})
-              .debugging(log_level="ERROR"))
-    algo = config.build_algo()
-    try:
-        result = algo.train()
-        assert result["env_runners"]["num_env_steps_sampled_lifetime"] >= 32
-        workloads = algo.env_runner_group.foreach_env_runner(
-            lambda runner: runner.env.unwrapped.get_attr("simulator")[0].workload, local_env_runner=False)
-        assert workloads == ["alexnet"]
-    finally:
-        algo.stop()
-
+# --- RLlib (a PPO build on a plain id with a remote env runner is docs/clients.md's example, tested) ---
 
 def test_the_module_form_works_in_a_process_that_never_imported_archgym(ray_session):
     """``"archgym:archgym/Systolic-v0"``, RLlib's other way in: gymnasium imports archgym itself."""
