@@ -129,7 +129,9 @@ def nevergrad_parametrization(space: DesignSpace, *, indices: bool = False) -> A
             params[p.name] = (ng.p.Log if p.log else ng.p.Scalar)(lower=p.low, upper=p.high)
         elif indices:
             n = p.cardinality
-            params[p.name] = _integer_scalar(ng, 0, n - 1) if p.ordered else ng.p.Choice(list(range(n)))
+            # (-0.5 itself rounds to index 0, so this lower bound needs no margin)
+            params[p.name] = (ng.p.Scalar(lower=-0.5, upper=n - 0.5 - 1e-9).set_integer_casting() if p.ordered
+                              else ng.p.Choice(list(range(n))))
         elif isinstance(p, IntRange) and not _ordered_values(p):
             params[p.name] = _integer_scalar(ng, p.low, p.high)
         elif p.ordered:
@@ -141,7 +143,8 @@ def nevergrad_parametrization(space: DesignSpace, *, indices: bool = False) -> A
 
 def _integer_scalar(ng: Any, low: int, high: int) -> Any:
     """Integers ``low..high`` as a rounded ``Scalar`` in which every integer owns a bin of width one (the
-    bounds stay just inside the half-integers: a bounded optimizer may propose a bound exactly)."""
+    bounds stay just inside the half-integers: a bounded optimizer may propose a bound exactly, and
+    rounding halves to even would take ``low - 0.5`` below ``low`` when ``low`` is odd)."""
     return ng.p.Scalar(lower=low - 0.5 + 1e-9, upper=high + 0.5 - 1e-9).set_integer_casting()
 
 
