@@ -25,11 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from ray import tune
 from ray.tune.search import Searcher
 from ray.tune.search.sample import Domain
 
 from agents.base import Agent, Hyperparameter
+from agents.spaces import nevergrad_parametrization, tune_param_space
 from simulators.core import DesignSpace, Evaluation
 from simulators.params import check_int, check_str, is_integer
 
@@ -183,17 +183,9 @@ def _has_search_domains(config: Any) -> bool:
 def tune_space(space: DesignSpace) -> dict[str, Any]:
     """The Tune search space for ``space``: indices for discrete parameters, values for continuous ones.
 
-    Single-valued parameters are left out (they are fixed).
+    Single-valued parameters are left out (they are fixed). The converter is ``agents.spaces``'s.
     """
-    out: dict[str, Any] = {}
-    for p in space:
-        if p.discrete:
-            if p.cardinality < 2:
-                continue
-            out[p.name] = tune.randint(0, p.cardinality) if p.ordered else tune.choice(list(range(p.cardinality)))
-        else:
-            out[p.name] = (tune.loguniform if p.log else tune.uniform)(p.low, p.high)
-    return out
+    return tune_param_space(space, indices=True)
 
 
 class SearcherAgent(Agent):
@@ -335,30 +327,11 @@ class NevergradAgent(SearcherAgent):
 
         searcher = NevergradSearch(ng.optimizers.registry[self.config["optimizer"]],
                                    optimizer_kwargs={"budget": self.config["budget_hint"]},
-                                   space=self._parametrization(ng), metric=self.METRIC, mode="max")
+                                   space=nevergrad_parametrization(self.space, indices=True),
+                                   metric=self.METRIC, mode="max")
         # NevergradSearch takes no seed: seed the parametrization its optimizer samples from
         optimizer = getattr(searcher, "_nevergrad_opt", None)
         if optimizer is None:
             raise RuntimeError("nevergrad: this Ray version's NevergradSearch cannot be seeded by archgym")
         optimizer.parametrization.random_state = np.random.RandomState(int(self.rng.integers(2**31 - 1)))
         return searcher
-
-    def _parametrization(self, ng: Any) -> Any:
-        """The index space as Nevergrad parameters. Ray's converter casts an ordered index range
-        ``0..n-1`` to ``Scalar(0, n - 1)`` rounded, which gives the two end values half-width bins (on a
-        4-value knob NGOpt never proposed the ends in 64 evaluations); here every index owns a bin of
-        width one (``Scalar(-0.5, n - 0.5)`` rounded), unordered knobs are a ``Choice``."""
-        params = {}
-        for p in self.space:
-            if p.name in self._fixed:
-                continue
-            if p.discrete and p.ordered:
-                n = p.cardinality
-                params[p.name] = ng.p.Scalar(lower=-0.5, upper=n - 0.5 - 1e-9).set_integer_casting()
-            elif p.discrete:
-                params[p.name] = ng.p.Choice(list(range(p.cardinality)))
-            elif p.log:
-                params[p.name] = ng.p.Log(lower=p.low, upper=p.high)
-            else:
-                params[p.name] = ng.p.Scalar(lower=p.low, upper=p.high)
-        return ng.p.Dict(**params)

@@ -1,7 +1,8 @@
 """archgym: a gymnasium for machine-learning-assisted accelerator design.
 
-Importing ``archgym`` registers the environment ids with gymnasium and nothing heavier: simulators
-load when an env is made.
+Importing ``archgym`` registers the environment ids (built-in, and plug-ins of the ``archgym.envs``
+entry-point group) with gymnasium, and with Ray's registry once the program uses Ray, and nothing
+heavier: simulators load when an env is made (see ``archgym.registry``).
 
     import gymnasium as gym, archgym
     env = gym.make("archgym/Systolic-v0", workload="resnet18")
@@ -9,21 +10,13 @@ load when an env is made.
 
 from __future__ import annotations
 
-import gymnasium
+from archgym.registry import BUILTIN as ENVIRONMENTS  # env id -> "module:SimulatorClass"
+from archgym.registry import follow_ray, register_envs
 
 __version__ = "0.1.0"
 
-#: env id -> the simulator class behind it ("module:Class"), in the order ``archgym list`` shows them
-ENVIRONMENTS: dict[str, str] = {
-    "archgym/Systolic-v0": "simulators.systolic:SystolicSimulator",
-    "archgym/DRAM-v0": "simulators.dram:DRAMSimulator",
-    "archgym/SoC-v0": "simulators.soc:SoCSimulator",
-    "archgym/Quant-v0": "simulators.quant:QuantSimulator",
-}
-
-for _env_id, _simulator in ENVIRONMENTS.items():
-    if _env_id not in gymnasium.registry:
-        gymnasium.register(_env_id, entry_point="archgym.envs:make_design_env", kwargs={"simulator": _simulator})
+register_envs()  # the built-in ids and the plug-ins of the ``archgym.envs`` entry-point group
+follow_ray()  # RLlib's env runners find the ids in Ray's registry (registered once the program uses Ray)
 
 
 # The loop itself (``archgym.explore(env, agent, budget=..., seed=...)``). Binding the function after

@@ -3,7 +3,8 @@
 A spec::
 
     name: quickstart
-    env:                       # an env id, or {id: ..., kwargs: {...}} (kwargs go to gym.make)
+    env:                       # an env id, or {id: ..., kwargs: {...}} (kwargs go to gym.make); the id
+                               # may be a plug-in's, a short form, or "package.module:ns/Name-v0"
       id: archgym/Systolic-v0
       kwargs: {workload: resnet18}
     budget: 200                # simulator evaluations per trial
@@ -34,7 +35,8 @@ hyperparameter is an integer). Hyperparameter names and values are checked again
 declaration; every trial is one agent, one hyperparameter setting and one seed.
 
 Code: a spec is data, but ``env.kwargs.simulator: "mylab.sims:L2Cache"`` names a simulator class,
-and resolving it imports ``mylab.sims`` (running that module's code, on every Ray worker). A spec
+and resolving it imports ``mylab.sims`` (running that module's code, on every Ray worker), as does an env id
+written ``"mylab.envs:mylab/L2-v0"``. A spec
 may do so only for modules it lists under ``imports``, so reading a spec someone handed you never
 runs code you did not see named.
 """
@@ -179,6 +181,7 @@ class SweepSpec:
     optimum: bool | str = False  # True, False or "best-known"
     source: str = "<spec>"
     imports: tuple[str, ...] = ()
+    env_module: str | None = None  # the module of a "module:ns/Name-v0" id (Ray workers import it too)
 
     def trials(self) -> list[TrialSpec]:
         """The deterministic list of trials (same spec, same trials, whatever the order of the agents)."""
@@ -191,13 +194,18 @@ class SweepSpec:
         return out
 
     @property
+    def env_reference(self) -> str:
+        """The id as another process must be given it: with its module when it was written ``module:id``."""
+        return f"{self.env_module}:{self.env_id}" if self.env_module else self.env_id
+
+    @property
     def report_every(self) -> int:
         return self.tune.report_every or max(1, self.budget // 10)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as YAML-able data (what the run directory keeps, with ``run_dir`` absolute)."""
         return {
-            "name": self.name, "env": {"id": self.env_id, "kwargs": self.env_kwargs}, "budget": self.budget,
+            "name": self.name, "env": {"id": self.env_reference, "kwargs": self.env_kwargs}, "budget": self.budget,
             "seeds": list(self.seeds), "search_seed": self.search_seed,
             "agents": {a.name: {"hyperparameters": {**a.fixed, **{k: {d.kind: list(d.values)}
                                                                     for k, d in a.search.items()}},
@@ -331,10 +339,21 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     _check_code(f"{where}: env.kwargs.simulator", env_kwargs.get("simulator"), imports)
     import gymnasium
 
-    import archgym  # noqa: F401  (registers the ids)
+    from archgym.catalog import resolve_env_id, split_env_module
 
-    if env_id not in gymnasium.registry:
-        raise _fail(f"{where}: env.id", f"unknown environment {env_id!r}; available: {list(archgym.ENVIRONMENTS)}")
+    if not isinstance(env_id, str):
+        raise _fail(f"{where}: env.id", f"must be an env id, got {env_id!r}")
+    try:
+        env_module = split_env_module(env_id)[0]
+    except ValueError as exc:
+        raise _fail(f"{where}: env.id", str(exc)) from None
+    if env_module is not None and env_module not in imports and not env_module.startswith("archgym"):
+        raise _fail(f"{where}: env.id", f"{env_id!r} imports {env_module!r}, which runs that module's code; list it "
+                                        f"under 'imports: [{env_module}]' in the spec to allow it")
+    try:
+        env_id = resolve_env_id(env_id)
+    except ValueError as exc:
+        raise _fail(f"{where}: env.id", str(exc)) from None
     try:
         gymnasium.make(env_id, **env_kwargs)  # catches bad workloads, targets, keywords before Ray starts
     except ValueError as exc:
@@ -373,7 +392,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     if optimum != "best-known":
         optimum = _checked(f"{where}: optimum", check_bool, optimum)
     return SweepSpec(name, env_id, env_kwargs, budget, seeds, sweeps, search_seed, tune_settings,
-                     run_dir.resolve(), optimum, source, tuple(imports))
+                     run_dir.resolve(), optimum, source, tuple(imports), env_module)
 
 
 def _check_code(where: str, target: Any, imports: list[str]) -> None:

@@ -23,6 +23,30 @@ design-space exploration, as in ArchGym) the one decision is the whole task, so 
 episode are independent tries and nothing ends the task, so reaching the limit is a time limit:
 ``truncated`` is true and ``terminated`` false, and a learner bootstraps the value of the last
 observation as gymnasium's semantics ask.
+
+``episode="sequential"`` builds one design over several steps instead, one knob per step in the
+space's order (ArchGym's time-division-multiplexed form, for RL clients such as DQN and MaskablePPO):
+
+- the action is ``Discrete(largest knob cardinality)``: the index of the current knob's value;
+- the observation is ``2 * d`` numbers in ``[0, 1]``: per knob, the centre of its chosen index's bin
+  (``(index + 0.5) / n``, as the unit encoding of a discrete knob) or 0 while unset, then a one-hot
+  of the knob set now (all zero once the design is complete);
+- ``info["action_mask"]`` (and ``env.action_masks()``, which sb3-contrib's ``MaskablePPO`` calls)
+  allows the current knob's indices that the simulator's ``allowed_values`` accepts given the knobs
+  set so far: every index on most simulators, only structurally valid choices on SoC-v0 (no task on
+  an unallocated core, no memory on no bus, ...), so a masked episode always ends in a design the
+  simulator can build;
+- the steps before the last give reward 0; setting the last knob evaluates the design (the only
+  simulator evaluation of the episode), gives its reward, terminates, and ``info`` is the one-step
+  ``info``. An index the mask refuses ends the episode at once with the objective's
+  ``infeasible_reward`` and ``info["invalid_action"]`` true, without an evaluation.
+
+``archgym.explore`` and the agents run the one-step form (one design per ``env.step``, the unit their
+budgets count); they refuse a sequential env.
+
+Rendering: ``render_mode="ansi"`` gives text, ``"rgb_array"`` a small picture (``uint8``, height x
+width x 3) of the last design's metrics against the objective's targets, drawn with matplotlib's Agg
+backend (no display needed).
 """
 
 from __future__ import annotations
@@ -41,11 +65,12 @@ from simulators.core import Evaluation, Simulator
 from simulators.loading import load_object
 from simulators.params import check_int
 
-__all__ = ["ACTION_TYPES", "BACKENDS", "ENV_KEYWORDS", "OBSERVATION_TYPES", "DesignEnv", "make_design_env",
-           "resolve_simulator"]
+__all__ = ["ACTION_TYPES", "BACKENDS", "ENV_KEYWORDS", "EPISODE_TYPES", "OBSERVATION_TYPES", "DesignEnv",
+           "make_design_env", "resolve_simulator"]
 
 ACTION_TYPES = ("multidiscrete", "dict", "box")
 OBSERVATION_TYPES = ("raw", "log")
+EPISODE_TYPES = ("one-step", "sequential")
 _FMAX = float(np.finfo(np.float32).max)
 _LOG_LOW = -45.0  # log10 of the smallest positive float32 is about -44.85
 
@@ -53,7 +78,7 @@ _LOG_LOW = -45.0  # log10 of the smallest positive float32 is about -44.85
 class DesignEnv(gym.Env):
     """Design-space exploration over any ``Simulator`` with any ``Objective``."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -64,6 +89,7 @@ class DesignEnv(gym.Env):
         action_type: str = "multidiscrete",
         observation: str = "raw",
         max_steps: int = 1,
+        episode: str = "one-step",
         render_mode: str | None = None,
     ) -> None:
         if not isinstance(simulator, Simulator):
@@ -73,6 +99,18 @@ class DesignEnv(gym.Env):
         if observation not in OBSERVATION_TYPES:
             raise ValueError(f"unknown observation {observation!r}; choose one of {list(OBSERVATION_TYPES)}")
         max_steps = check_int(max_steps, "max_steps", low=1)
+        if episode not in EPISODE_TYPES:
+            raise ValueError(f"unknown episode {episode!r}; choose one of {list(EPISODE_TYPES)}")
+        if episode == "sequential":
+            if action_type != "multidiscrete":
+                raise ValueError(f"episode='sequential' takes one Discrete action per knob; action_type="
+                                 f"{action_type!r} applies to one-step episodes")
+            if max_steps != 1:
+                raise ValueError(f"episode='sequential' builds one design per episode; max_steps={max_steps} "
+                                 "applies to one-step episodes")
+            if not simulator.space.indexable:
+                raise ValueError("episode='sequential' picks each knob's value by index: every parameter needs an "
+                                 "index encoding (give float ranges levels=N)")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; choose one of {self.metadata['render_modes']}")
         self.simulator = simulator
@@ -82,10 +120,13 @@ class DesignEnv(gym.Env):
         self.action_type = action_type
         self.observation_type = observation
         self.max_steps = max_steps
+        self.episode = episode
         self.render_mode = render_mode
         self.metric_names = simulator.metric_names
 
-        if action_type == "multidiscrete":
+        if episode == "sequential":
+            self.action_space = spaces.Discrete(int(self.space.nvec.max()))
+        elif action_type == "multidiscrete":
             self.action_space = spaces.MultiDiscrete(self.space.nvec)
         elif action_type == "dict":
             self.action_space = spaces.Dict({p.name: spaces.Discrete(p.cardinality) for p in self.space})
@@ -95,15 +136,23 @@ class DesignEnv(gym.Env):
         n = len(self.metric_names)
         obs_low = np.array([low] * n + [0.0], dtype=np.float32)
         obs_high = np.array([_FMAX] * n + [1.0], dtype=np.float32)
-        self.observation_space = spaces.Box(obs_low, obs_high, dtype=np.float32)
+        if episode == "sequential":
+            self.observation_space = spaces.Box(0.0, 1.0, shape=(2 * len(self.space),), dtype=np.float32)
+        else:
+            self.observation_space = spaces.Box(obs_low, obs_high, dtype=np.float32)
         self.reward_range = self.objective.reward_range
 
         self._steps = 0
+        self._over = False  # the episode has ended (a sequential one can end before max_steps)
         self._last: dict[str, Any] | None = None
+        self._chosen: dict[str, Any] = {}  # sequential: the knobs set so far, in the space's order
+        self._indices: list[int] = []
+        self._mask = np.ones(self.action_space.n if episode == "sequential" else 0, dtype=bool)
 
     # -- encodings ------------------------------------------------------------------------------
     def action_to_design(self, action: Any) -> dict[str, Any]:
         """The design an action stands for (``ValueError`` when the action is outside the space)."""
+        self._need_one_step("action_to_design")
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
         if self.action_type == "multidiscrete":
@@ -114,12 +163,55 @@ class DesignEnv(gym.Env):
 
     def design_to_action(self, design: Mapping[str, Any]) -> Any:
         """The action that evaluates ``design`` (validated)."""
+        self._need_one_step("design_to_action")
         if self.action_type == "multidiscrete":
             return self.space.encode_indices(design)
         if self.action_type == "dict":
             idx = self.space.encode_indices(design)
             return {name: np.int64(i) for name, i in zip(self.space.names, idx)}
         return self.space.encode_unit(design).astype(np.float32)
+
+    def _need_one_step(self, what: str) -> None:
+        if self.episode != "one-step":
+            raise ValueError(f"{what} encodes a whole design as one action (episode='one-step'); a sequential "
+                             "episode sets one knob per step (see action_masks())")
+
+    def action_masks(self) -> np.ndarray:
+        """Which actions are allowed now (``bool``), as sb3-contrib's ``MaskablePPO`` asks.
+
+        Sequential episodes: one entry per ``Discrete`` action, true for the current knob's allowed
+        indices (every action once the episode is over: nothing is decided by it). One-step episodes
+        with ``MultiDiscrete`` actions: every index of every knob (``sum(nvec)`` entries).
+        """
+        if self.episode == "sequential":
+            return self._mask.copy()
+        if self.action_type != "multidiscrete":
+            raise ValueError(f"action masks are for discrete actions; this env's action_type is {self.action_type!r}")
+        return np.ones(int(self.space.nvec.sum()), dtype=bool)
+
+    def _knob_mask(self) -> np.ndarray:
+        """The mask of the knob to set next (sequential episodes), from the simulator's ``allowed_values``."""
+        p = self.space.parameters[len(self._indices)]
+        allowed = np.asarray(self.simulator.allowed_values(p.name, dict(self._chosen)), dtype=bool)
+        if allowed.shape != (p.cardinality,):
+            raise ValueError(f"simulator {type(self.simulator).__name__}: allowed_values({p.name!r}) returned "
+                             f"shape {allowed.shape}, expected ({p.cardinality},)")
+        if not allowed.any():
+            raise RuntimeError(f"simulator {type(self.simulator).__name__} allows no value of {p.name!r} after "
+                               f"{self._chosen}: allowed_values must leave a value for every prefix it allowed")
+        mask = np.zeros(self.action_space.n, dtype=bool)
+        mask[: p.cardinality] = allowed
+        return mask
+
+    def _observe_knobs(self) -> np.ndarray:
+        d = len(self.space)
+        obs = np.zeros(2 * d, dtype=np.float32)
+        k = len(self._indices)
+        if k:
+            obs[:k] = (np.asarray(self._indices) + 0.5) / self.space.nvec[:k]
+        if k < d:
+            obs[d + k] = 1.0
+        return obs
 
     def observe(self, evaluation: Evaluation | None) -> np.ndarray:
         """The observation vector for an evaluation (all zeros before the first step)."""
@@ -145,16 +237,58 @@ class DesignEnv(gym.Env):
         if options:
             raise ValueError(f"DesignEnv.reset takes no options, got {sorted(options)}")
         self._steps = 0
+        self._over = False
         self._last = None
-        return self.observe(None), {}
+        if self.episode == "one-step":
+            return self.observe(None), {}
+        self._chosen, self._indices = {}, []
+        self._mask = self._knob_mask()
+        return self._observe_knobs(), {"action_mask": self._mask.copy()}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        if self._steps >= self.max_steps:
+        if self._over:
             raise RuntimeError("episode is over: call reset() before step()")
+        if self.episode == "sequential":
+            return self._step_knob(action)
         design = self.action_to_design(action)
+        self._steps += 1
+        reward, info = self._evaluate(design)
+        at_limit = self._steps >= self.max_steps
+        terminated = at_limit and self.max_steps == 1
+        truncated = at_limit and self.max_steps > 1
+        self._over = at_limit
+        return self.observe(info["evaluation"]), reward, terminated, truncated, info
+
+    def _step_knob(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """A sequential step: set the current knob; evaluate once the last one is set."""
+        if not self.action_space.contains(action):
+            raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
+        p = self.space.parameters[len(self._indices)]
+        index = int(action)
+        self._steps += 1
+        if not self._mask[index]:
+            allowed = np.flatnonzero(self._mask).tolist()
+            self._over = True
+            self._mask = np.ones_like(self._mask)
+            info = {"knob": p.name, "invalid_action": True, "step": self._steps, "action_mask": self._mask.copy(),
+                    "reason": f"index {index} is not allowed for {p.name!r} now; allowed: {allowed}"}
+            return self._observe_knobs(), float(self.objective.infeasible_reward), True, False, info
+        self._indices.append(index)
+        self._chosen[p.name] = p.value_at(index)
+        if len(self._indices) < len(self.space):
+            self._mask = self._knob_mask()
+            return self._observe_knobs(), 0.0, False, False, {"knob": p.name, "step": self._steps,
+                                                               "action_mask": self._mask.copy()}
+        self._over = True
+        self._mask = np.ones_like(self._mask)
+        reward, info = self._evaluate(dict(self._chosen))
+        info["action_mask"] = self._mask.copy()
+        return self._observe_knobs(), reward, True, False, info
+
+    def _evaluate(self, design: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        """One simulator evaluation of ``design``: the reward and the step's ``info``."""
         evaluation = self.simulator.evaluate(design)
         reward = float(self.objective(evaluation))
-        self._steps += 1
         info = {
             "design": design,
             "metrics": {k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
@@ -165,15 +299,20 @@ class DesignEnv(gym.Env):
             "evaluation": evaluation,
         }
         self._last = {"reward": reward, **info}
-        at_limit = self._steps >= self.max_steps
-        terminated = at_limit and self.max_steps == 1
-        truncated = at_limit and self.max_steps > 1
-        return self.observe(evaluation), reward, terminated, truncated, info
+        return reward, info
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi":
-            return None
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "ansi":
+            return self._render_text()
+        if self.render_mode == "rgb_array":
+            return self._render_picture()
+        return None
+
+    def _render_text(self) -> str:
         if self._last is None:
+            if self.episode == "sequential" and self._chosen:
+                return "\n".join([f"{len(self._chosen)} of {len(self.space)} knobs set"] +
+                                 [f"  {k} = {v!r}" for k, v in self._chosen.items()])
             return "no design evaluated yet"
         parts = [f"step {self._last['step']}: reward {self._last['reward']:.4f}"]
         parts += [f"  {k} = {v!r}" for k, v in self._last["design"].items()]
@@ -182,13 +321,53 @@ class DesignEnv(gym.Env):
             parts.append(f"  infeasible: {self._last['reason']}")
         return "\n".join(parts)
 
+    def _render_picture(self) -> np.ndarray:
+        """The last design's metrics over their targets (log scale; green: met), as an RGB array."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(4.0, 3.0), dpi=80)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        last = self._last
+        if last is None:
+            ax.axis("off")
+            ax.text(0.5, 0.5, self._render_text().splitlines()[0], ha="center", va="center")
+        else:
+            references = _references(self.objective)
+            names = [m for m in (references or self.metric_names) if m in last["metrics"]]
+            ratios, colors = [], []
+            for m in names:
+                value = last["metrics"][m]
+                ratio = value / references[m] if references else value
+                ratios.append(math.log10(ratio) if ratio > 0 else 0.0)
+                better = self.simulator.metric(m).sign * (ratio - 1.0 if references else 0.0)
+                colors.append("tab:green" if references and better >= 0 else "tab:red" if references else "tab:blue")
+            ax.barh(names, ratios, color=colors)
+            ax.axvline(0.0, color="black", linewidth=0.8)
+            ax.set_xlabel("log10(metric / target)" if references else "log10(metric in SI units)")
+            title = f"step {last['step']}: reward {last['reward']:.3f}"
+            ax.set_title(title if last["feasible"] else title + " (infeasible)", fontsize=9)
+            ax.tick_params(labelsize=8)
+        fig.tight_layout()
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def _references(objective: Objective) -> dict[str, float]:
+    """The value each metric is compared with in a picture: the targets, or a weighted sum's references."""
+    targets = getattr(objective, "targets", None)
+    if targets:
+        return {t.metric: t.value for t in targets}
+    return dict(getattr(objective, "references", {}) or {})
+
 
 # --------------------------------------------------------------------------------------------------
 # Factory used by the registered env ids
 # --------------------------------------------------------------------------------------------------
 
 #: ``gym.make`` keywords the environment takes; every other keyword goes to the simulator.
-ENV_KEYWORDS = ("objective", "targets", "action_type", "observation", "max_steps", "render_mode")
+ENV_KEYWORDS = ("objective", "targets", "action_type", "observation", "max_steps", "episode", "render_mode")
 
 
 def resolve_simulator(simulator: str | type[Simulator] | Simulator, kwargs: Mapping[str, Any]) -> Simulator:

@@ -87,6 +87,9 @@ def _design_env(env: gym.Env) -> DesignEnv:
     if not isinstance(base, DesignEnv):
         raise ValueError("explore needs an archgym DesignEnv (from gym.make('archgym/...')), "
                          f"got {type(base).__name__}")
+    if base.episode != "one-step":  # budgets, histories and datasets count one design per env.step
+        raise ValueError(f"explore runs agents on one-step episodes (one design per step); this env was made "
+                         f"with episode={base.episode!r}, which is for RL clients: make it without that keyword")
     return base
 
 

@@ -3,6 +3,12 @@
 Run ``python examples/custom_simulator.py``. Nothing else in archgym needs to change: the same
 ``DesignEnv``, objectives and agents work on any simulator that fills in ``space``, ``metrics`` and
 ``_evaluate``.
+
+To make the simulator an environment that every tool and ``archgym`` command knows by id, list it in
+your package's ``pyproject.toml``; ``import archgym`` then registers it::
+
+    [project.entry-points."archgym.envs"]
+    "mylab/Cache-v0" = "mylab.cache:CacheSimulator"
 """
 
 from __future__ import annotations

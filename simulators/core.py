@@ -666,6 +666,16 @@ class Simulator(metaclass=_SimulatorType):
         """Target values (metric name -> value) that make a sensible default task; empty if none."""
         return {}
 
+    def allowed_values(self, name: str, chosen: Mapping[str, Any]) -> np.ndarray:
+        """Which values of knob ``name`` can still be part of a design this simulator can build, given
+        the knobs already ``chosen`` (a partial design): one bool per index of the knob's encoding.
+
+        A design-by-steps env asks this for its action mask. The default allows every value, right for a
+        model that can evaluate every design; a model with structural rules (an SoC cannot map a task to
+        an unallocated core) overrides it with its own validity logic, so the rules live in one place.
+        """
+        return np.ones(self.space[name].cardinality, dtype=bool)
+
     def describe(self) -> dict[str, Any]:
         """Everything a table or manifest needs: space, metrics, workload."""
         return {"simulator": type(self).__name__, "workload": self.workload, "space": self.space.to_dict(),

@@ -16,6 +16,10 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: exit codes of an interrupted command, as a shell reports them (128 + the signal number)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
 
+#: how every command's environment argument is described
+ENV_HELP = ("environment id, e.g. archgym/Systolic-v0 (or Systolic-v0, systolic), a plug-in's id, or "
+            "pkg.module:ns/Name-v0 (imports pkg.module first)")
+
 
 def parse_assignments(pairs: Sequence[str] | None, what: str, *, yaml_values: bool = False) -> dict[str, Any]:
     """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}`` (values read as YAML when ``yaml_values``), with a

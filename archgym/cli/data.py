@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from archgym.catalog import make_env, resolve_env_id
-from archgym.cli.common import EXIT_OK, add_env_options, env_kwargs_from_args, parse_assignments, print_json
+from archgym.cli.common import ENV_HELP, EXIT_OK, add_env_options, env_kwargs_from_args, parse_assignments, print_json
 from archgym.display import format_quantity, table
 
 
@@ -123,7 +123,7 @@ def add_parsers(sub: Any) -> None:
                        description="Evaluate N designs drawn from an environment's space (uniformly at random, "
                                    "or a Latin hypercube over the unit encoding) and append them to a dataset "
                                    "directory (Parquet parts + manifest.json).")
-    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0 (or Systolic-v0, systolic)")
+    p.add_argument("env", help=ENV_HELP)
     p.add_argument("--samples", "-n", type=int, required=True, help="number of designs to evaluate")
     p.add_argument("--out", "-o", required=True, metavar="DATA", help="dataset directory (created or appended to)")
     p.add_argument("--method", choices=SAMPLING_METHODS, default="random", help="sampling method (default random)")
@@ -151,7 +151,7 @@ def add_parsers(sub: Any) -> None:
                                          "workload, write MODEL_DIR (XGBoost JSON + manifest.json) and print the "
                                          "accuracy on the held-out test split.")
     p.add_argument("data", help="dataset directory")
-    p.add_argument("--env", "-e", required=True, help="environment the proxy stands in for")
+    p.add_argument("--env", "-e", required=True, help="the environment the proxy stands in for: " + ENV_HELP)
     p.add_argument("--out", "-o", required=True, metavar="MODEL_DIR", help="model directory to write")
     add_env_options(p)
     p.add_argument("--seed", type=int, default=0, help="split and boosting seed (default 0)")

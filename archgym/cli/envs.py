@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from archgym.catalog import describe_env, make_env, resolve_env_id
+from archgym.catalog import describe_env, env_ids, make_env, resolve_env_id
 from archgym.cli.common import (
+    ENV_HELP,
     EXIT_OK,
     add_env_options,
     count_text,
@@ -51,8 +52,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     rows, data = [], []
-    for env_id in archgym.ENVIRONMENTS:
-        info = describe_env(env_id)
+    for env_id in env_ids():
+        try:
+            info = describe_env(env_id)
+        except Exception as exc:  # a broken plug-in is listed with its error, never hides the others
+            if env_id in archgym.ENVIRONMENTS:
+                raise
+            data.append({"id": env_id, "error": f"{type(exc).__name__}: {exc}"})
+            rows.append((env_id, "failed to load", "-", f"{type(exc).__name__}: {exc}"))
+            continue
         data.append({k: info[k] for k in ("id", "simulator", "workloads", "designs")})
         rows.append((env_id, info["simulator"], count_text(info["designs"]), ", ".join(info["workloads"]) or "-"))
     agent_names = list(agents.available())
@@ -63,7 +71,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if agent_names:
         print("\nagents: " + ", ".join(agent_names))
     print("\n`archgym list --env ID` shows an environment's knobs and metrics, `--agent NAME` an agent's "
-          "hyperparameters.")
+          "hyperparameters. Packages add environments through the `archgym.envs` entry-point group.")
     return EXIT_OK
 
 
@@ -110,7 +118,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("list", help="list environments, workloads and agents (or one env's knobs and metrics)",
                        description="List environments and agents, or with --env the knobs, metrics, workloads "
                                    "and default targets of one environment.")
-    p.add_argument("--env", "-e", help="show one environment in detail")
+    p.add_argument("--env", "-e", help="show one environment in detail: " + ENV_HELP)
     p.add_argument("--agent", help="show one agent's hyperparameters")
     add_env_options(p)
     p.add_argument("--markdown", action="store_true", help="print tables as GitHub markdown")
@@ -120,7 +128,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="evaluate one design and print its metrics with units",
                        description="Evaluate one design. Parameters not given take the simulator's default "
                                    "design; `archgym list --env ENV` shows them.")
-    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0 (or Systolic-v0, systolic)")
+    p.add_argument("env", help=ENV_HELP)
     p.add_argument("--design", "-d", nargs="+", action="extend", metavar="KEY=VALUE",
                    help="design parameters, e.g. rows=64 cols=64 (repeatable; a parameter given twice is an error)")
     add_env_options(p)

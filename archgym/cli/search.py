@@ -9,6 +9,7 @@ from typing import Any
 
 from archgym.catalog import resolve_env_id
 from archgym.cli.common import (
+    ENV_HELP,
     EXIT_OK,
     add_env_options,
     env_kwargs_from_args,
@@ -115,7 +116,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("explore", help="run one agent on one environment for a budget of evaluations",
                        description="Search an environment with one agent for exactly BUDGET simulator evaluations "
                                    "and print the best design found.")
-    p.add_argument("env", help="environment id, e.g. archgym/Systolic-v0")
+    p.add_argument("env", help=ENV_HELP)
     p.add_argument("--agent", "-a", help="agent name (`archgym list` shows them)")
     p.add_argument("--agent-config", metavar="FILE", help="an agent and its hyperparameters (configs/agents/*.yaml)")
     p.add_argument("--budget", "-b", type=int, required=True, help="simulator evaluations")
@@ -134,7 +135,7 @@ def add_parsers(sub: Any) -> None:
                                    "space (up to --limit), or by dynamic programming where the simulator declares "
                                    "an additive structure (Quant-v0); with --best-known, a bound from long "
                                    "searches (SoC-v0).")
-    p.add_argument("env", help="environment id")
+    p.add_argument("env", help=ENV_HELP)
     add_env_options(p)
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                    help=f"refuse spaces larger than this (default {DEFAULT_LIMIT:.0e})")

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from simulators.core import Direction, Evaluation, Metric, Simulator
 from simulators.soc.graph import BUNDLED, TaskGraph, load_graph
 from simulators.soc.hardware import SoC
@@ -93,6 +95,11 @@ class SoCSimulator(Simulator):
     def repair(self, design: Mapping[str, Any]) -> dict[str, Any]:
         """A valid design close to ``design`` (see ``Encoding.repair``); never applied implicitly."""
         return self.encoding.repair(design)
+
+    def allowed_values(self, name: str, chosen: Mapping[str, Any]) -> np.ndarray:
+        """The values of ``name`` that keep a design buildable (see ``Encoding.allowed``): the action mask
+        of a design-by-steps env, from the same ``check_soc`` that ``evaluate`` applies."""
+        return self.encoding.allowed(name, chosen)
 
     def run(self, design: Mapping[str, Any]) -> SoCResult:
         """The full result of a design (schedule included); ``ValueError`` with the reason when the

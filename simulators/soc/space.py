@@ -15,22 +15,32 @@ Parameters with a single possible value (e.g. ``ip_<task>_unroll`` for a trip co
 out. Designs the hardware cannot realise -- a task on an unallocated core or memory, an allocated
 memory on no bus, a PE whose memory is on an unlinked bus -- are part of the space; the simulator
 reports them infeasible. ``Encoding.repair`` turns one into a valid design, only when called.
+
+``Encoding.complete`` and ``Encoding.allowed`` answer the question a design-by-steps agent asks: with
+these knobs chosen, which values of the next one still lead to a design the SoC can build? They
+propose completions and let ``check_soc`` (the model's validity logic) decide, so the rules of what
+can be built are written once.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from simulators.core import Choice, DesignSpace, IntRange, Parameter
 from simulators.soc import tech
 from simulators.soc.graph import TaskGraph
-from simulators.soc.hardware import IP, Bus, Core, Memory, SoC
+from simulators.soc.hardware import IP, Bus, Core, Memory, SoC, bus_paths
 from simulators.soc.model import check_soc, plan
 
 __all__ = ["Encoding"]
 
 _MAX_SLOTS = 4
+#: name endings of the knobs that decide what is built and how it is wired (the others size or clock it)
+_STRUCTURAL = ("_type", "_bus", "_link", "_pe", "_mem")
 
 
 def _slots(name: str, value: Any, low: int) -> int:
@@ -116,6 +126,7 @@ class Encoding:
         for t in tasks:
             add(Choice(f"task_{t.name}_mem", mems, description=f"the memory holding {t.name}'s output buffers"))
         self.space = DesignSpace(params)
+        self._completions: dict[frozenset, dict[str, Any] | None] = {}  # partial design -> a completion
         self._task_keys = tuple(
             (f"task_{t.name}_pe", f"task_{t.name}_mem", f"ip_{t.name}_bus" if t.accel is not None else None,
              f"ip_{t.name}_unroll" if t.accel is not None else None)
@@ -177,3 +188,161 @@ class Encoding:
                 if f"bus{j}_link" in names and d[f"bus{j}_link"] == "none":
                     d[f"bus{j}_link"] = "bus0"
         return d
+
+    # -- structural completion: the validity hook of design-by-steps envs --------------------------------
+    def allowed(self, name: str, chosen: Mapping[str, Any]) -> np.ndarray:
+        """One bool per value of knob ``name``: whether some design the SoC can build keeps the knobs in
+        ``chosen`` and gives ``name`` that value (exact when ``chosen`` holds the knobs before ``name``
+        in the space's order, the order design-by-steps envs set them in)."""
+        param = self.space[name]
+        chosen = {k: v for k, v in chosen.items() if k != name}
+        if self._known(chosen) is None:  # a prefix asked about before was validated then
+            chosen = {k: self.space[k].validate(v) for k, v in chosen.items()}
+        witness = self._completion(chosen)
+        if witness is None:
+            return np.zeros(param.cardinality, dtype=bool)
+        structural = name.endswith(_STRUCTURAL)  # sizes, clocks and unrolling build alike
+        mask = np.zeros(param.cardinality, dtype=bool)
+        for i, value in enumerate(param.values):
+            design = {**witness, name: value}
+            if not structural or value == witness[name] or check_soc(self.plan, self.to_soc(design)) is None:
+                self._remember({**chosen, name: value}, design)  # the witness still builds: keep it
+                mask[i] = True
+            else:
+                mask[i] = self._completion({**chosen, name: value}) is not None
+        return mask
+
+    def _known(self, chosen: Mapping[str, Any]) -> frozenset | None:
+        """The cache key of ``chosen`` when its completion is remembered, else None."""
+        try:
+            key = frozenset(chosen.items())
+        except TypeError:  # an unhashable value: validation will say what is wrong with it
+            return None
+        return key if key in self._completions else None
+
+    def _remember(self, chosen: Mapping[str, Any], design: dict[str, Any] | None) -> None:
+        if len(self._completions) >= 4096:  # a design-by-steps episode needs a few hundred
+            self._completions.clear()
+        self._completions[frozenset(chosen.items())] = design
+
+    def complete(self, chosen: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A design that keeps every knob in ``chosen`` (a partial design) and that ``check_soc`` accepts,
+        or None when none is found (always found when one exists and ``chosen`` is a prefix of the
+        space's order).
+
+        The free knobs are filled so as to build the most: free slots allocated, free buses bus0, and
+        each way of bridging the free links tried (fewest bus islands first); then tasks are placed by
+        the routes ``check_soc`` asks for: every task reading a buffer, and its writer when it stores
+        one, sits where the buffer's memory is reachable. ``check_soc`` has the last word.
+        """
+        found = self._completion({k: self.space[k].validate(v) for k, v in chosen.items()})
+        return None if found is None else dict(found)
+
+    def _completion(self, given: dict[str, Any]) -> dict[str, Any] | None:
+        """``complete`` of validated values, remembered (an episode asks about the same prefixes again)."""
+        key = frozenset(given.items())
+        if key not in self._completions:
+            self._remember(given, self._complete(given))
+        return self._completions[key]
+
+    def _complete(self, given: dict[str, Any]) -> dict[str, Any] | None:
+        base = {p.name: given.get(p.name, p.values[0]) for p in self.space}
+        for i in range(1, self.max_cores):
+            self._fill(base, given, f"pe{i}_type", "a53")
+        for k in range(self.max_memories):
+            key = f"mem{k}_type"
+            if base.get(f"mem{k}_bus", "bus0") == "none" and f"mem{k}_bus" in given:
+                self._fill(base, given, key, "none")
+            else:
+                self._fill(base, given, key, tech.MEMORY_KINDS[0])
+        for key in self.space.names:
+            if key.endswith("_bus") and not key.startswith("task_"):
+                self._fill(base, given, key, "bus0")
+        links = [f"bus{j}_link" for j in range(1, self.max_buses) if f"bus{j}_link" in self.space.names
+                 and f"bus{j}_link" not in given]
+        tried: set[tuple[int, ...]] = set()
+        options = []
+        for values in itertools.product(*(self.space[key].values for key in links)):
+            design = {**base, **dict(zip(links, values))}
+            islands = _islands(self.to_soc(design).buses)
+            if islands not in tried:
+                tried.add(islands)
+                options.append((len(set(islands)), design))
+        for _, design in sorted(options, key=lambda o: o[0]):
+            placed = self._place_tasks(design, given)
+            if placed is not None and check_soc(self.plan, self.to_soc(placed)) is None:
+                return placed
+        return None
+
+    def _fill(self, design: dict[str, Any], given: Mapping[str, Any], key: str, value: Any) -> None:
+        if key in self.space.names and key not in given:
+            design[key] = value
+
+    def _place_tasks(self, design: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``design`` with its free task knobs set so every route ``check_soc`` asks for exists, or None."""
+        soc = self.to_soc(design)
+        islands = _islands(soc.buses)
+        if any(m is not None and m.bus is None for m in soc.memories):
+            return None
+        memories = {f"mem{k}": islands[m.bus] for k, m in enumerate(soc.memories) if m is not None}
+        tasks = self.graph.tasks
+        v = {**design, **self.fixed}
+
+        def choices(key: str) -> tuple[Any, ...]:
+            return (given[key],) if key in given else self.space[key].values if key in self.space.names else (v[key],)
+
+        pe_island = []  # per task: {island: first PE value there}
+        for t, (pe_key, _, _, _) in enumerate(self._task_keys):
+            where: dict[int, Any] = {}
+            for pe in choices(pe_key):
+                if pe == IP:
+                    where.setdefault(islands[soc.ip_bus[t]], pe)
+                elif soc.cores[int(pe[2:])] is not None:
+                    where.setdefault(islands[soc.cores[int(pe[2:])].bus], pe)
+            pe_island.append(where)
+        mem_island = [{memories[m]: m for m in reversed(choices(mem_key)) if m in memories}
+                      for _, mem_key, _, _ in self._task_keys]
+        # the tasks whose PE must reach task u's buffer: u itself when it stores one, and its readers
+        readers = [{u} if self.plan.stored_bytes[u] > 0 else set() for u in range(len(tasks))]
+        for t, edges in enumerate(self.plan.in_edges):
+            for u, _ in edges:
+                readers[u].add(t)
+        group = list(range(len(tasks)))
+
+        def root(t: int) -> int:
+            while group[t] != t:
+                group[t] = group[group[t]]
+                t = group[t]
+            return t
+
+        for r in readers:
+            first, *rest = sorted(r) or [None]
+            for t in rest:
+                group[root(t)] = root(first)
+        out = dict(design)
+        groups: dict[int, list[int]] = {}
+        for t in range(len(tasks)):
+            groups.setdefault(root(t), []).append(t)
+        for members in groups.values():
+            buffers = [u for u in range(len(tasks)) if readers[u] and root(min(readers[u])) == root(members[0])]
+            common = set.intersection(*(set(pe_island[t]) for t in members),
+                                      *(set(mem_island[u]) for u in buffers))
+            if not common:
+                return None
+            island = min(common)
+            for t in members:
+                self._fill(out, given, self._task_keys[t][0], pe_island[t][island])
+            for u in buffers:
+                self._fill(out, given, self._task_keys[u][1], mem_island[u][island])
+        for u in range(len(tasks)):
+            if not readers[u]:  # nobody reads the buffer: any allocated memory holds it
+                if not mem_island[u]:
+                    return None
+                self._fill(out, given, self._task_keys[u][1], next(iter(mem_island[u].values())))
+        return out
+
+
+def _islands(buses: tuple[Bus, ...]) -> tuple[int, ...]:
+    """Per bus, the lowest-numbered bus it is connected to (buses with the same number share routes)."""
+    paths = bus_paths(buses)
+    return tuple(min(c for c in range(len(buses)) if paths[b][c] is not None) for b in range(len(buses)))
