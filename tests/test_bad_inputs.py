@@ -46,7 +46,7 @@ def test_gym_make_keywords_are_clear_errors_or_work(case, value):
         env = gym.make(env_id, **{key: value})
     except ValueError:
         return
-    if key == "requests" and value > 10_000:  # a long but valid trace: accepted, too slow to simulate here
+    if key == "requests" and isinstance(value, int) and value > 10_000:  # a long valid trace: too slow to run here
         return
     env.reset(seed=0)
     env.step(env.action_space.sample())  # what was accepted must work
