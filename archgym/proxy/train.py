@@ -28,6 +28,7 @@ from archgym.proxy.model import (
     class_path,
     forward_transform,
     json_value,
+    settings_form,
     simulator_settings,
 )
 from archgym.proxy.rows import proxy_rows
@@ -37,7 +38,7 @@ from simulators.params import is_integer
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["DEFAULT_XGB_PARAMS", "train_proxy"]
+__all__ = ["DEFAULT_XGB_PARAMS", "MIN_HELD_OUT", "MIN_TRAIN", "train_proxy"]
 
 #: Boosting settings (any ``xgboost.XGBRegressor`` keyword may be overridden; ``n_estimators`` is the
 #: cap early stopping works under). ``max_depth`` may list several depths: each is fitted and the one
@@ -52,6 +53,11 @@ DEFAULT_XGB_PARAMS: dict[str, Any] = {
     "tree_method": "hist",
     "early_stopping_rounds": 50,
 }
+
+
+#: The smallest training split, and validation and test splits, a proxy is fitted and scored on: fewer
+#: validation rows make early stopping and the depth choice noise, fewer test rows make the report noise.
+MIN_TRAIN, MIN_HELD_OUT = 20, 5
 
 
 def _split(n: int, rng: np.random.Generator, test: float, val: float, groups: np.ndarray | None,
@@ -78,10 +84,14 @@ def _split(n: int, rng: np.random.Generator, test: float, val: float, groups: np
                 filled[s] += sizes[g]
         parts = tuple(np.flatnonzero(side[codes] == s) for s in (0, 1, 2))
     test_rows, val_rows, train_rows = parts
-    if len(train_rows) < 2 or not len(val_rows) or not len(test_rows):
+    if len(train_rows) < MIN_TRAIN or len(val_rows) < MIN_HELD_OUT or len(test_rows) < MIN_HELD_OUT:
         unit = "distinct designs" if groups is None else f"distinct designs in {len(np.unique(groups))} runs"
-        raise ValueError(f"too few rows to train and test a proxy: {n} {unit} "
-                         f"({len(train_rows)} train, {len(val_rows)} validation, {len(test_rows)} test)")
+        needed = next(k for k in range(1, 10 ** 6) if round(k * test) >= MIN_HELD_OUT and round(k * val) >= MIN_HELD_OUT
+                      and k - round(k * test) - round(k * val) >= MIN_TRAIN)
+        raise ValueError(f"too few rows to train and test a proxy: {n} {unit} ({len(train_rows)} train, "
+                         f"{len(val_rows)} validation, {len(test_rows)} test); a proxy needs at least {MIN_TRAIN} "
+                         f"train, {MIN_HELD_OUT} validation and {MIN_HELD_OUT} test designs (at least {needed} "
+                         "distinct designs with these fractions)")
     return np.sort(train_rows), np.sort(val_rows), np.sort(test_rows)
 
 
@@ -133,7 +143,8 @@ def train_proxy(
         raise ValueError(f"transforms name unknown metric(s) {unknown}; metrics are {list(simulator.metric_names)}")
     started = time.perf_counter()
     space, metrics = simulator.space, simulator.metrics
-    df = proxy_rows(data, space, metrics, env_id, simulator.workload)
+    df = proxy_rows(data, space, metrics, env_id, simulator.workload, simulator_settings(simulator),
+                    settings_form=settings_form)
     encoder = FeatureEncoder(space)
     features = encoder.from_columns({p: df[p].to_numpy() for p in space.names})
     feasible = df["feasible"].to_numpy(dtype=bool)
@@ -161,9 +172,9 @@ def train_proxy(
         y = df[m.name].to_numpy(dtype=np.float64)
         usable = feasible & np.isfinite(y)
         tr, va, te = (rows[usable[rows]] for rows in (train, val, test))
-        if len(tr) < 2 or not len(va):
+        if len(tr) < MIN_TRAIN // 2 or len(va) < MIN_HELD_OUT // 2:
             raise ValueError(f"metric {m.name!r}: too few feasible rows to train on ({len(tr)} train, "
-                             f"{len(va)} validation)")
+                             f"{len(va)} validation; at least {MIN_TRAIN // 2} and {MIN_HELD_OUT // 2} are needed)")
         if np.ptp(y[tr]) == 0:
             entry = {"metric": m.name, "transform": "constant", "value": float(y[tr][0])}
         else:
