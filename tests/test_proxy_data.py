@@ -145,3 +145,32 @@ def test_a_proxy_is_refused_for_another_env_or_settings(model_dir):
     assert load_proxy(model_dir, env_id="test/Scaled-v0").env_id == "test/Scaled-v0"
     with pytest.raises(ValueError, match=r"other simulator settings: scale=1.0 \(proxy\) vs 2.0 \(env\)"):
         ProxySimulator(model_dir, simulator=Scaled(scale=2.0))
+
+
+def test_choices_use_the_validation_split_and_the_final_fit_adds_it_never_the_test_split(tmp_path):
+    from archgym.dataset import read_dataset
+    from archgym.proxy.rows import proxy_rows
+    from archgym.proxy.train import _split
+
+    data = tmp_path / "data"
+    env = env_of(1.0)
+    collect(env, "test/Scaled-v0", data, 400, seed=0, run_id="r")
+    model = train_proxy(data, env.simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+    entry = model.manifest.models[0]
+    assert entry.rows_fit == entry.rows_train + entry.rows_val and entry.target_weight in (0, 1)
+    assert set(entry.validation_score_by_depth) == {"3"} and entry.trees <= FAST["n_estimators"]
+    # scramble the metric on the test rows only: the trained model must not change at all
+    rows = proxy_rows(data, env.space, env.simulator.metrics, "test/Scaled-v0", "toy", {"scale": 1.0})
+    _, _, test = _split(len(rows), np.random.default_rng(0), 0.15, 0.15, None)
+    test_designs = {tuple(rows.loc[i, list(env.space.names)]) for i in test}
+    part = next(data.glob("*.parquet"))
+    table = pq.read_table(part)
+    df = read_dataset(data)
+    is_test = np.array([tuple(r) in test_designs for r in df[list(env.space.names)].itertuples(index=False)])
+    cost = np.where(is_test, df["cost"].to_numpy() * 100, df["cost"].to_numpy())
+    i = table.schema.get_field_index("cost")
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(cost)), part)
+    scrambled = train_proxy(data, env.simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+    features = model.encoder.from_indices(env.space.sample_batch(np.random.default_rng(1), 200, "random"))
+    assert np.array_equal(model.predict(features).metrics["cost"], scrambled.predict(features).metrics["cost"])
+    assert scrambled.report["metrics"][0]["rmse"] > 10 * model.report["metrics"][0]["rmse"]  # only the score moved
