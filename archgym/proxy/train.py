@@ -7,9 +7,9 @@ validation RMSE has not improved for ``early_stopping_rounds`` rounds. Trees of 
 ``max_depth``, and for a log-fitted metric each target weighting (``TARGET_WEIGHTS``), are fitted and
 the one with the lowest validation RMSE in the metric's own units is chosen, per metric; it is then
 fitted again on the training and validation rows together, with its number of trees scaled to the
-larger set (within ``n_estimators``; the test rows are never used). Targets are fitted in log space when every training value of
-the metric is positive (relative errors then weigh the same at every scale, and predictions stay
-positive) and as they are otherwise; a metric that never varies is stored as its constant.
+larger set (within ``n_estimators``; the test rows are never used). Targets are fitted in log space
+when every training value of the metric is positive (relative errors then weigh the same at every
+scale, and predictions stay positive) and as they are otherwise; a metric that never varies is stored as its constant.
 """
 
 from __future__ import annotations
