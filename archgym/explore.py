@@ -261,6 +261,6 @@ def _open_sink(log, denv: DesignEnv, env_id: str, agent: Agent, seed: int | None
 
     from archgym.dataset import RunInfo, TrajectoryWriter
 
-    run = RunInfo(run_id=run_id or uuid.uuid4().hex[:12], env_id=env_id, workload=denv.simulator.workload,
-                  agent=agent.name, hyperparameters=dict(agent.config), seed=seed)
+    run = RunInfo.from_env(denv, env_id, run_id=run_id or uuid.uuid4().hex[:12], agent=agent.name,
+                           hyperparameters=dict(agent.config), seed=seed)
     return TrajectoryWriter(log, space=denv.space, metrics=denv.simulator.metrics, run=run), True

@@ -34,8 +34,12 @@ import numpy as np
 from simulators.core import BatchEvaluation, Direction, Evaluation, Metric
 from simulators.params import check_number
 
-__all__ = ["Objective", "Target", "TargetObjective", "WeightedSumObjective", "build_objective", "hypervolume",
-           "pareto_mask"]
+__all__ = ["FORMULA_VERSION", "Objective", "Target", "TargetObjective", "WeightedSumObjective", "build_objective",
+           "hypervolume", "pareto_mask"]
+
+#: Numbers the reward formulas above; it changes whenever one of them would give another reward for the
+#: same metrics and settings (datasets record it with each run's objective).
+FORMULA_VERSION = 1
 
 
 def _metric_table(metrics: Sequence[Metric]) -> dict[str, Metric]:

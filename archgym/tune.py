@@ -48,7 +48,7 @@ def run_trial(config: Mapping[str, Any]) -> None:
     from ray import tune
 
     import archgym
-    from archgym.dataset import RunInfo, TrajectoryWriter, remove_run
+    from archgym.dataset import RunInfo, TrajectoryWriter
 
     spec = parse_sweep(config["spec"], source=SPEC_FILE)
     trial = TrialSpec(**config["trial"])
@@ -65,10 +65,11 @@ def run_trial(config: Mapping[str, Any]) -> None:
     env = gym.make(spec.env_id, **spec.env_kwargs)
     denv = env.unwrapped
     data_dir = run_dir / TRAJECTORIES_DIR
-    remove_run(data_dir, trial.trial_id)  # a restarted trial starts its log afresh
-    run = RunInfo(run_id=trial.trial_id, env_id=spec.env_id, workload=denv.simulator.workload, agent=trial.agent,
-                  hyperparameters=trial.hyperparameters, seed=trial.seed)
-    writer = TrajectoryWriter(data_dir, space=denv.space, metrics=denv.simulator.metrics, run=run)
+    run = RunInfo.from_env(denv, spec.env_id, run_id=trial.trial_id, agent=trial.agent,
+                           hyperparameters=trial.hyperparameters, seed=trial.seed)
+    # a restarted trial starts its log afresh; the log is compacted into one file when the trial ends
+    writer = TrajectoryWriter(data_dir, space=denv.space, metrics=denv.simulator.metrics, run=run,
+                              existing="replace")
     started = time.time()
 
     def record(result, status: str) -> TrialRecord:

@@ -12,6 +12,11 @@ For each env in ``archgym.ENVIRONMENTS`` (or those named with ``--env``), in one
 
 ``--max-rmse-range PCT`` makes the run fail (exit 1) when any metric's RMSE on the ``space`` set is
 above ``PCT`` % of the metric's range: the issue's bar is ``--env dram --max-rmse-range 1``.
+
+``--curve 500,1000,3000,6000 --env dram`` prints the learning curve instead: the test-split RMSE (the
+figure ``archgym proxy train`` reports) and the RMSE on ``--test`` fresh random designs of proxies
+trained on the first N of the largest number of random designs (seed 0); with ``--max-rmse-range
+PCT --train N`` it fails when a metric's test-split RMSE at N designs is above PCT %.
 """
 
 from __future__ import annotations
@@ -81,13 +86,42 @@ def unseen(designs: np.ndarray, seen: np.ndarray) -> np.ndarray:
     return designs[keep]
 
 
-def write_rows(path: Path, env, env_id: str, name: str, designs: np.ndarray) -> None:
+def write_rows(path: Path, env, env_id: str, name: str, designs: np.ndarray, evaluations=None) -> None:
     sim = env.simulator
-    evaluations = sim.evaluate_batch(designs)
-    run = RunInfo(run_id=name, env_id=env_id, workload=sim.workload, agent=name, hyperparameters={}, seed=None)
+    evaluations = sim.evaluate_batch(designs) if evaluations is None else evaluations
+    run = RunInfo.from_env(env, env_id, run_id=name, agent=name, hyperparameters={}, seed=None)
     with TrajectoryWriter(path, space=sim.space, metrics=sim.metrics, run=run, chunk_rows=len(designs)) as w:
-        w.append_batch(start_step=0, designs=designs, evaluations=evaluations,
+        w.append_batch(start_step=1, designs=designs, evaluations=evaluations,
                        rewards=env.objective.batch(evaluations), wall_time=0.0)
+
+
+def learning_curve(env_id: str, kwargs: dict, sizes: list[int], args: argparse.Namespace, workdir: Path) -> list:
+    """Test-split and fresh-design RMSE (% of range) of proxies trained on the first N of ``max(sizes)``
+    random designs (seed 0), scored on ``--test`` fresh random designs none of them saw."""
+    env = make_env(env_id, kwargs)
+    sim, space = env.simulator, env.simulator.space
+    pool = space.sample_batch(np.random.default_rng(0), max(sizes), "random")
+    evaluations = sim.evaluate_batch(pool)
+    fresh = unseen(space.sample_batch(np.random.default_rng(12345), args.test, "random"), pool)
+    write_rows(workdir / "curve-fresh", env, env_id, "fresh", fresh)
+    out = []
+    for n in sizes:
+        data = workdir / f"curve-{n}"
+        write_rows(data, env, env_id, f"first-{n}", pool[:n], evaluations.take(np.arange(n))
+                   if hasattr(evaluations, "take") else _first(evaluations, n))
+        model = train_proxy(data, sim, env_id=env_id, env_kwargs=kwargs, seed=0)
+        out.append({"rows": n, "test": model.report, "fresh": model.score(workdir / "curve-fresh")})
+        print(f"  {n:,} designs: " + ", ".join(f"{m['metric']} {m['rmse_pct_range']:.2f}%"
+                                               for m in model.report["metrics"] if m["rmse_pct_range"] is not None),
+              file=sys.stderr, flush=True)
+    return out
+
+
+def _first(evaluations, n: int):
+    from simulators.core import BatchEvaluation
+
+    return BatchEvaluation(metrics={k: v[:n] for k, v in evaluations.metrics.items()},
+                           feasible=evaluations.feasible[:n], reasons=list(evaluations.reasons[:n]))
 
 
 def bench_env(env_id: str, kwargs: dict, args: argparse.Namespace, workdir: Path) -> dict:
@@ -148,8 +182,12 @@ def main() -> int:
     parser.add_argument("--single", type=int, default=200, help="designs timed one at a time")
     parser.add_argument("--max-rmse-range", type=float, metavar="PCT",
                         help="fail when a metric's RMSE on the space set exceeds PCT %% of its range")
+    parser.add_argument("--curve", metavar="N,N,...",
+                        help="instead: the learning curve of the first --env, RMSE vs training designs")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
+    if args.curve:
+        return curve_main(args)
 
     env_ids = [resolve_env_id(e) for e in args.env] if args.env else list(archgym.ENVIRONMENTS)
     results = []
@@ -200,6 +238,32 @@ def main() -> int:
         Path(args.json).write_text(json.dumps(results, indent=2))
     if failures:
         print("\nFAILED the RMSE bar:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def curve_main(args: argparse.Namespace) -> int:
+    env_id = resolve_env_id(args.env[0] if args.env else "archgym/DRAM-v0")
+    kwargs = env_kwargs_from_args(args, env_id) if args.env else {}
+    sizes = sorted(int(n) for n in args.curve.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{env_id}: learning curve over {sizes} random designs ...", file=sys.stderr, flush=True)
+        curve = learning_curve(env_id, kwargs, sizes, args, Path(tmp))
+    metrics = [m["metric"] for m in curve[0]["test"]["metrics"] if m["rmse_pct_range"] is not None]
+    rows = []
+    for c in curve:
+        for name in ("test", "fresh"):
+            by = {m["metric"]: m["rmse_pct_range"] for m in c[name]["metrics"]}
+            rows.append((f"{c['rows']:,}", f"{name} ({c[name]['rows']:,})", *(f"{by[m]:.2f}" for m in metrics)))
+    print(f"RMSE as % of range, {env_id}: the proxy's test split, and {args.test:,} fresh random designs")
+    print(table(rows, ("designs", "held-out set", *metrics)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(curve, indent=2))
+    failures = [f"{m['metric']} {m['rmse_pct_range']:.2f}%" for c in curve for m in c["test"]["metrics"]
+                if args.max_rmse_range is not None and c["rows"] == args.train and m["rmse_pct_range"] is not None
+                and m["rmse_pct_range"] > args.max_rmse_range]
+    if failures:
+        print(f"\nFAILED the RMSE bar at {args.train:,} designs: " + ", ".join(failures), file=sys.stderr)
         return 1
     return 0
 

@@ -19,7 +19,6 @@ import pytest
 
 from archgym.cli import main
 from archgym.dataset import (
-    MANIFEST,
     SCHEMA_VERSION,
     RunInfo,
     TrajectoryWriter,
@@ -74,7 +73,9 @@ def write_toy(path: Path, n: int, chunk_rows: int = 10, run: RunInfo = RUN) -> l
 def test_typed_columns_round_trip(tmp_path):
     designs = write_toy(tmp_path / "data", 25, chunk_rows=10)
     parts = sorted((tmp_path / "data").glob("part-*.parquet"))
-    assert len(parts) == 3 and all("run_1" in p.name for p in parts)
+    # three chunks of 10 (and the run's empty first part) were compacted into one file when the run ended
+    assert len(parts) == 1 and "run_1" in parts[0].name and os.listdir(tmp_path) == ["data"]
+    assert pq.ParquetFile(parts[0]).metadata.num_rows == 25
     df = read_dataset(tmp_path / "data")
     assert len(df) == 25
     expected_dtypes = {"mode": "str", "flag": "bool", "ratio": "float64", "mixed": "str", "width": "int64",
@@ -95,14 +96,15 @@ def test_typed_columns_round_trip(tmp_path):
     assert df["run_id"].unique().tolist() == ["run/1"] and df["seed"].unique().tolist() == [7]
     assert json.loads(df["hyperparameters"][0]) == {"mutation": 0.1, "population": 8}
     assert df["step"].tolist() == list(range(25))
-    # units and the schema version travel in every part and in the manifest
+    # units, the schema version, the space and the run's record travel in every file's metadata
     schema = pq.read_schema(parts[0])
     assert schema.field("latency").metadata[b"unit"] == b"s"
     assert schema.field("vdd").metadata[b"unit"] == b"V"
-    assert schema.metadata[b"archgym.schema_version"] == str(SCHEMA_VERSION).encode()
-    manifest = json.loads((tmp_path / "data" / MANIFEST).read_text())
-    assert manifest["schema_version"] == SCHEMA_VERSION and DesignSpace.from_dict(manifest["space"]) == SPACE
-    assert {c["name"]: c["type"] for c in manifest["columns"]}["mixed"] == "string"
+    assert schema.metadata[b"archgym.schema_version"] == str(SCHEMA_VERSION).encode() == b"2"
+    assert DesignSpace.from_dict(json.loads(schema.metadata[b"archgym.space"])) == SPACE
+    assert schema.field("mixed").type == "string"
+    assert json.loads(schema.metadata[b"archgym.run"])["run_id"] == "run/1"
+    assert json.loads(schema.metadata[b"archgym.parts"]) == [0, 3]
 
 
 def test_load_arrays_gives_the_space_encoding(tmp_path):
@@ -133,7 +135,7 @@ def test_append_batch_writes_the_same_rows_as_append(tmp_path):
     a = read_dataset(tmp_path / "batch")
     b = read_dataset(tmp_path / "single")
     pd.testing.assert_frame_equal(a, b)
-    assert len(list((tmp_path / "batch").glob("part-*"))) == 5  # 30 rows in chunks of 7
+    assert len(list((tmp_path / "batch").glob("part-*"))) == 1  # 30 rows in chunks of 7, compacted at close
 
 
 CHILD = textwrap.dedent("""
@@ -142,12 +144,13 @@ CHILD = textwrap.dedent("""
     from test_dataset import SPACE, METRICS, RunInfo, TrajectoryWriter, toy_designs, toy_evaluation
     path, run_id, n, chunk, hold, go = sys.argv[1:7]
     n, chunk = int(n), int(chunk)
+    flush = float(sys.argv[7]) if len(sys.argv) > 7 else 3600.0
     run = RunInfo(run_id=run_id, env_id="test/Toy-v0", workload="toy", agent="rw", hyperparameters={{"w": run_id}},
                   seed=None)
     designs = toy_designs(n, seed=sum(map(ord, run_id))) if n > 0 else None
     while go != "-" and not __import__("os").path.exists(go):
         time.sleep(0.01)
-    w = TrajectoryWriter(path, space=SPACE, metrics=METRICS, run=run, chunk_rows=chunk)
+    w = TrajectoryWriter(path, space=SPACE, metrics=METRICS, run=run, chunk_rows=chunk, flush_seconds=flush)
     step = 0
     while n < 0 or step < n:
         d = designs[step] if designs else SPACE.sample(__import__("numpy").random.default_rng(step))
@@ -207,18 +210,22 @@ def test_writer_killed_while_writing_never_corrupts_the_dataset(tmp_path):
 
 def test_concurrent_writers_share_one_directory(tmp_path):
     data, go = tmp_path / "data", tmp_path / "go"
-    # the same run id on purpose: part names still never collide
-    children = [start_child(tmp_path, str(data), "same-run", "120", "25", "run", str(go)) for _ in range(2)]
+    # two runs, and a third writer for the first run's id, which must be refused rather than interleave rows
+    children = [start_child(tmp_path, str(data), run_id, "120", "25", "run", str(go))
+                for run_id in ("run-a", "run-b", "run-a")]
     time.sleep(0.5)
     go.touch()
+    codes = []
     for child in children:
-        out, _ = child.communicate(timeout=60)
-        assert child.returncode == 0, out
+        child.communicate(timeout=60)
+        codes.append(child.returncode)
+    assert sorted(codes) == [0, 0, 1]  # exactly one of the two run-a writers was refused
     df = read_dataset(data)
-    assert len(df) == 240
+    assert len(df) == 240 and df.groupby("run_id").size().to_dict() == {"run-a": 120, "run-b": 120}
     assert sorted(df["step"].tolist()) == sorted(list(range(120)) * 2)
-    assert len(list(data.glob("part-*.parquet"))) == 10
-    assert len(list(data.glob(".*"))) == 0  # no temporary files left behind
+    assert len(list(data.glob("part-*.parquet"))) == 2  # one compacted file per run
+    assert all(n.endswith(".parquet") for n in os.listdir(data))
+    assert os.listdir(tmp_path).count(".data.tmp") == 0  # no temporary files left behind
 
 
 def test_a_directory_for_another_space_or_metrics_is_a_clear_error(tmp_path):
@@ -235,7 +242,8 @@ def test_a_directory_for_another_space_or_metrics_is_a_clear_error(tmp_path):
     # a description is free text: it does not make another space
     relabelled = DesignSpace([Choice("mode", ["fast", "slow", "eco"], description="new words"),
                               *SPACE.parameters[1:]])
-    TrajectoryWriter(tmp_path / "data", space=relabelled, metrics=METRICS, run=RUN).close()
+    TrajectoryWriter(tmp_path / "data", space=relabelled, metrics=METRICS, run=RunInfo("run/2", "e", "w", "a", {},
+                                                                                     None)).close()
 
 
 def test_bad_rows_and_names_are_clear_errors(tmp_path):
@@ -258,12 +266,15 @@ def test_bad_rows_and_names_are_clear_errors(tmp_path):
 
 
 def test_not_a_dataset_and_newer_schema_are_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="is not a trajectory dataset: it has no manifest.json"):
+    with pytest.raises(ValueError, match="is not a trajectory dataset: it holds no part-\\*.parquet files"):
         read_dataset(tmp_path)
+    with pytest.raises(ValueError, match="is not a trajectory dataset: it does not exist"):
+        read_dataset(tmp_path / "nothing")
     write_toy(tmp_path / "data", 3)
-    manifest = json.loads((tmp_path / "data" / MANIFEST).read_text())
-    (tmp_path / "data" / MANIFEST).write_text(json.dumps({**manifest, "schema_version": 99}))
-    with pytest.raises(ValueError, match="schema_version 99; this archgym reads and writes version 1"):
+    part = next((tmp_path / "data").glob("part-*.parquet"))
+    table = pq.read_table(part)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"archgym.schema_version": b"99"}), part)
+    with pytest.raises(ValueError, match="schema_version 99; this archgym reads and writes version 2"):
         read_dataset(tmp_path / "data")
 
 
@@ -316,7 +327,7 @@ def test_collect_a_continuous_space(tmp_path):
     env = DesignEnv(Continuous(), targets={"y": 1.0}, action_type="box")
     summary = collect(env, "test/Continuous-v0", tmp_path / "data", 40, method="lhs", seed=3, batch=16)
     df = read_dataset(tmp_path / "data")
-    assert summary.rows == 40 and len(df) == 40 and len(list((tmp_path / "data").glob("part-*"))) == 3
+    assert summary.rows == 40 and len(df) == 40 and len(list((tmp_path / "data").glob("part-*"))) == 1
     assert np.allclose(df["y"], df["x"] * np.where(df["k"] == "b", 2.0, 1.0))
     assert sorted(np.floor((df["x"] - 0.5) / 1.5 * 40).astype(int)) == list(range(40))
 
@@ -332,7 +343,7 @@ def test_collect_cli_writes_simulator_rows(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "50 designs of archgym/Systolic-v0 (vgg16, random, seed 0)" in out
     df = read_dataset(data)
-    assert len(df) == 350 and len(list(Path(data).glob("part-*"))) == 4
+    assert len(df) == 350 and len(list(Path(data).glob("part-*"))) == 2  # one file per run
     sims = {"resnet18": SystolicSimulator("resnet18"), "vgg16": SystolicSimulator("vgg16")}
     for row in df.sample(20, random_state=0).to_dict("records"):
         design = {p: row[p] for p in sims["resnet18"].space.names}
@@ -341,6 +352,10 @@ def test_collect_cli_writes_simulator_rows(tmp_path, capsys):
     mine = df[df["run_id"] == "mine"]
     assert (mine["agent"] == "random").all() and (mine["workload"] == "vgg16").all()
     assert np.allclose(mine["reward"], np.minimum(1, 1 / (1 + np.maximum(0, np.log(mine["latency"] / 0.01)))))
+    # the two runs' objectives differ, and every row says which it was rewarded by
+    objectives = {r: json.loads(o) for r, o in df.groupby("run_id", observed=True)["objective"].first().items()}
+    assert objectives["mine"]["targets"] == {"latency": {"value": 0.01, "weight": 1.0}}
+    assert set(objectives[next(r for r in objectives if r != "mine")]["targets"]) == {"latency", "energy", "area"}
     # the same seed draws the same designs
     main(["collect", "systolic", "-n", "300", "-o", str(tmp_path / "again"), "--method", "lhs", "--seed", "1", "-q"])
     capsys.readouterr()
@@ -357,4 +372,4 @@ def test_dataset_cli_summary_and_csv(tmp_path, capsys):
     assert info["envs"] == [{"env_id": "test/Toy-v0", "workload": "toy", "rows": 20}]
     assert info["csv"]["rows"] == 20 and (tmp_path / "all.csv").is_file()
     assert main(["dataset", str(tmp_path / "nothing")]) == 2
-    assert "has no manifest.json" in capsys.readouterr().err
+    assert "is not a trajectory dataset: it does not exist" in capsys.readouterr().err

@@ -45,7 +45,7 @@ def test_proxy_is_accurate_on_held_out_designs(systolic):
     idx = systolic["sim"].space.sample_batch(np.random.default_rng(99), 2000, "random")
     evaluations = systolic["sim"].evaluate_batch(idx)
     fresh = systolic["data"].parent / "fresh"
-    run = RunInfo("fresh", ENV, "resnet18", "random", {}, 99)
+    run = RunInfo.from_env(env, ENV, run_id="fresh", agent="random", hyperparameters={}, seed=99)
     with TrajectoryWriter(fresh, space=env.space, metrics=env.simulator.metrics, run=run, chunk_rows=5000) as w:
         w.append_batch(start_step=0, designs=idx, evaluations=evaluations, rewards=env.objective.batch(evaluations),
                        wall_time=0.0)
@@ -149,7 +149,7 @@ def test_backend_and_proxy_keywords_must_agree(systolic, tmp_path):
         gym.make(ENV, proxy=systolic["model"])
     with pytest.raises(ValueError, match="has no manifest.json"):
         gym.make(ENV, backend="proxy", proxy=tmp_path)
-    with pytest.raises(ValueError, match="format is 'archgym-trajectories', expected 'archgym-proxy'"):
+    with pytest.raises(ValueError, match="is a trajectory dataset, not a proxy model directory"):
         gym.make(ENV, backend="proxy", proxy=systolic["data"])
 
 

@@ -29,6 +29,7 @@ def test_two_trial_sweep_end_to_end(tmp_path, ray_session):
         assert t.status == "done" and t.evaluations == 30 and len(t.history) == 30
     rows = read_dataset(tmp_path / "run" / "trajectories")
     assert rows.groupby("run_id").size().to_dict() == {"random_walk-000-s0": 30, "random_walk-000-s1": 30}
+    assert len(list((tmp_path / "run" / "trajectories").glob("*.parquet"))) == 2  # each trial's log compacted
     for run_id, t in trials.items():
         assert rows[rows.run_id == run_id]["reward"].max() == pytest.approx(t.best_reward)
     results = pd.read_csv(tmp_path / "run" / "results.csv")

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from archgym.catalog import make_env, resolve_env_id
-from archgym.cli.common import ENV_HELP, EXIT_OK, add_env_options, env_kwargs_from_args, parse_assignments, print_json
+from archgym.cli.common import (
+    ENV_HELP,
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_env_options,
+    env_kwargs_from_args,
+    parse_assignments,
+    print_json,
+)
 from archgym.display import format_quantity, table
 
 
@@ -23,35 +31,126 @@ def cmd_collect(args: argparse.Namespace) -> int:
     env = make_env(env_id, kwargs)
     with Progress(args.samples, "collect", enabled=False if args.quiet else None) as bar:
         result = collect(env, env_id, args.out, args.samples, method=args.method, seed=args.seed,
-                         batch=args.batch, run_id=args.run_id,
+                         batch=args.batch, run_id=args.run_id, flush_seconds=args.flush_seconds,
                          progress=lambda done, total, seconds: bar.update(done))
     if args.json:
         print_json(result.to_dict())
         return EXIT_OK
+    resumed = (f" (run {result.run_id} resumed: it had {result.resumed:,} of them already)"
+               if result.resumed else "")
+    if result.resumed and not result.rows:
+        print(f"run {result.run_id} in {args.out} already holds all {result.resumed:,} designs: nothing to do")
+        return EXIT_OK
     print(f"{result.rows:,} designs of {env_id} ({result.workload}, {args.method}, seed {args.seed}) "
-          f"appended to {args.out} as run {result.run_id}: {result.feasible:,} feasible, "
+          f"appended to {args.out} as run {result.run_id}{resumed}: {result.feasible:,} feasible, "
           f"{result.seconds:.1f} s ({result.designs_per_second:,.0f} designs/s)")
     return EXIT_OK
 
 
+_DATASET_ACTIONS = ("validate", "upgrade")
+_DATASET_OPTIONS = {"csv": (None,), "sample": ("validate",), "seed": ("validate",), "out": ("upgrade",),
+                    "env": ("upgrade",), "workload": ("upgrade",), "kwarg": ("upgrade",)}
+
+
 def cmd_dataset(args: argparse.Namespace) -> int:
+    words = list(args.words)
+    action = words.pop(0) if words and words[0] in _DATASET_ACTIONS and len(words) > 1 else None
+    if len(words) != 1:
+        raise ValueError("usage: archgym dataset DIR | archgym dataset validate DIR | archgym dataset upgrade OLD_DIR "
+                         f"--out NEW_DIR --env ENV; got {' '.join(args.words)!r}")
+    for option, actions in _DATASET_OPTIONS.items():
+        if getattr(args, option) not in (None, []) and action not in actions:
+            flag = "--" + option.replace("_", "-")
+            where = " or ".join(f"`archgym dataset {a}`" if a else "the summary" for a in actions)
+            raise ValueError(f"{flag} only applies to {where}")
+    if action == "validate":
+        return _dataset_validate(args, words[0])
+    if action == "upgrade":
+        return _dataset_upgrade(args, words[0])
+    return _dataset_summary(args, words[0])
+
+
+def _dataset_summary(args: argparse.Namespace, data: str) -> int:
     from archgym.dataset import dataset_summary, export_csv
 
-    info = dataset_summary(args.data)
+    info = dataset_summary(data)
     if args.csv:
-        info["csv"] = {"path": args.csv, "rows": export_csv(args.data, args.csv)}
+        info["csv"] = {"path": args.csv, "rows": export_csv(data, args.csv)}
     if args.json:
         print_json(info)
         return EXIT_OK
-    print(f"{info['dataset']}: {info['rows']:,} rows ({info['feasible']:,} feasible) from {info['runs']} run(s); "
-          f"agents: {', '.join(info['agents']) or '-'}; schema version {info['schema_version']}")
+    print(f"{info['dataset']}: {info['rows']:,} rows ({info['feasible']:,} feasible) from {info['runs']} run(s) in "
+          f"{info['files']} file(s); agents: {', '.join(info['agents']) or '-'}; "
+          f"schema version {info['schema_version']}")
     print(table([(e["env_id"], e["workload"], f"{e['rows']:,}") for e in info["envs"]], ("env", "workload", "rows")))
+    print()
+    print(table([(r["run_id"], r["agent"], f"{r['rows']:,}", _settings_text(r["settings"]))
+                 for r in info["run_records"]], ("run", "agent", "rows", "simulator settings")))
     print()
     print(table([(m["name"], format_quantity(m["min"], m["unit"]) if m["min"] is not None else "-",
                   format_quantity(m["max"], m["unit"]) if m["max"] is not None else "-") for m in info["metrics"]],
                 ("metric", "min (feasible)", "max (feasible)")))
     if args.csv:
         print(f"\nwrote {info['csv']['rows']:,} rows to {args.csv}")
+    return EXIT_OK
+
+
+def _settings_text(settings: Mapping[str, Any] | None) -> str:
+    if settings is None:
+        return "(not recorded)"
+    parts = []
+    for k, v in sorted(settings.items()):
+        if isinstance(v, Mapping) and "sha256" in v:
+            v = f"{v.get('file') or v.get('directory') or v.get('object')} (sha256 {str(v['sha256'])[:8]})"
+        parts.append(f"{k}={v}")
+    return ", ".join(parts)
+
+
+def _dataset_validate(args: argparse.Namespace, data: str) -> int:
+    from archgym.dataset import validate_dataset
+    from archgym.progress import Progress
+
+    with Progress(1, "validate", enabled=False if args.json else None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done)
+
+        report = validate_dataset(data, sample=args.sample, seed=args.seed or 0, progress=progress)
+    if args.json:
+        print_json(report.to_dict())
+        return EXIT_OK if report.ok else EXIT_FAILURE
+    print(f"{data}: replayed {report.checked:,} of {report.rows:,} rows from {report.runs} run(s) on their recorded "
+          f"simulators in {report.seconds:.1f} s")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    if report.mismatches:
+        print(f"\n{len(report.mismatches):,} mismatch(es) in {report.mismatched_rows:,} row(s):")
+        print(table([(m.run_id, m.step, m.column, m.recorded, m.replayed) for m in report.mismatches],
+                    ("run", "step", "column", "recorded", "replayed")))
+    if report.ok:
+        print("every replayed row matches")
+    return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def _dataset_upgrade(args: argparse.Namespace, old: str) -> int:
+    from archgym.dataset import upgrade_dataset
+
+    if not args.out or not args.env:
+        raise ValueError("archgym dataset upgrade OLD_DIR needs --out NEW_DIR and --env ENV (with the --workload and "
+                         "-k settings the rows were produced with)")
+    env_id = resolve_env_id(args.env)
+    env = make_env(env_id, env_kwargs_from_args(args, env_id))
+    result = upgrade_dataset(old, args.out, env, env_id)
+    if args.json:
+        print_json(result)
+        return EXIT_OK
+    print(f"{result['rows']:,} rows of {env_id} ({result['workload']}) in {result['runs']} run(s) written to "
+          f"{args.out} with this env's settings and objective"
+          + (f"; {result['duplicates_dropped']:,} duplicated rows kept once" if result["duplicates_dropped"] else ""))
+    for left in result["left"]:
+        print(f"not converted: {left['rows']:,} rows of {left['env_id']} / {left['workload']} (run again with their "
+              "--env/--workload)")
+    print(f"check them: archgym dataset validate {args.out}")
     return EXIT_OK
 
 
@@ -122,23 +221,44 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("collect", help="sample a design space into a trajectory dataset",
                        description="Evaluate N designs drawn from an environment's space (uniformly at random, "
                                    "or a Latin hypercube over the unit encoding) and append them to a dataset "
-                                   "directory (Parquet parts + manifest.json).")
+                                   "directory of Parquet files, as one run. Collecting again with the same "
+                                   "--run-id resumes that run (only its missing designs are evaluated).")
     p.add_argument("env", help=ENV_HELP)
     p.add_argument("--samples", "-n", type=int, required=True, help="number of designs to evaluate")
     p.add_argument("--out", "-o", required=True, metavar="DATA", help="dataset directory (created or appended to)")
     p.add_argument("--method", choices=SAMPLING_METHODS, default="random", help="sampling method (default random)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--batch", type=int, default=4096, help="designs per evaluate_batch call and Parquet part")
-    p.add_argument("--run-id", help="run id recorded on every row (default: generated)")
+    p.add_argument("--batch", type=int, default=4096,
+                   help="at most this many designs per evaluate_batch call (default 4096; batches are sized to "
+                        "take about half a second)")
+    p.add_argument("--run-id", help="run id recorded on every row (default: generated); an existing run with this "
+                                    "id is resumed, or refused when it was recorded with other settings")
+    p.add_argument("--flush-seconds", type=float, default=5.0,
+                   help="write rows to disk at least this often (default 5): the most work a crash loses")
     add_env_options(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_collect)
 
-    p = sub.add_parser("dataset", help="summarise a trajectory dataset (and export it as CSV)",
-                       description="Rows, runs, envs, agents and metric ranges of a dataset directory.")
-    p.add_argument("data", help="dataset directory")
+    p = sub.add_parser("dataset", help="summarise, validate or upgrade a trajectory dataset",
+                       usage="archgym dataset DIR [--csv FILE] [--json]\n"
+                             "       archgym dataset validate DIR [--sample N] [--seed S] [--json]\n"
+                             "       archgym dataset upgrade OLD_DIR --out NEW_DIR --env ENV [--workload W] "
+                             "[-k KEY=VALUE] [--json]",
+                       description="DIR: rows, runs (with their simulator settings), envs, agents and metric ranges "
+                                   "of a dataset directory. validate DIR: replay the recorded rows (all, or --sample "
+                                   "N of them) on the simulator each run recorded and list every mismatch (exit 1 "
+                                   "when there is one). upgrade OLD_DIR: convert a schema-1 dataset (one with a "
+                                   "manifest.json) to NEW_DIR, recording the settings of --env/--workload/-k on its "
+                                   "rows of that env. (A directory named like an action: write ./validate.)")
+    p.add_argument("words", nargs="+", metavar="[ACTION] DIR", help="a dataset directory, optionally after "
+                                                                     "'validate' or 'upgrade'")
     p.add_argument("--csv", metavar="FILE", help="also write every row to this CSV file")
+    p.add_argument("--sample", type=int, help="validate: replay this many rows drawn at random (default: all)")
+    p.add_argument("--seed", type=int, help="validate: the seed of --sample (default 0)")
+    p.add_argument("--out", "-o", metavar="NEW_DIR", help="upgrade: the dataset to write")
+    p.add_argument("--env", "-e", help="upgrade: the environment the rows were produced on")
+    add_env_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_dataset)
 

@@ -50,7 +50,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     agent, hyperparameters = agent_choice(args)
     env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
     result = explore(env, agent, budget=args.budget, seed=args.seed, hyperparameters=hyperparameters,
-                     log=args.log, progress=None if not args.json else False)
+                     log=args.log, progress=None if not args.json else False, keep_records=False)
     units = {m.name: m.unit for m in env.unwrapped.simulator.metrics}
     if args.json:
         data = result.summary()

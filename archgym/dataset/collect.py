@@ -1,4 +1,12 @@
-"""Collecting: sample a space (uniformly or as a Latin hypercube) into a dataset with ``evaluate_batch``."""
+"""Collecting: sample a space (uniformly or as a Latin hypercube) into a dataset with ``evaluate_batch``.
+
+The designs of a run follow from its space, method, seed and sample count alone, so a run given a
+``run_id`` resumes when collected again: the rows it already has are kept and only the missing
+designs are evaluated (a run recorded with other settings, objective, method, seed or count is
+refused, naming the difference). Batches are sized from the measured speed to take about half a
+second, and rows are written at least every ``flush_seconds``, so a killed collect loses at most
+about that much work, whatever the simulator's speed.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +25,13 @@ from simulators.params import check_int
 
 __all__ = ["CollectResult", "collect"]
 
+_BATCH_SECONDS = 0.5  # aim of one evaluate_batch call, so the time bound of a flush holds on slow simulators
+
 
 @dataclass(frozen=True)
 class CollectResult:
-    """What ``collect`` appended: the run, how many designs (and feasible ones), and how fast."""
+    """What ``collect`` appended: the run, how many designs (and feasible ones), how many the run already
+    had when it was resumed, and how fast."""
 
     dataset: str
     run_id: str
@@ -31,6 +42,7 @@ class CollectResult:
     rows: int
     feasible: int
     seconds: float
+    resumed: int = 0
 
     @property
     def designs_per_second(self) -> float:
@@ -41,22 +53,32 @@ class CollectResult:
 
 
 def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *, method: str = "random",
-            seed: int | None = 0, batch: int = 4096, run_id: str | None = None,
+            seed: int | None = 0, batch: int = 4096, run_id: str | None = None, flush_seconds: float = 5.0,
             progress: Any = None) -> CollectResult:
     """Evaluate ``samples`` designs of ``env`` (a ``DesignEnv``) drawn by ``method`` and append them to
-    the dataset ``out``; returns a summary. Designs are costed with ``evaluate_batch`` in batches of
-    ``batch`` (one Parquet part each); ``progress(done, total, seconds)`` is called after each."""
+    the dataset ``out`` as one run; returns a summary. A ``run_id`` the dataset already holds is resumed
+    (see the module docstring). Designs are costed with ``evaluate_batch``, at most ``batch`` per call;
+    ``progress(done, total, seconds)`` is called after each call."""
     samples = check_int(samples, "samples", low=1)
     batch = check_int(batch, "batch", low=1)
     sim = env.simulator
     designs = sim.space.sample_batch(np.random.default_rng(seed), samples, method)
-    run = RunInfo(run_id=run_id or f"collect-{method}-s{seed}-{uuid.uuid4().hex[:6]}", env_id=env_id,
-                  workload=sim.workload, agent=method, hyperparameters={"samples": samples}, seed=seed)
+    run = RunInfo.from_env(env, env_id, run_id=run_id or f"collect-{method}-s{seed}-{uuid.uuid4().hex[:6]}",
+                           agent=method, hyperparameters={"samples": samples}, seed=seed)
     feasible = 0
     start = time.perf_counter()
-    with TrajectoryWriter(out, space=sim.space, metrics=sim.metrics, run=run, chunk_rows=batch) as writer:
-        for lo in range(0, samples, batch):
-            chunk = designs[lo:lo + batch]
+    with TrajectoryWriter(out, space=sim.space, metrics=sim.metrics, run=run, flush_seconds=flush_seconds,
+                          existing="resume" if run_id else "error") as writer:
+        done = len(writer.resumed_steps)
+        if done and not np.array_equal(writer.resumed_steps, np.arange(1, done + 1)):
+            raise ValueError(f"run {run.run_id!r} in {out} does not hold steps 1..{done} in order, so it cannot be "
+                             "resumed as a collect run")
+        lo, size, per_design = done, min(batch, 16), None
+        while lo < samples:
+            chunk = designs[lo:lo + size]
+            if per_design is not None and writer.buffered_rows \
+                    and writer.seconds_since_flush + per_design * len(chunk) >= flush_seconds:
+                writer.flush()  # the next batch would hold unsaved rows past the time bound
             t0 = time.perf_counter()
             if isinstance(chunk, np.ndarray):
                 evaluations = sim.evaluate_batch(chunk)
@@ -69,10 +91,12 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
             finished = t0 - start + seconds * np.arange(1, len(evaluations) + 1) / len(evaluations)
             writer.append_batch(start_step=lo + 1, designs=chunk, evaluations=evaluations, rewards=rewards,
                                 wall_time=finished)
-            writer.flush()
             feasible += int(np.count_nonzero(evaluations.feasible))
+            lo += len(evaluations)
+            per_design = max(seconds / len(evaluations), 1e-9)
+            size = int(min(batch, max(1, _BATCH_SECONDS / per_design)))
             if progress is not None:
-                progress(min(samples, lo + batch), samples, time.perf_counter() - start)
+                progress(lo, samples, time.perf_counter() - start)
     return CollectResult(dataset=str(out), run_id=run.run_id, env=env_id, workload=sim.workload, method=method,
-                         seed=seed, rows=samples, feasible=feasible, seconds=time.perf_counter() - start)
-
+                         seed=seed, rows=samples - done, feasible=feasible, seconds=time.perf_counter() - start,
+                         resumed=done)

@@ -73,6 +73,8 @@ class MetricModel:
     trees: int | None = None
     validation_score_by_depth: dict[str, float] | None = None
     fit_seconds: float | None = None
+    target_weight: int | None = None
+    rows_fit: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> MetricModel:
@@ -81,7 +83,7 @@ class MetricModel:
             raise ValueError(f"{where}.metric must be a metric name, got {args['metric']!r}")
         if args["transform"] not in _KINDS:
             raise ValueError(f"{where}: transform {args['transform']!r} is unknown; allowed: {list(_KINDS)}")
-        for key in ("rows_train", "rows_val", "max_depth", "trees"):
+        for key in ("rows_train", "rows_val", "max_depth", "trees", "target_weight", "rows_fit"):
             args[key] = _optional_int(f"{where}.{key}", args.get(key))
         if args["transform"] == "constant":
             if not is_number(args.get("value")) or not math.isfinite(args["value"]) or args.get("file") is not None:

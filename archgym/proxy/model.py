@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archgym.dataset import provenance
 from archgym.io import json_default, read_json, write_json
 from archgym.proxy.accuracy import MetricScore, feasibility_score, score_values
 from archgym.proxy.features import FeatureEncoder
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     import xgboost
 
 __all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "class_path", "forward_transform", "inverse_transform",
-           "json_value", "load_proxy", "simulator_settings"]
+           "json_value", "load_proxy", "settings_form", "simulator_settings"]
 
 MANIFEST = "manifest.json"
 FEASIBLE_THRESHOLD = 0.5
@@ -50,10 +51,15 @@ def inverse_transform(transform: str, y: np.ndarray) -> np.ndarray:
 
 
 def simulator_settings(simulator: Simulator) -> dict[str, Any]:
-    """The simulator's constructor settings as resolved (defaults included), as JSON, without the
-    workload and space (compared on their own): what must match between a proxy and the simulator
-    it replaces."""
-    out = {name: json_value(value) for name, value in simulator.settings.items()}
+    """The simulator's constructor settings as a dataset records them (defaults included, files by content
+    hash), without the workload and space (compared on their own): what must match between a proxy and
+    the simulator it replaces."""
+    return settings_form(provenance.simulator_settings(simulator))
+
+
+def settings_form(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded settings record in the form a proxy compares: without the workload and space."""
+    out = dict(record)
     for name in (*_WORKLOAD_KEYWORDS, "space"):
         out.pop(name, None)
     return out
@@ -130,11 +136,10 @@ class ProxyModel:
         diff = metrics_difference(self.manifest.metrics, [m.to_dict() for m in simulator.metrics])
         if diff:
             raise ValueError(f"{where} predicts different metrics: {diff} (proxy vs env)")
-        have, want = self.manifest.simulator_settings, simulator_settings(simulator)
-        diffs = [f"{k}={have.get(k)!r} (proxy) vs {want.get(k)!r} (env)" for k in sorted(set(have) | set(want))
-                 if have.get(k) != want.get(k)]
-        if diffs:
-            raise ValueError(f"{where} was trained with other simulator settings: " + "; ".join(diffs))
+        diff = provenance.record_difference(self.manifest.simulator_settings, simulator_settings(simulator),
+                                            ("proxy", "env"))
+        if diff:
+            raise ValueError(f"{where} was trained with other simulator settings: {diff}")
 
     # -- prediction -------------------------------------------------------------------------------
     def predict(self, features: np.ndarray) -> BatchEvaluation:
@@ -187,7 +192,8 @@ class ProxyModel:
         distinct design): per metric on the truly feasible rows, and of the feasibility prediction."""
         from archgym.proxy.rows import proxy_rows
 
-        df = proxy_rows(data, self.space, self.metrics, self.env_id, self.workload)
+        df = proxy_rows(data, self.space, self.metrics, self.env_id, self.workload, self.manifest.simulator_settings,
+                        settings_form=settings_form)
         return self.score_rows(df)
 
     def score_rows(self, df: pandas.DataFrame) -> dict[str, Any]:
@@ -222,18 +228,25 @@ class ProxyModel:
         return path
 
 
-def load_proxy(path: str | os.PathLike[str], *, n_jobs: int = 1) -> ProxyModel:
+def load_proxy(path: str | os.PathLike[str], *, n_jobs: int = 1, env_id: str | None = None) -> ProxyModel:
     """Load a model directory written by ``ProxyModel.save`` / ``archgym proxy train`` (cached per
     directory and manifest version, so many envs share one copy). The manifest is checked strictly
-    and only the files it names inside the directory are opened."""
+    and only the files it names inside the directory are opened; with ``env_id``, a proxy trained for
+    another env is a ``ValueError`` naming both."""
     path = Path(path)
     if path.is_file():
         raise ValueError(f"{path} is a file: a proxy model is a directory written by `archgym proxy train`")
     target = path / MANIFEST
+    if not target.is_file() and any(path.glob("part-*.parquet")):
+        raise ValueError(f"{path} is a trajectory dataset, not a proxy model directory (train one on it with "
+                         "`archgym proxy train`)")
     if not target.is_file():
         raise ValueError(f"{path} is not a proxy model directory: it has no {MANIFEST} "
                          "(write one with `archgym proxy train`)")
-    return _load_cached(str(path.resolve()), target.stat().st_mtime_ns, n_jobs)
+    model = _load_cached(str(path.resolve()), target.stat().st_mtime_ns, n_jobs)
+    if env_id is not None and model.env_id != env_id:
+        raise ValueError(f"proxy {path} was trained for {model.env_id}, not for {env_id}")
+    return model
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,12 +1,25 @@
-"""Which dataset rows a proxy learns from or is scored on: one env and workload, one row per design."""
+"""Which dataset rows a proxy learns from or is scored on: one env, workload and simulator setting, one row
+per design.
+
+A dataset may hold runs of several settings (say the systolic model with ``dram=lpddr4`` and with
+``dram=hbm2``), whose numbers for the same design differ. The proxy keeps exactly the rows whose
+recorded settings are its own (file settings compared by content hash), refuses with the settings
+the dataset does hold when none are, and refuses when the kept rows give one design two different
+results (rows that were edited, or written by another version of the model) instead of silently
+keeping one of them.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from archgym.dataset import check_dataset, read_dataset
+from archgym.dataset.provenance import comparable, record_difference
 from simulators.core import DesignSpace, Metric
 
 if TYPE_CHECKING:
@@ -16,14 +29,17 @@ __all__ = ["proxy_rows"]
 
 
 def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpace, metrics: Sequence[Metric],
-              env_id: str, workload: str) -> pandas.DataFrame:
-    """The dataset rows of ``env_id``/``workload``, one per distinct design, checked against the space."""
+               env_id: str, workload: str, settings: Mapping[str, Any], *,
+               settings_form: Any = None) -> pandas.DataFrame:
+    """The dataset rows of ``env_id``/``workload`` recorded with simulator ``settings``, one per distinct
+    design, checked against the space. ``settings_form(record)`` maps a row's settings record to the form
+    ``settings`` is given in (the proxy leaves out the workload and space, which it compares itself)."""
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         df = data
-        missing = [c for c in (*space.names, *(m.name for m in metrics), "env_id", "workload", "feasible")
-                   if c not in df.columns]
+        missing = [c for c in (*space.names, *(m.name for m in metrics), "env_id", "workload", "feasible",
+                               "settings") if c not in df.columns]
         if missing:
             raise ValueError(f"the table has no column(s) {missing}")
     else:
@@ -34,4 +50,51 @@ def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpa
         held = df.groupby(["env_id", "workload"]).size()
         listed = ", ".join(f"{e} / {w} ({n} rows)" for (e, w), n in held.items()) or "no rows at all"
         raise ValueError(f"the dataset has no rows for {env_id} with workload {workload!r}; it holds {listed}")
+    form = settings_form or (lambda record: record)
+    want = comparable(dict(settings))
+    texts = rows["settings"].astype(str)
+    keep = np.zeros(len(rows), dtype=bool)
+    others = []
+    for text, count in texts.value_counts(sort=False).items():
+        record = json.loads(text)
+        same = record is not None and comparable(form(record)) == want
+        if same:
+            keep |= (texts == text).to_numpy()
+        else:
+            diff = ("no settings recorded (rows written without RunInfo.from_env)" if record is None
+                    else record_difference(form(record), settings, ("dataset", "wanted")))
+            others.append(f"{diff} ({count} rows)")
+    if not keep.any():
+        raise ValueError(f"the dataset's {len(rows)} rows of {env_id} / {workload!r} were produced with other "
+                         "simulator settings than this one's: " + "; ".join(others) +
+                         ". Choose the env's settings to match (e.g. -k KEY=VALUE), or train on another dataset")
+    rows = rows[keep]
+    _check_consistent(rows, space, metrics, env_id)
     return rows.drop_duplicates(subset=list(space.names), keep="first").reset_index(drop=True)
+
+
+def _check_consistent(rows: pandas.DataFrame, space: DesignSpace, metrics: Sequence[Metric], env_id: str) -> None:
+    """``ValueError`` when a design appears with different results among rows of one setting."""
+    codes = rows.groupby(list(space.names), sort=False, dropna=False).ngroup().to_numpy()
+    if len(np.unique(codes)) == len(codes):
+        return
+    order = np.argsort(codes, kind="stable")
+    same = codes[order][1:] == codes[order][:-1]
+    a, b = order[:-1][same], order[1:][same]
+    bad = rows["feasible"].to_numpy()[a] != rows["feasible"].to_numpy()[b]
+    for m in metrics:
+        v = rows[m.name].to_numpy(dtype=np.float64)
+        x, y = v[a], v[b]
+        with np.errstate(invalid="ignore"):
+            close = (np.isnan(x) & np.isnan(y)) | (np.abs(x - y) <= 1e-9 * np.maximum(np.abs(x), np.abs(y)))
+        bad |= ~close
+    if bad.any():
+        i, j = a[np.flatnonzero(bad)[0]], b[np.flatnonzero(bad)[0]]
+        first, second = rows.iloc[i], rows.iloc[j]
+        design = {p: first[p] for p in space.names}
+        differ = [m.name for m in metrics if first[m.name] != second[m.name]
+                  and not (np.isnan(first[m.name]) and np.isnan(second[m.name]))]
+        raise ValueError(f"{int(bad.sum())} pair(s) of rows of {env_id} with the same settings give one design "
+                         f"different results, e.g. {design}: {differ or ['feasible']} differ between run "
+                         f"{first['run_id']!r} step {int(first['step'])} and run {second['run_id']!r} step "
+                         f"{int(second['step'])}; check the dataset with `archgym dataset validate`")

@@ -3,15 +3,18 @@
 Duplicate designs are dropped (simulators are deterministic; a design on both sides of the split
 would flatter the test score), the rows are split into train/validation/test with a seeded
 permutation (by row, or by run so that whole runs are held out), boosting stops early when the
-validation RMSE has not improved for ``early_stopping_rounds`` rounds, and the trees up to the best
-round are kept. Trees of each listed ``max_depth`` are fitted and the one with the lowest
-validation error is kept, per metric. Targets are fitted in log space when every training value of
-the metric is positive (relative errors then weigh the same at every scale, and predictions stay
-positive) and as they are otherwise; a metric that never varies is stored as its constant.
+validation RMSE has not improved for ``early_stopping_rounds`` rounds. Trees of each listed
+``max_depth``, and for a log-fitted metric each target weighting (``TARGET_WEIGHTS``), are fitted and
+the one with the lowest validation RMSE in the metric's own units is chosen, per metric; it is then
+fitted again on the training and validation rows together, with its number of trees scaled to the
+larger set (within ``n_estimators``; the test rows are never used). Targets are fitted in log space
+when every training value of the metric is positive (relative errors then weigh the same at every
+scale, and predictions stay positive) and as they are otherwise; a metric that never varies is stored as its constant.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -27,7 +30,9 @@ from archgym.proxy.model import (
     ProxyModel,
     class_path,
     forward_transform,
+    inverse_transform,
     json_value,
+    settings_form,
     simulator_settings,
 )
 from archgym.proxy.rows import proxy_rows
@@ -37,7 +42,7 @@ from simulators.params import is_integer
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["DEFAULT_XGB_PARAMS", "train_proxy"]
+__all__ = ["DEFAULT_XGB_PARAMS", "MIN_HELD_OUT", "MIN_TRAIN", "train_proxy"]
 
 #: Boosting settings (any ``xgboost.XGBRegressor`` keyword may be overridden; ``n_estimators`` is the
 #: cap early stopping works under). ``max_depth`` may list several depths: each is fitted and the one
@@ -52,6 +57,16 @@ DEFAULT_XGB_PARAMS: dict[str, Any] = {
     "tree_method": "hist",
     "early_stopping_rounds": 50,
 }
+
+
+#: Sample weights a log-fitted metric is tried with, as powers of ``value / mean``: 0 fits relative errors
+#: evenly; 1 weighs large values more, nearer to the absolute error the RMSE reports (the squared error of
+#: ``log y`` weighted by ``y**2`` would be the absolute one to first order, but overweights the extremes).
+TARGET_WEIGHTS = (0, 1)
+
+#: The smallest training split, and validation and test splits, a proxy is fitted and scored on: fewer
+#: validation rows make early stopping and the depth choice noise, fewer test rows make the report noise.
+MIN_TRAIN, MIN_HELD_OUT = 20, 5
 
 
 def _split(n: int, rng: np.random.Generator, test: float, val: float, groups: np.ndarray | None,
@@ -78,10 +93,14 @@ def _split(n: int, rng: np.random.Generator, test: float, val: float, groups: np
                 filled[s] += sizes[g]
         parts = tuple(np.flatnonzero(side[codes] == s) for s in (0, 1, 2))
     test_rows, val_rows, train_rows = parts
-    if len(train_rows) < 2 or not len(val_rows) or not len(test_rows):
+    if len(train_rows) < MIN_TRAIN or len(val_rows) < MIN_HELD_OUT or len(test_rows) < MIN_HELD_OUT:
         unit = "distinct designs" if groups is None else f"distinct designs in {len(np.unique(groups))} runs"
-        raise ValueError(f"too few rows to train and test a proxy: {n} {unit} "
-                         f"({len(train_rows)} train, {len(val_rows)} validation, {len(test_rows)} test)")
+        needed = next(k for k in range(1, 10 ** 6) if round(k * test) >= MIN_HELD_OUT and round(k * val) >= MIN_HELD_OUT
+                      and k - round(k * test) - round(k * val) >= MIN_TRAIN)
+        raise ValueError(f"too few rows to train and test a proxy: {n} {unit} ({len(train_rows)} train, "
+                         f"{len(val_rows)} validation, {len(test_rows)} test); a proxy needs at least {MIN_TRAIN} "
+                         f"train, {MIN_HELD_OUT} validation and {MIN_HELD_OUT} test designs (at least {needed} "
+                         "distinct designs with these fractions)")
     return np.sort(train_rows), np.sort(val_rows), np.sort(test_rows)
 
 
@@ -133,7 +152,8 @@ def train_proxy(
         raise ValueError(f"transforms name unknown metric(s) {unknown}; metrics are {list(simulator.metric_names)}")
     started = time.perf_counter()
     space, metrics = simulator.space, simulator.metrics
-    df = proxy_rows(data, space, metrics, env_id, simulator.workload)
+    df = proxy_rows(data, space, metrics, env_id, simulator.workload, simulator_settings(simulator),
+                    settings_form=settings_form)
     encoder = FeatureEncoder(space)
     features = encoder.from_columns({p: df[p].to_numpy() for p in space.names})
     feasible = df["feasible"].to_numpy(dtype=bool)
@@ -141,12 +161,12 @@ def train_proxy(
     groups = df["run_id"].to_numpy() if split == "run" else None
     train, val, test = _split(len(df), rng, test_fraction, val_fraction, groups)
 
-    def fit(model_cls: Any, rows_fit: np.ndarray, y_fit: np.ndarray, rows_val: np.ndarray, y_val: np.ndarray,
-            ) -> tuple[xgb.Booster, dict[str, Any]]:
-        """The best of one early-stopped model per depth, by validation score (RMSE or log-loss)."""
+    def fit_classifier(rows_fit: np.ndarray, y_fit: np.ndarray, rows_val: np.ndarray, y_val: np.ndarray,
+                       ) -> tuple[xgb.Booster, dict[str, Any]]:
+        """The best of one early-stopped classifier per depth, by validation log-loss."""
         best, scores = None, {}
         for depth in depths:
-            model = model_cls(**params, max_depth=depth, n_jobs=n_jobs, random_state=seed)
+            model = xgb.XGBClassifier(**params, max_depth=depth, n_jobs=n_jobs, random_state=seed)
             model.fit(features[rows_fit], y_fit, eval_set=[(features[rows_val], y_val)], verbose=False)
             scores[str(depth)] = float(model.best_score)
             if best is None or model.best_score < best.best_score:
@@ -155,22 +175,49 @@ def train_proxy(
         return booster, {"max_depth": best.max_depth, "trees": booster.num_boosted_rounds(),
                          "validation_score_by_depth": scores}
 
+    def fit_regressor(tr: np.ndarray, va: np.ndarray, y: np.ndarray, transform: str,
+                      ) -> tuple[xgb.Booster, dict[str, Any]]:
+        """Every depth x target weighting early-stopped on the validation rows; the one with the lowest
+        validation RMSE in the metric's own units is refitted on the training and validation rows, with
+        its number of trees scaled to the larger set."""
+        target = forward_transform(transform, y)
+        best, scores = None, {}
+        for depth in depths:
+            for power in (TARGET_WEIGHTS if transform == "log" else (0,)):
+                weight = (y / np.mean(y[tr])) ** power
+                model = xgb.XGBRegressor(**params, max_depth=depth, n_jobs=n_jobs, random_state=seed)
+                model.fit(features[tr], target[tr], sample_weight=weight[tr], eval_set=[(features[va], target[va])],
+                          sample_weight_eval_set=[weight[va]], verbose=False)
+                trees = model.best_iteration + 1
+                predicted = inverse_transform(transform, model.predict(features[va], iteration_range=(0, trees)))
+                rmse = float(np.sqrt(np.mean((predicted - y[va]) ** 2)))
+                scores[str(depth)] = min(rmse, scores.get(str(depth), math.inf))
+                if best is None or rmse < best[0]:
+                    best = (rmse, depth, power, trees)
+        _, depth, power, trees = best
+        both = np.concatenate([tr, va])
+        trees = max(1, min(int(params["n_estimators"]), round(trees * len(both) / len(tr))))
+        fixed = {k: v for k, v in params.items() if k not in ("early_stopping_rounds", "n_estimators")}
+        final = xgb.XGBRegressor(**fixed, n_estimators=trees, max_depth=depth, n_jobs=n_jobs, random_state=seed)
+        final.fit(features[both], target[both], sample_weight=((y / np.mean(y[tr])) ** power)[both], verbose=False)
+        return final.get_booster(), {"max_depth": depth, "trees": trees, "target_weight": power,
+                                     "validation_score_by_depth": scores, "rows_fit": len(both)}
+
     boosters: dict[str, xgb.Booster] = {}
     entries = []
     for i, m in enumerate(metrics):
         y = df[m.name].to_numpy(dtype=np.float64)
         usable = feasible & np.isfinite(y)
         tr, va, te = (rows[usable[rows]] for rows in (train, val, test))
-        if len(tr) < 2 or not len(va):
+        if len(tr) < MIN_TRAIN // 2 or len(va) < MIN_HELD_OUT // 2:
             raise ValueError(f"metric {m.name!r}: too few feasible rows to train on ({len(tr)} train, "
-                             f"{len(va)} validation)")
+                             f"{len(va)} validation; at least {MIN_TRAIN // 2} and {MIN_HELD_OUT // 2} are needed)")
         if np.ptp(y[tr]) == 0:
             entry = {"metric": m.name, "transform": "constant", "value": float(y[tr][0])}
         else:
             transform = _choose_transform(m.name, y[np.concatenate([tr, va])], (transforms or {}).get(m.name))
             t0 = time.perf_counter()
-            boosters[m.name], chosen = fit(xgb.XGBRegressor, tr, forward_transform(transform, y[tr]), va,
-                                           forward_transform(transform, y[va]))
+            boosters[m.name], chosen = fit_regressor(tr, va, y, transform)
             entry = {"metric": m.name, "transform": transform, "file": f"metric-{i:02d}.json", **chosen,
                      "fit_seconds": time.perf_counter() - t0}
         entry.update(rows_train=len(tr), rows_val=len(va))
@@ -182,8 +229,7 @@ def train_proxy(
     elif not feasible[train].any():
         raise ValueError("every training row is infeasible: nothing to learn the metrics from")
     else:
-        classifier, chosen = fit(xgb.XGBClassifier, train, feasible[train].astype(int), val,
-                                 feasible[val].astype(int))
+        classifier, chosen = fit_classifier(train, feasible[train].astype(int), val, feasible[val].astype(int))
         feas_entry = {"kind": "classifier", "file": "feasible.json", "threshold": FEASIBLE_THRESHOLD, **chosen}
 
     manifest = ProxyManifest(

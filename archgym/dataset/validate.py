@@ -1,0 +1,183 @@
+"""Replaying a dataset: every recorded row (or a sample) evaluated again on the simulator its run
+recorded, and every difference reported (``archgym dataset validate``, like CompilerGym's ``validate``).
+
+Simulators are deterministic, so a row whose metrics, feasibility, reason or reward differ from a
+replay on the recorded simulator and settings was edited, produced by another version of a model,
+or recorded with the wrong settings. Metrics and rewards are compared to a relative tolerance of
+1e-9 (NaN equals NaN); ``wall_time`` is not compared. Besides the rows, the check reports what
+breaks the dataset's own guarantees: a (run_id, step) pair held twice, chunk files a compaction
+superseded, and runs whose simulator cannot be rebuilt (no recorded settings, a Python object
+recorded by hash only, a recorded file missing or changed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from archgym.dataset.provenance import build_recorded_objective, build_simulator
+from archgym.dataset.reader import design_indices, design_values, read_dataset
+from archgym.dataset.schema import scan_dataset
+from simulators.core import BatchEvaluation, metrics_difference, space_difference
+
+__all__ = ["Mismatch", "ValidationReport", "validate_dataset"]
+
+_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One recorded cell that its replay does not reproduce."""
+
+    run_id: str
+    step: int
+    column: str
+    recorded: Any
+    replayed: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate_dataset`` checked and found: ``ok`` when every replayed row matched and nothing
+    broke the dataset's guarantees."""
+
+    dataset: str
+    rows: int
+    checked: int
+    runs: int
+    seconds: float = 0.0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and not self.problems
+
+    @property
+    def mismatched_rows(self) -> int:
+        return len({(m.run_id, m.step) for m in self.mismatches})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "ok": self.ok, "rows": self.rows, "checked": self.checked, "runs": self.runs,
+                "mismatched_rows": self.mismatched_rows, "seconds": self.seconds,
+                "mismatches": [m.to_dict() for m in self.mismatches], "problems": list(self.problems)}
+
+
+def _differs(recorded: np.ndarray, replayed: np.ndarray, rtol: float) -> np.ndarray:
+    both_nan = np.isnan(recorded) & np.isnan(replayed)
+    with np.errstate(invalid="ignore"):
+        close = np.abs(recorded - replayed) <= rtol * np.maximum(np.abs(recorded), np.abs(replayed))
+    return ~(both_nan | close)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None, seed: int = 0,
+                     rtol: float = 1e-9, progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+    """Replay the rows of dataset ``path`` (all, or ``sample`` of them drawn at random with ``seed``) on
+    the simulators and objectives their runs recorded; the report lists every mismatch and problem."""
+    started = time.perf_counter()
+    info = scan_dataset(path)
+    df = read_dataset(path)
+    report = ValidationReport(dataset=str(path), rows=len(df), checked=0, runs=int(df["run_id"].nunique()))
+    if info.superseded:
+        report.problems.append(f"{len(info.superseded)} chunk file(s) superseded by a compaction are still in the "
+                               f"directory (e.g. {info.superseded[0].path.name}): archgym skips them, other readers "
+                               "count their rows twice; the run's next writer deletes them")
+    dup = df.duplicated(subset=["run_id", "step"], keep=False)
+    if dup.any():
+        pairs = df.loc[dup, ["run_id", "step"]].drop_duplicates()
+        first = pairs.iloc[0]
+        report.problems.append(f"{len(pairs)} (run_id, step) pair(s) appear more than once (e.g. run "
+                               f"{first['run_id']!r} step {int(first['step'])})")
+    if sample is not None:
+        if sample < 1:
+            raise ValueError(f"sample must be a positive number of rows, got {sample}")
+        if sample < len(df):
+            df = df.sample(n=sample, random_state=seed).sort_index()
+    total = len(df)
+    groups = df.groupby(["simulator", "settings"], observed=True, sort=False)
+    for (target, settings_text), rows in groups:
+        run_ids = sorted(rows["run_id"].unique().tolist())
+        label = f"run(s) {', '.join(map(repr, run_ids[:3]))}{' ...' if len(run_ids) > 3 else ''}"
+        try:
+            settings = json.loads(settings_text)
+            if settings is None or not target:
+                raise ValueError("the run records no simulator settings")
+            sim = build_simulator(target, settings)
+            diff = space_difference(info.space.to_dict(), sim.space.to_dict()) or metrics_difference(
+                [m.to_dict() for m in info.metrics], [m.to_dict() for m in sim.metrics])
+            if diff:
+                raise ValueError(f"the rebuilt simulator has another space or metrics: {diff}")
+        except (ValueError, TypeError) as exc:
+            report.problems.append(f"{label}: {len(rows)} row(s) not replayed: cannot rebuild the simulator "
+                                   f"{target or '<none>'} ({exc})")
+            continue
+        _replay(report, sim, rows, rtol, label, progress, total)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _replay(report: ValidationReport, sim: Any, rows: Any, rtol: float, label: str,
+            progress: Callable[[int, int], None] | None, total: int) -> None:
+    space = sim.space
+    for lo in range(0, len(rows), _BATCH):
+        chunk = rows.iloc[lo:lo + _BATCH]
+        cols = {p.name: chunk[p.name].to_numpy() for p in space}
+        if space.indexable:
+            evaluations = sim.evaluate_batch(design_indices(space, cols))
+        else:
+            values = {p.name: design_values(p, cols[p.name]) for p in space}
+            designs = [{name: _plain(values[name][i]) for name in space.names} for i in range(len(chunk))]
+            evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in designs], sim.metric_names)
+        run_ids, steps = chunk["run_id"].to_numpy(), chunk["step"].to_numpy()
+
+        def report_cells(column: str, bad: np.ndarray, recorded: Any, replayed: Any,
+                         run_ids: np.ndarray = run_ids, steps: np.ndarray = steps) -> None:
+            for i in np.flatnonzero(bad):
+                report.mismatches.append(Mismatch(str(run_ids[i]), int(steps[i]), column, _plain(recorded[i]),
+                                                  _plain(replayed[i])))
+
+        feasible = chunk["feasible"].to_numpy(dtype=bool)
+        report_cells("feasible", feasible != evaluations.feasible, feasible, evaluations.feasible)
+        for m in sim.metric_names:
+            recorded = chunk[m].to_numpy(dtype=np.float64)
+            replayed = np.asarray(evaluations.metrics[m], dtype=np.float64)
+            report_cells(m, _differs(recorded, replayed, rtol), recorded, replayed)
+        reasons = [None if r is None or (isinstance(r, float) and math.isnan(r)) else str(r)
+                   for r in chunk["reason"].tolist()]
+        replayed_reasons = list(evaluations.reasons)
+        report_cells("reason", np.array([a != b for a, b in zip(reasons, replayed_reasons)], dtype=bool),
+                     reasons, replayed_reasons)
+        objectives = chunk["objective"].astype(str).to_numpy()
+        recorded_rewards = chunk["reward"].to_numpy(dtype=np.float64)
+        for text in np.unique(objectives):
+            which = objectives == text
+            try:
+                record = json.loads(text)
+                if record is None:
+                    raise ValueError("the run records no objective")
+                objective = build_recorded_objective(record, sim.metrics)
+            except ValueError as exc:
+                problem = f"{label}: rewards not checked ({exc})"
+                if problem not in report.problems:
+                    report.problems.append(problem)
+                continue
+            rewards = objective.batch(evaluations)
+            bad = which & _differs(recorded_rewards, rewards, rtol)
+            report_cells("reward", bad, recorded_rewards, rewards)
+        report.checked += len(chunk)
+        if progress is not None:
+            progress(report.checked, total)

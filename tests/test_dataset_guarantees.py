@@ -1,0 +1,360 @@
+"""What a dataset promises: provenance on every row, plain Parquet any reader takes, crash loss bounded in
+time (a real SIGKILL), resumed runs without duplicates, replay validation, upgrades of schema 1, and
+explore runs whose memory does not grow per evaluation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from agents.testing import ToySimulator
+from archgym.catalog import make_env
+from archgym.cli import main
+from archgym.dataset import (
+    RunInfo,
+    TrajectoryWriter,
+    collect,
+    read_dataset,
+    scan_dataset,
+    upgrade_dataset,
+    validate_dataset,
+)
+from archgym.envs import DesignEnv
+from archgym.explore import explore
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = "archgym/Systolic-v0"
+
+
+def systolic_data(path: Path, n: int = 120, run_id: str = "a", seed: int = 0, **kwargs) -> DesignEnv:
+    env = make_env(ENV, kwargs)
+    collect(env, ENV, path, n, seed=seed, run_id=run_id)
+    return env
+
+
+def rewrite_part(part: Path, change) -> None:
+    """Edit a part's table in place, keeping its metadata (a tampered file, as a user might make one)."""
+    table = pq.read_table(part)
+    pq.write_table(change(table).replace_schema_metadata(table.schema.metadata), part)
+
+
+def set_cell(table: pa.Table, column: str, row: int, value) -> pa.Table:
+    values = table.column(column).to_pylist()
+    values[row] = value
+    i = table.schema.get_field_index(column)
+    return table.set_column(i, table.schema.field(i), pa.array(values, type=table.schema.field(i).type))
+
+
+# -- 1. provenance ------------------------------------------------------------------------------------
+
+
+def test_every_row_records_its_simulator_settings_objective_and_version(tmp_path):
+    import archgym
+
+    data = tmp_path / "data"
+    systolic_data(data, 40, run_id="lp")
+    systolic_data(data, 40, run_id="hbm", dram="hbm2", targets={"latency": 1e-3})
+    layers = tmp_path / "mynet.csv"
+    layers.write_text(resources.files("simulators.workloads").joinpath("data", "alexnet.csv").read_text())
+    systolic_data(data, 40, run_id="file", workload=str(layers))
+    df = read_dataset(data)
+    assert set(df["simulator"].unique()) == {"simulators.systolic.simulator:SystolicSimulator"}
+    assert set(df["archgym_version"].unique()) == {archgym.__version__}
+    settings = {r: json.loads(s) for r, s in df.groupby("run_id", observed=True)["settings"].first().items()}
+    assert settings["lp"] == {"dram": "lpddr4", "space": None, "workload": "resnet18"}
+    assert settings["hbm"] == {"dram": "hbm2", "space": None, "workload": "resnet18"}
+    digest = hashlib.sha256(layers.read_bytes()).hexdigest()
+    assert settings["file"]["workload"] == {"file": str(layers.resolve()), "sha256": digest}
+    objectives = {r: json.loads(s) for r, s in df.groupby("run_id", observed=True)["objective"].first().items()}
+    assert objectives["hbm"] == {"type": "target", "targets": {"latency": {"value": 1e-3, "weight": 1.0}},
+                                 "directions": {"latency": "minimize", "energy": "minimize", "area": "minimize",
+                                                "power": "minimize", "utilization": "maximize",
+                                                "cycles": "minimize"},
+                                 "formula_version": 1}
+    assert set(objectives["lp"]["targets"]) == {"latency", "energy", "area"}
+    # the same designs (seed 0) under two settings: rows differ, and the settings column tells them apart
+    lp, hbm = (df[df["run_id"] == r].reset_index(drop=True) for r in ("lp", "hbm"))
+    assert (lp["rows"] == hbm["rows"]).all() and not np.allclose(lp["energy"], hbm["energy"])
+    # every file carries its run's record too; the summary lists it
+    info = scan_dataset(data)
+    assert {p.run_id: p.run["settings"]["dram"] for p in info.parts} == {"lp": "lpddr4", "hbm": "hbm2",
+                                                                          "file": "lpddr4"}
+    assert main(["dataset", str(data)]) == 0
+
+
+def test_resuming_with_other_settings_or_appending_an_existing_run_is_refused(tmp_path):
+    data = tmp_path / "data"
+    systolic_data(data, 30, run_id="r")
+    with pytest.raises(ValueError, match=r"run 'r' .* was recorded with other settings, so it cannot be resumed: "
+                                         r"settings: dram='lpddr4' \(dataset\) vs 'hbm2' \(this run\)"):
+        systolic_data(data, 30, run_id="r", dram="hbm2")
+    with pytest.raises(ValueError, match=r"hyperparameters: \{'samples': 30\} \(dataset\) vs \{'samples': 50\}"):
+        systolic_data(data, 50, run_id="r")
+    with pytest.raises(ValueError, match="objective: targets="):
+        systolic_data(data, 30, run_id="r", targets={"latency": 1e-3})
+    env = make_env(ENV, {})
+    with pytest.raises(ValueError, match="already holds run 'r' \\(30 rows\\): choose another run id"):
+        explore(env, "random_walk", budget=5, seed=0, log=data, run_id="r")
+    assert len(read_dataset(data)) == 30
+
+
+# -- 2. plain Parquet ----------------------------------------------------------------------------------
+
+
+def test_any_parquet_reader_reads_the_directory_as_it_is(tmp_path):
+    data = tmp_path / "data"
+    systolic_data(data, 100, run_id="a")
+    systolic_data(data, 50, run_id="b", seed=1)
+    names = os.listdir(data)  # one compacted file per run, and nothing else
+    assert len(names) == 2 and all(n.startswith("part-") and n.endswith(".parquet") for n in names)
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    assert len(pd.read_parquet(data)) == 150
+    dataset = ds.dataset(data)
+    assert dataset.count_rows() == 150
+    assert dataset.schema.field("latency").metadata[b"unit"] == b"s"
+    polars = pytest.importorskip("polars")
+    duckdb = pytest.importorskip("duckdb")
+    assert polars.scan_parquet(data).select(polars.len()).collect().item() == 150
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{data}/*.parquet')").fetchall() == [(150,)]
+
+
+def test_the_reading_examples_of_the_docs_run(tmp_path, monkeypatch):
+    """docs/data.md's examples, run on a dataset of their shape (each needs its reader installed)."""
+    pytest.importorskip("polars")
+    pytest.importorskip("duckdb")
+    systolic_data(tmp_path / "data" / "systolic", 60)
+    text = (ROOT / "docs" / "data.md").read_text()
+    blocks = re.findall(r"<!-- tested example -->\n```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "docs/data.md", "exec"), {})
+
+
+def test_a_schema_1_dataset_is_refused_with_how_to_convert_it_and_upgrade_converts_it(tmp_path, capsys):
+    new = tmp_path / "new"
+    env = systolic_data(new, 80)
+    # a schema-1 dataset as the old writer left it: manifest.json among parts without provenance columns,
+    # and 5 rows written twice by an old resumed collect
+    old = tmp_path / "old"
+    old.mkdir()
+    table = pq.read_table(next(new.glob("*.parquet"))).drop_columns(["simulator", "settings", "objective",
+                                                                      "archgym_version"])
+    table = pa.concat_tables([table, table.slice(10, 5)])
+    pq.write_table(table.replace_schema_metadata({b"archgym.schema_version": b"1"}), old / "part-x-0.parquet")
+    (old / "manifest.json").write_text(json.dumps({"format": "archgym-trajectories", "schema_version": 1,
+                                                   "space": env.space.to_dict(),
+                                                   "metrics": [m.to_dict() for m in env.simulator.metrics]}))
+    run = RunInfo("z", "e", "w", "a", {}, None)
+    for call in (lambda: read_dataset(old),
+                 lambda: TrajectoryWriter(old, space=env.space, metrics=env.simulator.metrics, run=run)):
+        with pytest.raises(ValueError, match=r"schema version 1 .* Convert it with `archgym dataset upgrade .* --out "
+                                             r"NEW_DIR --env ENV"):
+            call()
+    assert main(["dataset", "upgrade", str(old), "--out", str(tmp_path / "up"), "--env", "systolic", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rows"] == 80 and result["duplicates_dropped"] == 5 and result["left"] == []
+    up = read_dataset(tmp_path / "up")
+    before = read_dataset(new)
+    assert up.drop(columns=["archgym_version"]).equals(before.drop(columns=["archgym_version"]))
+    assert validate_dataset(tmp_path / "up").ok
+    # naming the wrong settings is caught by the replay
+    upgrade_dataset(old, tmp_path / "wrong", make_env(ENV, {"dram": "hbm2"}), ENV)
+    report = validate_dataset(tmp_path / "wrong")
+    assert not report.ok and {m.column for m in report.mismatches} >= {"energy", "power"}
+
+
+# -- 3. crash loss and resuming ------------------------------------------------------------------------
+
+SLOW = textwrap.dedent('''
+    """A simulator whose evaluations take SLOWSIM_DELAY seconds and are logged with their finishing time."""
+    import os, time
+    import gymnasium
+    from simulators.core import Choice, DesignSpace, Evaluation, IntRange, Metric, Simulator
+
+    DELAY = float(os.environ.get("SLOWSIM_DELAY", "0"))
+    LOG = os.environ.get("SLOWSIM_LOG")
+    _log = open(LOG, "a", buffering=1) if LOG else None
+
+    class SlowSimulator(Simulator):
+        metrics = (Metric("cost", "J"),)
+
+        def __init__(self, workload: str = "toy") -> None:
+            self.space = DesignSpace([IntRange("a", 1, 64), IntRange("b", 1, 64), Choice("c", ["x", "y"])])
+            self.workload = workload
+
+        def default_targets(self):
+            return {"cost": 10.0}
+
+        def _evaluate(self, d):
+            if DELAY:
+                time.sleep(DELAY)
+            if _log:
+                _log.write(f"{time.time()}\\n")
+            return Evaluation({"cost": float(d["a"] * d["b"] + (d["c"] == "y"))})
+
+    if "test/Slow-v0" not in gymnasium.registry:
+        gymnasium.register("test/Slow-v0", entry_point="archgym.envs:make_design_env",
+                           kwargs={"simulator": "slowsim:SlowSimulator"})
+''')
+
+
+def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(tmp_path, monkeypatch, capsys):
+    (tmp_path / "slowsim.py").write_text(SLOW)
+    data, log = tmp_path / "data", tmp_path / "evaluations.log"
+    args = ["collect", "slowsim:test/Slow-v0", "--samples", "20000", "--out", str(data), "--run-id", "r", "-q"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "SLOWSIM_DELAY": "0.002", "SLOWSIM_LOG": str(log)}
+    child = subprocess.Popen([sys.executable, "-m", "archgym.cli", *args], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while not (log.is_file() and log.stat().st_size) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(7.0)  # past the first 5-second flush, and into the next window
+        os.kill(child.pid, signal.SIGKILL)
+        killed_at = time.time()
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()[-2000:]
+    finished = np.array([float(t) for t in log.read_text().split()])
+    kept = read_dataset(data)
+    k = len(kept)
+    assert 0 < k < len(finished) <= 20000
+    assert kept["step"].tolist() == list(range(1, k + 1))
+    lost_seconds = killed_at - finished[k - 1]  # every evaluation after the last kept one was lost
+    assert lost_seconds <= 6.0, (lost_seconds, k, len(finished))
+
+    # the same command again (in this process, without the delay) resumes the run: no duplicates
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("SLOWSIM_LOG", raising=False)
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["resumed"] == k and result["rows"] == 20000 - k
+    df = read_dataset(data)
+    assert df["step"].tolist() == list(range(1, 20001)) and len(list(data.glob("*.parquet"))) == 1
+    sim = make_env("test/Slow-v0", {}).simulator
+    expected = sim.space.sample_batch(np.random.default_rng(0), 20000, "random")
+    assert np.array_equal(sim.space.encode_columns({p: df[p].to_numpy() for p in sim.space.names}), expected)
+    assert main(args) == 0  # complete: nothing to add
+    assert "already holds all 20,000 designs: nothing to do" in capsys.readouterr().out
+    assert len(read_dataset(data)) == 20000
+
+
+def test_rows_reach_the_disk_within_flush_seconds_without_a_close(tmp_path):
+    env = DesignEnv(ToySimulator(), targets={"cost": 1.0})
+    run = RunInfo.from_env(env, "test/Toy-v0", run_id="t", agent="a", hyperparameters={}, seed=None)
+    writer = TrajectoryWriter(tmp_path / "data", space=env.space, metrics=env.simulator.metrics, run=run,
+                              flush_seconds=0.2)
+    designs = env.space.sample(np.random.default_rng(0), 6)
+    for step, d in enumerate(designs, 1):
+        e = env.simulator.evaluate(d)
+        writer.append(step=step, design=d, evaluation=e, reward=env.objective(e), wall_time=0.0)
+        time.sleep(0.25 if step == 3 else 0.0)
+    # the append after the pause (step 4) found 0.25 s since the last write and wrote steps 1-4
+    assert read_dataset(tmp_path / "data")["step"].tolist() == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="step 6 does not follow step 6"):
+        writer.append(step=6, design=designs[0], evaluation=e, reward=0.0, wall_time=0.0)
+    writer.close()
+    assert read_dataset(tmp_path / "data")["step"].tolist() == [1, 2, 3, 4, 5, 6]
+
+
+# -- 4. validation ---------------------------------------------------------------------------------------
+
+
+def test_validate_replays_rows_and_catches_a_tampered_one(tmp_path, capsys):
+    data = tmp_path / "data"
+    systolic_data(data, 150)
+    assert main(["dataset", "validate", str(data)]) == 0
+    assert "replayed 150 of 150 rows" in capsys.readouterr().out
+    part = next(data.glob("*.parquet"))
+    table = pq.read_table(part)
+    latency = table.column("latency")[17].as_py()
+    rewrite_part(part, lambda t: set_cell(set_cell(t, "latency", 17, latency * 1.01), "reward", 40, 0.5))
+    report = validate_dataset(data)
+    assert not report.ok and report.mismatched_rows == 2
+    assert [(m.step, m.column) for m in report.mismatches] == [(18, "latency"), (41, "reward")]
+    assert report.mismatches[0].recorded == pytest.approx(latency * 1.01) and report.mismatches[0].replayed == latency
+    assert main(["dataset", "validate", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "2 mismatch(es) in 2 row(s)" in out and "latency" in out and "reward" in out
+    assert main(["dataset", "validate", str(data), "--sample", "20", "--json"]) in (0, 1)
+    sampled = json.loads(capsys.readouterr().out)
+    assert sampled["checked"] == 20 and sampled["rows"] == 150
+    assert main(["dataset", str(data), "--sample", "3"]) == 2
+    assert "--sample only applies to `archgym dataset validate`" in capsys.readouterr().err
+
+
+def test_validate_reports_what_it_cannot_replay(tmp_path):
+    layers = tmp_path / "mynet.csv"
+    layers.write_text(resources.files("simulators.workloads").joinpath("data", "alexnet.csv").read_text())
+    data = tmp_path / "data"
+    systolic_data(data, 20, workload=str(layers))
+    assert validate_dataset(data).ok
+    layers.write_text(layers.read_text().replace("\n", "\n", 1) + "\n")  # edited after the run
+    report = validate_dataset(data)
+    assert report.checked == 0 and "has changed since the run" in report.problems[0]
+    # a copy of the run's file, as a crash between compacting and deleting the chunks would leave one
+    copy = data / "part-copy-00000000-00001.parquet"
+    shutil.copy(next(data.glob("*.parquet")), copy)
+    assert len(read_dataset(data)) == 20  # archgym skips what the run's first file already holds
+    assert any("superseded by a compaction" in p for p in validate_dataset(data).problems)
+    table = pq.read_table(copy)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"archgym.parts": b"[7, 7]"}), copy)
+    assert len(read_dataset(data)) == 40
+    assert any("20 (run_id, step) pair(s) appear more than once" in p for p in validate_dataset(data).problems)
+
+
+# -- 5. bounded memory -----------------------------------------------------------------------------------
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_explore_and_the_cli_keep_a_few_floats_per_evaluation(monkeypatch, capsys):
+    env = DesignEnv(ToySimulator(), targets={"cost": 1.0})
+
+    def run(budget: int, keep: bool):
+        return lambda: explore(env, "random_walk", budget=budget, seed=0, keep_records=keep, progress=False)
+
+    run(200, False)()  # warm up: one-time imports and caches are not per-evaluation growth
+    small, large = _peak(run(200, False)), _peak(run(1200, False))
+    assert (large - small) / 1000 < 64  # the reward and best-so-far arrays: 16 bytes per evaluation
+    assert (_peak(run(1200, True)) - large) / 1200 > 300  # records, when asked for, are what grows
+    # the command line asks for no records
+    module = sys.modules["archgym.explore"]
+    results = []
+
+    def spy(*args, **kwargs):
+        results.append(module_explore(*args, **kwargs))
+        return results[-1]
+
+    module_explore = module.explore
+    monkeypatch.setattr(module, "explore", spy)
+    assert main(["explore", ENV, "--agent", "random_walk", "--budget", "50"]) == 0
+    capsys.readouterr()
+    assert results[0].evaluations == 50 and results[0].records == []

@@ -1,0 +1,176 @@
+"""What a proxy trains on and what it loads: exactly one simulator setting, consistent rows, enough of them,
+and a model directory checked against its schema (every tampering case a clear ValueError)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from archgym.cli import main
+from archgym.dataset import collect
+from archgym.envs import DesignEnv
+from archgym.proxy import ProxySimulator, load_proxy, train_proxy
+from simulators.core import Choice, DesignSpace, Evaluation, IntRange, Metric, Simulator
+
+FAST = {"n_estimators": 40, "max_depth": 3}
+
+
+class Scaled(Simulator):
+    """cost = scale * (a * b + [c == 'y']): one setting, ``scale``, that changes every number."""
+
+    metrics = (Metric("cost", "J"),)
+    workload = "toy"
+
+    def __init__(self, *, scale: float = 1.0) -> None:
+        self.space = DesignSpace([IntRange("a", 1, 16), IntRange("b", 1, 16), Choice("c", ["x", "y"])])
+        self.scale = scale
+
+    def _evaluate(self, d):
+        return Evaluation({"cost": self.scale * float(d["a"] * d["b"] + (d["c"] == "y"))})
+
+
+def env_of(scale: float) -> DesignEnv:
+    return DesignEnv(Scaled(scale=scale), targets={"cost": 10.0})
+
+
+def test_training_keeps_exactly_the_rows_of_its_setting(tmp_path):
+    data = tmp_path / "data"
+    for scale in (1.0, 2.0):  # the same 300 designs under two settings
+        collect(env_of(scale), "test/Scaled-v0", data, 300, seed=0, run_id=f"s{scale}")
+    model = train_proxy(data, env_of(2.0).simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+    space = env_of(1.0).space
+    distinct = len(np.unique(space.sample_batch(np.random.default_rng(0), 300, "random"), axis=0))
+    assert model.manifest.training["distinct_designs"] == distinct  # one setting's designs, not both settings' rows
+    assert model.manifest.simulator_settings == {"scale": 2.0}
+    prediction = ProxySimulator(model, simulator=env_of(2.0).simulator).evaluate({"a": 8, "b": 8, "c": "x"})
+    assert prediction.metrics["cost"] == pytest.approx(128, rel=0.25)
+    with pytest.raises(ValueError, match=r"600 rows of test/Scaled-v0 / 'toy' were produced with other simulator "
+                                         r"settings than this one's: scale=1.0 \(dataset\) vs 3.0 \(wanted\) "
+                                         r"\(300 rows\); scale=2.0 \(dataset\) vs 3.0 \(wanted\) \(300 rows\)"):
+        train_proxy(data, env_of(3.0).simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+
+
+def test_a_design_with_two_results_under_one_setting_is_refused(tmp_path):
+    data = tmp_path / "data"
+    for run in ("first", "second"):
+        collect(env_of(1.0), "test/Scaled-v0", data, 200, seed=0, run_id=run)
+    part = next(p for p in data.glob("*.parquet") if "second" in p.name)
+    table = pq.read_table(part)
+    cost = table.column("cost").to_pylist()
+    cost[5] *= 1.5
+    i = table.schema.get_field_index("cost")
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(cost)), part)
+    with pytest.raises(ValueError, match=r"1 pair\(s\) of rows of test/Scaled-v0 with the same settings give one "
+                                         r"design different results, e.g. .*\['cost'\] differ between run 'first' "
+                                         r"step 6 and run 'second' step 6; check the dataset with `archgym dataset "
+                                         r"validate`"):
+        train_proxy(data, env_of(1.0).simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+
+
+def test_proxy_train_on_too_few_rows_exits_2_with_the_counts(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["collect", "systolic", "-n", "5", "-o", data, "-q"]) == 0
+    assert main(["proxy", "train", data, "--env", "systolic", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "too few rows to train and test a proxy: 5 distinct designs (3 train, 1 validation, 1 test)" in err
+    assert "at least 20 train, 5 validation and 5 test designs (at least 31 distinct designs" in err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("proxy")
+    collect(env_of(1.0), "test/Scaled-v0", root / "data", 300, seed=0, run_id="r")
+    train_proxy(root / "data", env_of(1.0).simulator, env_id="test/Scaled-v0", xgb_params=FAST).save(root / "model")
+    return root / "model"
+
+
+def tampered(model_dir, tmp_path, edit):
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    edit(manifest, copy)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def _set(path, value):
+    def edit(manifest, _copy):
+        *keys, last = path
+        target = manifest
+        for k in keys:
+            target = target[k]
+        if value is KeyError:
+            del target[last]
+        else:
+            target[last] = value
+    return edit
+
+
+def _garbage_booster(manifest, copy):
+    (copy / manifest["models"][0]["file"]).write_text('{"learner": "not a model"}')
+
+
+def _outside_file(manifest, copy):
+    shutil.copy(copy / manifest["models"][0]["file"], copy.parent / "outside.json")
+    manifest["models"][0]["file"] = "../outside.json"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (_set(("models", 0, "transform"), "sqrt"),
+     r"models\[0\]: transform 'sqrt' is unknown; allowed: \['log', 'identity', 'constant'\]"),
+    (_set(("models", 0, "rows_train"), KeyError), r"models\[0\]: missing field\(s\) \['rows_train'\]"),
+    (_set(("workload",), KeyError), r"missing field\(s\) \['workload'\]"),
+    (_set(("bogus",), 1), r"unknown field\(s\) \['bogus'\]; allowed: "),
+    (_set(("models", 0, "extra"), 1), r"models\[0\]: unknown field\(s\) \['extra'\]"),
+    (_outside_file, r"models\[0\].file: file must be a plain '\*.json' file name inside the model directory, got "
+                    r"'../outside.json'"),
+    (_set(("models", 0, "file"), "missing.json"), r"its manifest names missing.json, which is not in the directory"),
+    (_garbage_booster, r"metric-00.json is not a readable XGBoost model"),
+    (_set(("version",), 99), r"version 99; this archgym reads and writes version 1"),
+])
+def test_a_tampered_model_directory_is_refused_on_load(model_dir, tmp_path, edit, message):
+    with pytest.raises(ValueError, match=message):
+        load_proxy(tampered(model_dir, tmp_path, edit))
+
+
+def test_a_proxy_is_refused_for_another_env_or_settings(model_dir):
+    with pytest.raises(ValueError, match="was trained for test/Scaled-v0, not for archgym/DRAM-v0"):
+        load_proxy(model_dir, env_id="archgym/DRAM-v0")
+    assert load_proxy(model_dir, env_id="test/Scaled-v0").env_id == "test/Scaled-v0"
+    with pytest.raises(ValueError, match=r"other simulator settings: scale=1.0 \(proxy\) vs 2.0 \(env\)"):
+        ProxySimulator(model_dir, simulator=Scaled(scale=2.0))
+
+
+def test_choices_use_the_validation_split_and_the_final_fit_adds_it_never_the_test_split(tmp_path):
+    from archgym.dataset import read_dataset
+    from archgym.proxy.rows import proxy_rows
+    from archgym.proxy.train import _split
+
+    data = tmp_path / "data"
+    env = env_of(1.0)
+    collect(env, "test/Scaled-v0", data, 400, seed=0, run_id="r")
+    model = train_proxy(data, env.simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+    entry = model.manifest.models[0]
+    assert entry.rows_fit == entry.rows_train + entry.rows_val and entry.target_weight in (0, 1)
+    assert set(entry.validation_score_by_depth) == {"3"} and entry.trees <= FAST["n_estimators"]
+    # scramble the metric on the test rows only: the trained model must not change at all
+    rows = proxy_rows(data, env.space, env.simulator.metrics, "test/Scaled-v0", "toy", {"scale": 1.0})
+    _, _, test = _split(len(rows), np.random.default_rng(0), 0.15, 0.15, None)
+    test_designs = {tuple(rows.loc[i, list(env.space.names)]) for i in test}
+    part = next(data.glob("*.parquet"))
+    table = pq.read_table(part)
+    df = read_dataset(data)
+    is_test = np.array([tuple(r) in test_designs for r in df[list(env.space.names)].itertuples(index=False)])
+    cost = np.where(is_test, df["cost"].to_numpy() * 100, df["cost"].to_numpy())
+    i = table.schema.get_field_index("cost")
+    pq.write_table(table.set_column(i, table.schema.field(i), pa.array(cost)), part)
+    scrambled = train_proxy(data, env.simulator, env_id="test/Scaled-v0", xgb_params=FAST)
+    features = model.encoder.from_indices(env.space.sample_batch(np.random.default_rng(1), 200, "random"))
+    assert np.array_equal(model.predict(features).metrics["cost"], scrambled.predict(features).metrics["cost"])
+    assert scrambled.report["metrics"][0]["rmse"] > 10 * model.report["metrics"][0]["rmse"]  # only the score moved
