@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,12 @@ class ProxySimulator(Simulator):
         if self.simulator is not None:
             return self.simulator.default_targets()
         return dict(self.model.manifest.default_targets)
+
+    def allowed_values(self, name: str, chosen: Mapping[str, Any]) -> np.ndarray:
+        """The real simulator's structural rules (a proxy predicts metrics, not what can be built)."""
+        if self.simulator is not None:
+            return self.simulator.allowed_values(name, chosen)
+        return super().allowed_values(name, chosen)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "backend": "proxy", "proxy": str(self.model.path or ""),
