@@ -77,8 +77,8 @@ def test_every_row_records_its_simulator_settings_objective_and_version(tmp_path
     assert set(df["simulator"].unique()) == {"simulators.systolic.simulator:SystolicSimulator"}
     assert set(df["archgym_version"].unique()) == {archgym.__version__}
     settings = {r: json.loads(s) for r, s in df.groupby("run_id", observed=True)["settings"].first().items()}
-    assert settings["lp"] == {"dram": "lpddr4", "space": None, "workload": "resnet18"}
-    assert settings["hbm"] == {"dram": "hbm2", "space": None, "workload": "resnet18"}
+    assert settings["lp"] == {"dram": "lpddr4", "space": None, "traffic": "reuse", "workload": "resnet18"}
+    assert settings["hbm"] == {"dram": "hbm2", "space": None, "traffic": "reuse", "workload": "resnet18"}
     digest = hashlib.sha256(layers.read_bytes()).hexdigest()
     assert settings["file"]["workload"] == {"file": str(layers.resolve()), "sha256": digest}
     objectives = {r: json.loads(s) for r, s in df.groupby("run_id", observed=True)["objective"].first().items()}
