@@ -53,9 +53,28 @@ METRICS = (
 HAWQ_NETWORKS = ("resnet18", "resnet50")
 #: bits of parameters outside compute layers (embeddings)
 OTHER_PARAM_BITS = 8
-#: default task: latency at most this fraction of the all-8-bit design's, accuracy at most this far below it
+#: the "hard" task: latency at most this fraction of the all-8-bit design's, accuracy at most 1 point below it
 DEFAULT_LATENCY_FACTOR = 0.6
 DEFAULT_ACCURACY_DROP = 1.0
+#: named tasks; "medium" is the default. Each is (latency factor, accuracy drop) per (network, accelerator).
+TASKS = ("easy", "medium", "hard")
+#: "easy" and "medium" are calibrated on uniform random designs (default keywords): the accuracy drop is the
+#: 10 % (easy) / 1 % quantile of their drops and the latency factor the same quantile of the latencies of
+#: those within it, so about 1 design in 10^2 / 10^4 meets both (fractions on fresh designs: docs/envs/quant.md,
+#: benchmarks/task_rarity.py). "hard" is the 1-point task HAWQ-V3 reports: no design in 10^6 random ones
+#: meets it, and the exact optimum (dynamic programming) shows it is reachable.
+CALIBRATED_TASKS = {
+    ("resnet18", "bitfusion"): {"easy": (0.736, 4.15), "medium": (0.687, 3.44)},
+    ("resnet18", "bitserial"): {"easy": (0.553, 4.15), "medium": (0.504, 3.44)},
+    ("resnet50", "bitfusion"): {"easy": (0.728, 4.09), "medium": (0.684, 3.74)},
+    ("resnet50", "bitserial"): {"easy": (0.553, 4.09), "medium": (0.512, 3.74)},
+    ("mobilenet_v2", "bitfusion"): {"easy": (1.07, 1.48), "medium": (1.01, 1.39)},
+    ("mobilenet_v2", "bitserial"): {"easy": (0.471, 1.48), "medium": (0.402, 1.39)},
+    ("vgg16", "bitfusion"): {"easy": (0.71, 4.51), "medium": (0.64, 3.47)},
+    ("vgg16", "bitserial"): {"easy": (0.543, 4.51), "medium": (0.477, 3.47)},
+    ("bert_base", "bitfusion"): {"easy": (0.741, 1.83), "medium": (0.687, 1.76)},
+    ("bert_base", "bitserial"): {"easy": (0.555, 1.83), "medium": (0.504, 1.76)},
+}
 #: (network, accelerator) pairs where 0.6 is out of reach within a 1-point drop, and the factor used instead.
 #: BitFusion only speeds up at 4 and 2 bits; the fastest designs within 1 point found by a Lagrangian
 #: knapsack search run at 0.748 (resnet18), 0.831 (resnet50), 0.873 (mobilenet_v2, depthwise layers
@@ -100,6 +119,7 @@ class QuantSimulator(Simulator):
     ``clock_mhz``, ``dram_bandwidth_gbps`` and ``dram`` (DRAM energy per bit, as the systolic model).
     ``layers`` names the compute layers to search (default: all but the pinned ones); every other
     layer stays at W8A8, which gives small studies of a few layers (and brute-force checks).
+    ``task`` names the default targets (``TASKS``: easy, medium, hard; see ``default_targets``).
     """
 
     metrics = METRICS
@@ -112,6 +132,7 @@ class QuantSimulator(Simulator):
         bits: Sequence[int] = BIT_WIDTHS,
         pin_first_last: bool = True,
         layers: Sequence[str] | None = None,
+        task: str = "medium",
         rows: int = 16,
         cols: int = 32,
         clock_mhz: float = 500.0,
@@ -124,6 +145,9 @@ class QuantSimulator(Simulator):
             raise ValueError(f"unknown accelerator {accelerator!r}; choose one of {list(ACCELERATORS)}")
         if not isinstance(pin_first_last, bool):
             raise ValueError(f"pin_first_last must be True or False, got {pin_first_last!r}")
+        if not isinstance(task, str) or task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
+        self.task = task
         if dram not in DRAM_PJ_PER_BIT:
             raise ValueError(f"unknown dram {dram!r}; choose one of {sorted(DRAM_PJ_PER_BIT)}")
         self.bits = _check_bits(bits)
@@ -247,20 +271,25 @@ class QuantSimulator(Simulator):
         return self.uniform_design(8 if 8 in self.bits else self.bits[-1])
 
     def default_targets(self) -> dict[str, float]:
-        """Latency at most 0.6 x the all-8-bit design's (``LATENCY_FACTORS`` where that is out of reach)
-        and an accuracy drop of at most 1 point from it.
+        """Latency at most ``f`` x the all-8-bit design's and an accuracy drop of at most ``d`` points from it,
+        with ``(f, d)`` of the ``task``: "medium" (the default) and "easy" met by about 1 in 10^4 and 1 in
+        10^2 uniform random designs (``CALIBRATED_TASKS``), "hard" the 1-point drop at 0.6 (``LATENCY_FACTORS``
+        where BitFusion cannot reach that), met by none of 10^6 random designs but reachable.
 
-        The accuracy condition is a target on ``accuracy_drop`` rather than on ``accuracy``: the
-        target reward's log-ratio distance barely registers a few points near 70 % (a 5-point drop
-        scores 0.94 against an accuracy target but 0.38 against the drop target). Empty when 8 bits
-        is not an allowed width. With the default keywords every network and both accelerators admit
-        designs meeting it (``tests/test_quant_env.py`` finds one for each).
+        The accuracy condition is a target on ``accuracy_drop`` rather than on ``accuracy``: the target
+        reward's log-ratio distance barely registers a few points near 70 % (a 5-point drop scores 0.94
+        against an accuracy target but 0.38 against the drop target). Empty when 8 bits is not an allowed
+        width. With other keywords (``bits``, ``rows``, ``layers``, ...) the same factors apply, unmeasured.
         """
         if 8 not in self.bits:
             return {}
         ref = self.evaluate(self.uniform_design(8)).metrics
-        factor = LATENCY_FACTORS.get((self.network_name, self.accelerator.kind), DEFAULT_LATENCY_FACTOR)
-        return {"latency": factor * ref["latency"], "accuracy_drop": DEFAULT_ACCURACY_DROP}
+        key = (self.network_name, self.accelerator.kind)
+        if self.task == "hard" or key not in CALIBRATED_TASKS:
+            factor, drop = LATENCY_FACTORS.get(key, DEFAULT_LATENCY_FACTOR), DEFAULT_ACCURACY_DROP
+        else:
+            factor, drop = CALIBRATED_TASKS[key][self.task]
+        return {"latency": factor * ref["latency"], "accuracy_drop": drop}
 
     def per_layer(self, quantity: str) -> np.ndarray:
         """Per-layer ``quantity`` at every width pair: shape ``(layers, len(BIT_WIDTHS), len(BIT_WIDTHS))``,
