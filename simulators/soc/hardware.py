@@ -48,13 +48,14 @@ class Bus:
 
 @dataclass(frozen=True)
 class Memory:
-    """An SRAM (on-chip) or DRAM (off-chip, technology ``dram``) on bus ``bus``."""
+    """An SRAM or a DRAM on bus ``bus``; ``dram`` picks a DRAM's access energy (``tech.DRAM_KINDS``:
+    ``cacti``, FARSI's CACTI commodity DRAM, or an off-chip interface figure)."""
 
     kind: str
     width_bytes: float
     clock_hz: float
     bus: int | None = 0
-    dram: str = "lpddr4"
+    dram: str = tech.CACTI_DRAM
 
     def __post_init__(self) -> None:
         if self.kind not in tech.MEMORY_KINDS:
