@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from simulators.soc import tech
 
-__all__ = ["IP", "Bus", "Core", "Memory", "SoC", "bus_paths"]
+__all__ = ["IP", "Bus", "Core", "Memory", "SoC", "bus_paths", "link_paths"]
 
 #: the ``SoC.task_pe`` entry that maps a task to its own accelerator
 IP = "ip"
@@ -115,13 +115,19 @@ def bus_paths(buses: tuple[Bus, ...]) -> list[list[tuple[int, ...] | None]]:
                 raise ValueError(f"bus{j}.link must be another bus index in 0..{n - 1} or None, got {b.link!r}")
             adj[j].append(b.link)
             adj[b.link].append(j)
+    return link_paths([sorted(a) for a in adj])
+
+
+def link_paths(adj: list[list[int]]) -> list[list[tuple[int, ...] | None]]:
+    """``paths[a][c]`` over the undirected links ``adj`` (neighbour lists, taken in order, breadth first)."""
+    n = len(adj)
     paths: list[list[tuple[int, ...] | None]] = []
     for a in range(n):
         prev: dict[int, int | None] = {a: None}
         queue = deque([a])
         while queue:
             u = queue.popleft()
-            for v in sorted(adj[u]):
+            for v in adj[u]:
                 if v not in prev:
                     prev[v] = u
                     queue.append(v)

@@ -70,7 +70,7 @@ import numpy as np
 
 from simulators.soc import tech
 from simulators.soc.graph import TaskGraph
-from simulators.soc.hardware import IP, SoC, bus_paths
+from simulators.soc.hardware import IP, SoC, bus_paths, link_paths
 
 __all__ = ["GraphPlan", "SoCResult", "TaskTiming", "area_breakdown", "check_soc", "plan", "simulate"]
 
@@ -407,31 +407,6 @@ def _farsi_order(p: GraphPlan, soc: SoC, pe_bus: list[int], links: list[list[int
     return order + [t for t in range(n) if t not in seen]
 
 
-def _tree_paths(links: list[list[int]]) -> list[list[tuple[int, ...] | None]]:
-    """``paths[a][c]``: the buses from ``a`` to ``c`` over ``links`` (breadth first), None if unlinked."""
-    n = len(links)
-    out = []
-    for a in range(n):
-        prev: dict[int, int | None] = {a: None}
-        queue = [a]
-        for u in queue:
-            for v in links[u]:
-                if v not in prev:
-                    prev[v] = u
-                    queue.append(v)
-        row: list[tuple[int, ...] | None] = []
-        for c in range(n):
-            if c not in prev:
-                row.append(None)
-                continue
-            path = [c]
-            while prev[path[-1]] is not None:
-                path.append(prev[path[-1]])
-            row.append(tuple(reversed(path)))
-        out.append(row)
-    return out
-
-
 def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: bool = False) -> SoCResult:
     """Run the graph of ``p`` on ``soc`` (FARSI's phase simulation, see the module docstring). The SoC
     must be valid (``check_soc`` returns None); ``checked=True`` says the caller has already checked it."""
@@ -468,7 +443,7 @@ def simulate(p: GraphPlan, soc: SoC, *, power_window_s: float = 0.01, checked: b
     sim_bus, mem_bus, links, host = _farsi_topology(p, soc, pe_bus)
     order = _farsi_order(p, soc, pe_bus, links, host)
     pe_bus = sim_bus
-    paths = _tree_paths(links)
+    paths = link_paths(links)
 
     # -- routes: bytes per (block, direction), work units per pipe, the ports (clusters) each task uses --
     # nodes: buses 0..nb-1, memories nb.., PEs nb + nm + pe_key; a pipe is (from node, to node, direction)
