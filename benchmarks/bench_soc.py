@@ -4,10 +4,13 @@ Run by hand: ``python benchmarks/bench_soc.py``. Prints
 
 1. microseconds per design for valid designs (the full simulation) through ``evaluate`` (one design
    dict, validated) and ``evaluate_batch`` (an index matrix), invalid designs (the validity check
-   only), designs per second, and the ratio to FARSI's own ``eval_design`` wall time measured on
-   this machine for hand-built designs (``tests/data/farsi_golden.csv``);
+   only), designs per second, and the ratio to FARSI's own ``eval_design`` wall time (CACTI on)
+   measured on this machine for the reference designs (``tests/data/farsi_cacti.csv``);
 2. the share of uniformly random designs that are valid and that meet the workload's budgets, for the
-   default encoding and for other slot counts.
+   default encoding and for other slot counts;
+3. how often a single faster knob (a wider or faster bus or memory, a faster accelerator clock, more
+   unroll) *raises* latency in random valid designs, and by how much at worst: FARSI re-splits
+   bandwidth whenever a task finishes, which allows such anomalies.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from archgym.objective import TargetObjective
 from simulators.soc import BUNDLED, SoCSimulator
 
 N = 2000
-GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "farsi_golden.csv"
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "farsi_cacti.csv"
 
 
 def farsi_seconds() -> dict[str, float]:
-    """Mean FARSI eval_design seconds per workload over the hand-built designs measured here."""
+    """Mean FARSI eval_design seconds per workload over the reference designs measured here."""
     with open(GOLDEN) as fh:
         rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
     out: dict[str, list[float]] = {}
@@ -78,6 +81,28 @@ def searchability() -> None:
                   f"{met:13.3%}")
 
 
+def anomalies(designs: int = 200) -> None:
+    print(f"\n{'workload':16s} {'knob steps':>10s} {'slower':>7s} {'worst':>7s}")
+    for w in BUNDLED:
+        sim = SoCSimulator(w)
+        rng = np.random.default_rng(1)
+        steps = slower = 0
+        worst = 1.0
+        for d in (sim.repair(x) for x in sim.space.sample(rng, designs)):
+            base = sim.evaluate(d).metrics["latency"]
+            for p in sim.space:
+                if not p.name.endswith(("_width_bytes", "_clock_mhz", "_unroll")):
+                    continue
+                i = p.values.index(d[p.name])
+                if i + 1 < len(p.values):
+                    ratio = sim.evaluate({**d, p.name: p.values[i + 1]}).metrics["latency"] / base
+                    steps += 1
+                    slower += ratio > 1 + 1e-12
+                    worst = max(worst, ratio)
+        print(f"{w:16s} {steps:10d} {slower / steps:7.2%} {worst - 1:+7.2%}")
+
+
 if __name__ == "__main__":
     speed()
     searchability()
+    anomalies()

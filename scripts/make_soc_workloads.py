@@ -16,7 +16,10 @@ conversion follows FARSI's own parser (``parse_library.py``):
 FARSI's dummy ``souurce``/``siink`` tasks become ``inputs``/``outputs`` (bytes entering and leaving
 the SoC), self-edges are dropped (FARSI's parser skips them too), and a zero-work task without an
 accelerator (``dummy_last`` in the audio decoder) is folded away: the bytes its parents sent it
-become their ``outputs``. Task names lose FARSI's ``_fxp_cloned`` suffix.
+become their ``outputs``, and its name is listed under ``host_tasks`` (FARSI runs it on the host
+core, which therefore stays in the design). Task names lose FARSI's ``_fxp_cloned`` suffix. Tasks are
+listed in the order of FARSI's ``Task Data Movement`` table, the order FARSI's simulator launches
+ready tasks in.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def convert(src: Path, workload: str) -> str:
 
     a53 = _column(perf, "A53")
     ip = _column(perf, "IP0")
-    order = [r["Task Name"] for r in perf]
+    order = [r["Task Name"] for r in moves]  # FARSI's task order (its simulator launches ready tasks in it)
     edges: list[tuple[str, str, int]] = []
     for row in moves:
         parent = row["Task Name"]
@@ -86,7 +89,8 @@ def convert(src: Path, workload: str) -> str:
         "# 1 GHz reference A53; accel.cycles of the task's accelerator at unroll 1 (FARSI's 100 MHz IP);",
         "# accel.energy_j = table x 1e-15 J and accel.area_mm2 = table x 1e-6 (um^2), as FARSI's parser",
         "# reads them; trip_count caps the unroll factor; bytes per edge; inputs/outputs are the bytes of",
-        "# FARSI's source/sink edges. Budgets: FARSI/ArchGym misc_database - Budget.csv.",
+        "# FARSI's source/sink edges; host_tasks are folded zero-work tasks FARSI runs on the host core.",
+        "# Budgets: FARSI/ArchGym misc_database - Budget.csv.",
         f"name: {workload}",
         "budgets: {"
         f"latency_s: {float(budget['latency'])}, power_w: {float(budget['power'])}, "
@@ -107,6 +111,8 @@ def convert(src: Path, workload: str) -> str:
     lines += [f"  - {{from: {u}, to: {v}, bytes: {b}}}" for u, v, b in kept]
     lines.append("inputs: {" + ", ".join(f"{k}: {v}" for k, v in inputs.items()) + "}")
     lines.append("outputs: {" + ", ".join(f"{k}: {v}" for k, v in outputs.items()) + "}")
+    if dummies:
+        lines.append("host_tasks: [" + ", ".join(sorted(dummies)) + "]")
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,16 @@ def test_tasks_match_farsi_tables_in_farsi_parser_units(workload: str) -> None:
     g = load_graph(workload)
     rows = [r for r in _rows("farsi_tasks.csv") if r["workload"] == workload]
     real = [r for r in rows if r["task"] not in SOURCES | SINKS | DUMMIES]
-    assert [t.name for t in g.tasks] == [_short(r["task"]) for r in real]
+    assert sorted(t.name for t in g.tasks) == sorted(_short(r["task"]) for r in real)
+    # in the order of FARSI's Task Data Movement table (its rows: every task sends data somewhere), the
+    # order FARSI's simulator launches ready tasks in
+    farsi_order = []
+    for r in _rows("farsi_edges.csv"):
+        task = r["parent"]
+        if r["workload"] == workload and task not in SOURCES | DUMMIES and _short(task) not in farsi_order:
+            farsi_order.append(_short(task))
+    assert [t.name for t in g.tasks] == farsi_order
+    assert g.host_tasks == (tuple(sorted({r["task"] for r in rows} & DUMMIES)))  # folded dummies FARSI hosts
     for r in real:
         t = g.task(_short(r["task"]))
         assert t.core_cycles == int(r["a53_cycles"])
@@ -104,6 +113,8 @@ def test_yaml_file_round_trip(tmp_path: Path) -> None:
     assert g == TaskGraph("tiny", (Task("a", 1000, Accel(50, 1e-12, 0.01), 8), Task("b", 500)),
                           (Edge("a", "b", 4096),), inputs={"a": 64})
     assert load_graph(str(path)) == g
+    path.write_text(GOOD + "host_tasks: [dummy_last]\n")
+    assert load_graph(path).host_tasks == ("dummy_last",)
 
 
 @pytest.mark.parametrize("text,match", [
@@ -119,6 +130,9 @@ def test_yaml_file_round_trip(tmp_path: Path) -> None:
     (GOOD + "budgets: {latency: 1}\n", r"unknown budget 'latency'; budgets are \['latency_s'"),
     (GOOD.replace("{name: b,", "{name: a,"), r"task 'a' is defined twice"),
     ("name: x\ntasks: [\n", r"not valid YAML"),
+    (GOOD + "host_tasks: [b]\n", r"host_tasks must be identifiers naming no task of the graph, got 'b'"),
+    (GOOD + "host_tasks: dummy\n", r"'host_tasks' must be a list of task names"),
+    (GOOD + "host_tasks: [d, d]\n", r"host_tasks names a task twice"),
 ])
 def test_bad_graphs_name_the_problem(tmp_path: Path, text: str, match: str) -> None:
     path = tmp_path / "bad.yaml"

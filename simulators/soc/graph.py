@@ -4,7 +4,10 @@ A ``TaskGraph`` is a DAG of ``Task``\\s joined by ``Edge``\\s that carry bytes. 
 general-purpose core (``core_cycles`` on the reference A53) and, optionally, a dedicated accelerator
 (``Accel``: cycles at unroll 1, energy per run, area) whose unroll factor is capped by the task's
 loop ``trip_count``. ``inputs`` and ``outputs`` are bytes entering and leaving the SoC (FARSI's
-source and sink edges). ``budgets`` are the workload's latency/power/area budgets, if it has any.
+source and sink edges). ``host_tasks`` names zero-work bookkeeping tasks of the original workload
+that were folded away but that FARSI runs on the host core (``pe0``), which keeps that core in the
+design (the audio decoder's ``dummy_last``). ``budgets`` are the workload's latency/power/area
+budgets, if it has any.
 
 YAML layout (``simulators/soc/data/*.yaml`` are examples)::
 
@@ -17,6 +20,7 @@ YAML layout (``simulators/soc/data/*.yaml`` are examples)::
       - {from: a, to: b, bytes: 4096}
     inputs: {a: 1024}                                               # optional
     outputs: {b: 256}                                               # optional
+    host_tasks: [dummy_last]                                        # optional
 
 Errors name the field, the task and the file line.
 """
@@ -85,10 +89,12 @@ class TaskGraph:
     inputs: Mapping[str, float] = field(default_factory=dict)
     outputs: Mapping[str, float] = field(default_factory=dict)
     budgets: Mapping[str, float] = field(default_factory=dict)
+    host_tasks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "edges", tuple(self.edges))
+        object.__setattr__(self, "host_tasks", tuple(self.host_tasks))
         for attr in ("inputs", "outputs", "budgets"):
             object.__setattr__(self, attr, dict(getattr(self, attr)))
         _validate(self)
@@ -194,6 +200,11 @@ def _validate(g: TaskGraph) -> None:
             if name not in seen:
                 raise ValueError(f"{where}: {attr} names no task ({name!r}); tasks are {sorted(seen)}")
             _positive(f"{where}, {attr}[{name!r}]", "bytes", b, allow_zero=True)
+    for name in g.host_tasks:
+        if not isinstance(name, str) or not name.isidentifier() or name in seen:
+            raise ValueError(f"{where}: host_tasks must be identifiers naming no task of the graph, got {name!r}")
+    if len(set(g.host_tasks)) != len(g.host_tasks):
+        raise ValueError(f"{where}: host_tasks names a task twice: {list(g.host_tasks)}")
     for key, value in g.budgets.items():
         if key not in BUDGET_KEYS:
             raise ValueError(f"{where}: unknown budget {key!r}; budgets are {list(BUDGET_KEYS)}")
@@ -242,7 +253,7 @@ def _number(data: Mapping[str, Any], key: str, where: str, default: Any = None) 
 def graph_from_dict(data: Mapping[str, Any], source: str = "task graph") -> TaskGraph:
     """Build a ``TaskGraph`` from the YAML layout in the module docstring (already parsed)."""
     data = _mapping(data, "a task graph", source)
-    _check_keys(data, ("name", "tasks", "edges", "inputs", "outputs", "budgets"), source)
+    _check_keys(data, ("name", "tasks", "edges", "inputs", "outputs", "budgets", "host_tasks"), source)
     name = _require(data, "name", source)
     tasks_raw = _require(data, "tasks", source)
     if not isinstance(tasks_raw, list):
@@ -283,7 +294,10 @@ def graph_from_dict(data: Mapping[str, Any], source: str = "task graph") -> Task
         raw = data.get(key) or {}
         raw = _mapping(raw, key, _at(data, source))
         extra[key] = {k: v for k, v in raw.items() if k != _LINE}
-    return TaskGraph(name=name, tasks=tuple(tasks), edges=tuple(edges), **extra)
+    host = data.get("host_tasks") or []
+    if not isinstance(host, list):
+        raise ValueError(f"{_at(data, source)}: 'host_tasks' must be a list of task names")
+    return TaskGraph(name=name, tasks=tuple(tasks), edges=tuple(edges), host_tasks=tuple(host), **extra)
 
 
 def _line_loader():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from simulators.soc import tech
 
-__all__ = ["IP", "Bus", "Core", "Memory", "SoC", "bus_paths"]
+__all__ = ["IP", "Bus", "Core", "Memory", "SoC", "bus_paths", "link_paths"]
 
 #: the ``SoC.task_pe`` entry that maps a task to its own accelerator
 IP = "ip"
@@ -48,13 +48,14 @@ class Bus:
 
 @dataclass(frozen=True)
 class Memory:
-    """An SRAM (on-chip) or DRAM (off-chip, technology ``dram``) on bus ``bus``."""
+    """An SRAM or a DRAM on bus ``bus``; ``dram`` picks a DRAM's access energy (``tech.DRAM_KINDS``:
+    ``cacti``, FARSI's CACTI commodity DRAM, or an off-chip interface figure)."""
 
     kind: str
     width_bytes: float
     clock_hz: float
     bus: int | None = 0
-    dram: str = "lpddr4"
+    dram: str = tech.CACTI_DRAM
 
     def __post_init__(self) -> None:
         if self.kind not in tech.MEMORY_KINDS:
@@ -114,13 +115,19 @@ def bus_paths(buses: tuple[Bus, ...]) -> list[list[tuple[int, ...] | None]]:
                 raise ValueError(f"bus{j}.link must be another bus index in 0..{n - 1} or None, got {b.link!r}")
             adj[j].append(b.link)
             adj[b.link].append(j)
+    return link_paths([sorted(a) for a in adj])
+
+
+def link_paths(adj: list[list[int]]) -> list[list[tuple[int, ...] | None]]:
+    """``paths[a][c]`` over the undirected links ``adj`` (neighbour lists, taken in order, breadth first)."""
+    n = len(adj)
     paths: list[list[tuple[int, ...] | None]] = []
     for a in range(n):
         prev: dict[int, int | None] = {a: None}
         queue = deque([a])
         while queue:
             u = queue.popleft()
-            for v in sorted(adj[u]):
+            for v in adj[u]:
                 if v not in prev:
                     prev[v] = u
                     queue.append(v)

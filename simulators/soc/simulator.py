@@ -19,10 +19,10 @@ __all__ = ["METRICS", "SoCSimulator"]
 
 METRICS = (
     Metric("latency", "s", Direction.MINIMIZE, "makespan of one run of the task graph"),
-    Metric("energy", "J", Direction.MINIMIZE, "core, accelerator, memory and bus energy of one run"),
+    Metric("energy", "J", Direction.MINIMIZE, "core, accelerator and memory energy of one run (buses: none)"),
     Metric("power", "W", Direction.MINIMIZE, "average power: energy / latency"),
     Metric("peak_power", "W", Direction.MINIMIZE, "largest average power over any power_window_s (10 ms) window"),
-    Metric("area", "mm^2", Direction.MINIMIZE, "cores + accelerators + on-chip SRAM"),
+    Metric("area", "mm^2", Direction.MINIMIZE, "cores in use + accelerators + memories (SRAM and stacked DRAM)"),
 )
 
 # budget key in a task graph -> metric it targets
@@ -35,7 +35,8 @@ class SoCSimulator(Simulator):
     ``workload``: ``"audio_decoder"`` (default), ``"edge_detection"``, ``"hpvm_cava"``,
     ``"synthetic:<tasks>:<seed>"``, a path to a task-graph YAML file, or a ``TaskGraph``.
     ``max_cores``/``max_memories``/``max_buses`` (1-4, default 2) size the encoding; ``dram`` picks
-    the off-chip DRAM technology (pJ/bit table of ``simulators.tech``); ``power_window_s``
+    the DRAM's access energy: ``cacti`` (FARSI's CACTI commodity DRAM, the default) or an off-chip
+    interface of the pJ/bit table of ``simulators.tech``; ``power_window_s``
     is the window of ``peak_power``. Budgets are the graph's (ArchGym's for the bundled ones) and
     become ``default_targets``; pass ``targets=`` to the env to change them.
     """
@@ -49,7 +50,7 @@ class SoCSimulator(Simulator):
         max_cores: int = 2,
         max_memories: int = 2,
         max_buses: int = 2,
-        dram: str = "lpddr4",
+        dram: str = "cacti",
         power_window_s: float = 0.01,
     ) -> None:
         self.graph = load_graph(workload)

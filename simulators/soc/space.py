@@ -64,7 +64,7 @@ class Encoding:
     """Maps designs of one graph's ``space`` to ``SoC`` descriptions (and repairs invalid ones)."""
 
     def __init__(self, graph: TaskGraph, *, max_cores: int = 2, max_memories: int = 2, max_buses: int = 2,
-                 dram: str = "lpddr4") -> None:
+                 dram: str = "cacti") -> None:
         self.graph = graph
         self.plan = plan(graph)  # the graph's schedule facts, shared with the simulator
         self.max_cores = _slots("max_cores", max_cores, 1)
@@ -91,7 +91,7 @@ class Encoding:
             add(Choice(f"pe{i}_type", ("none", "a53"), description=f"core slot {i}: absent or an A53"))
         for k in range(self.max_memories):
             kinds = tech.MEMORY_KINDS if k == 0 else ("none", *tech.MEMORY_KINDS)
-            add(Choice(f"mem{k}_type", kinds, description=f"memory slot {k}: on-chip SRAM or off-chip {dram}"))
+            add(Choice(f"mem{k}_type", kinds, description=f"memory slot {k}: SRAM or DRAM"))
         for j in range(self.max_buses):
             add(IntRange(f"bus{j}_width_bytes", tech.WIDTHS_BYTES[0], tech.WIDTHS_BYTES[-1], power_of_two=True,
                          unit="bytes", description=f"bus {j} data width"))
