@@ -34,7 +34,7 @@ from simulators.core import Choice, DesignSpace, IntRange, Parameter
 from simulators.soc import tech
 from simulators.soc.graph import TaskGraph
 from simulators.soc.hardware import IP, Bus, Core, Memory, SoC, bus_paths
-from simulators.soc.model import check_soc, plan
+from simulators.soc.model import SOURCE, check_soc, plan
 
 __all__ = ["Encoding"]
 
@@ -302,11 +302,23 @@ class Encoding:
             pe_island.append(where)
         mem_island = [{memories[m]: m for m in reversed(choices(mem_key)) if m in memories}
                       for _, mem_key, _, _ in self._task_keys]
-        # the tasks whose PE must reach task u's buffer: u itself when it stores one, and its readers
-        readers = [{u} if self.plan.stored_bytes[u] > 0 else set() for u in range(len(tasks))]
-        for t, edges in enumerate(self.plan.in_edges):
-            for u, _ in edges:
-                readers[u].add(t)
+        # check_soc's routes: the host pe0 reaches every memory holding data; the external inputs live in
+        # mem0, which their readers reach; a task's PE reaches its parents' buffers and its own (when it
+        # writes one)
+        if soc.cores[0] is None:
+            return None
+        host = islands[soc.cores[0].bus]
+        source_island = None
+        if self.plan.source_children:
+            if soc.memories[0] is None or islands[soc.memories[0].bus] != host:
+                return None
+            source_island = host
+        readers = [{u} if self.plan.children[u] else set() for u in range(len(tasks))]
+        from_source = [any(u == SOURCE for u, _ in parents) for parents in self.plan.parents]
+        for t, parents in enumerate(self.plan.parents):
+            for u, _ in parents:
+                if u != SOURCE:
+                    readers[u].add(t)
         group = list(range(len(tasks)))
 
         def root(t: int) -> int:
@@ -327,6 +339,10 @@ class Encoding:
             buffers = [u for u in range(len(tasks)) if readers[u] and root(min(readers[u])) == root(members[0])]
             common = set.intersection(*(set(pe_island[t]) for t in members),
                                       *(set(mem_island[u]) for u in buffers))
+            if buffers:
+                common &= {host}
+            if any(from_source[t] for t in members):
+                common &= {source_island}
             if not common:
                 return None
             island = min(common)
