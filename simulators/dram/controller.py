@@ -65,6 +65,7 @@ _BANKWISE, _READWRITE, _SHARED = range(3)
 _SIMPLE, _ARB_FIFO, _ARB_REORDER = range(3)
 _ACT, _RD, _WR, _PRE = range(4)
 _INF = 1 << 62
+_NEVER = _INF + 1  # later than any event, even "no event"
 
 
 class UnrealisableError(Exception):
@@ -189,16 +190,13 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     )
 
 
-# -- the event loop -------------------------------------------------------------------------------------
-# One source, compiled by numba (simulators.dram._jit) or run as plain Python (NUMBA_DISABLE_JIT=1, or no
-# numba). Its state lives in flat buffers of integers and flags, numpy arrays when compiled and lists
-# otherwise: bank b's buffered bursts are queue[b * qcap : b * qcap + qlen[b]] in admission order, and
-# nbt[c * n_banks + b] is the earliest cycle bank b allows command c. The loop is one function on
-# purpose: a compiled call that passes arrays pays atomic reference counting for each of them, which
-# cost more than a bank machine's work.
-
+# -- the event loop (compiled by numba; plain Python with NUMBA_DISABLE_JIT=1) ------------------------------
 #: a filled buffer: a numpy array for the compiled loop, a list for plain Python
 _filled = np.full if COMPILED else (lambda n, value: [value] * n)
+# State lives in flat numpy arrays so that numba compiles it: a bank's buffered bursts are a row of
+# ``queue`` (``qlen`` long, in admission order), ``hitcnt`` counts those of them in the open row. The
+# loop is one function on purpose: a compiled call that passes arrays pays atomic reference counting
+# per array, which cost more than the work of a bank machine.
 
 
 @jit
