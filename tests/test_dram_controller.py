@@ -86,3 +86,25 @@ def test_sparse_and_short_traces(requests):
         assert run.n_ref > requests // 16 + 64  # more than the first run made room for
     assert len(run.open_start) == len(run.open_end) >= run.n_act
     assert np.all(np.diff(run.ref_start) > 0) and run.response.max() == run.end
+
+
+def test_jit_caches_in_the_temporary_directory_when_numba_finds_no_writable_place(monkeypatch):
+    """A read-only site-packages and home: numba refuses cache=True; the cache moves to a temp folder."""
+    import numba
+
+    from simulators.dram import _jit
+
+    calls = []
+
+    def njit(**options):
+        calls.append((options.get("cache", False), numba.config.CACHE_DIR))
+        if options.get("cache") and not numba.config.CACHE_DIR:
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
+        return lambda f: f
+
+    monkeypatch.setattr(numba, "njit", njit)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "COMPILED", True)
+    assert _jit.jit(lambda: 7)() == 7
+    assert calls == [(True, ""), (True, _jit._fallback_cache_dir())]
+    assert _jit._fallback_cache_dir() == numba.config.CACHE_DIR
