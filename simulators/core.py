@@ -676,6 +676,19 @@ class Simulator(metaclass=_SimulatorType):
         """
         return np.ones(self.space[name].cardinality, dtype=bool)
 
+    def canonical_indices(self, indices: np.ndarray) -> np.ndarray:
+        """Optional hook: the representative of each design's class of exactly equivalent designs.
+
+        ``indices`` is a validated ``(n, d)`` index matrix. Return a matrix of the same shape whose row
+        ``i`` is the index vector of a design of the space that costs exactly what row ``i`` costs (the
+        same metrics and feasibility), typically row ``i`` with the knobs that cannot act, given the
+        others, set to one fixed value. Rows of one class must map to the same representative, and a
+        representative to itself. Exhaustive search (``archgym optimum``) then simulates each class
+        once and counts its members. The default declares no equivalences: every design is its own
+        class.
+        """
+        return indices
+
     def describe(self) -> dict[str, Any]:
         """Everything a table or manifest needs: space, metrics, workload."""
         return {"simulator": type(self).__name__, "workload": self.workload, "space": self.space.to_dict(),

@@ -119,3 +119,26 @@ def test_designs_sharing_a_cache_entry_simulate_identically(write_fraction):
                 np.testing.assert_array_equal(list(r.metrics.values()), list(first.metrics.values()))
     assert (sim._cache_key(dict(base, **variants[0])) == sim._cache_key(dict(base, **variants[1]))) \
         == (write_fraction == 0.0)
+
+
+@pytest.mark.parametrize("write_fraction", [0.0, 0.3])
+def test_evaluate_batch_matches_evaluate_and_fills_the_cache(write_fraction):
+    """A batch (threads, duplicates, equivalent designs, infeasible ones) equals design-by-design results."""
+    sim = DRAMSimulator("cloud-1", memspec="lpddr4_3200", requests=300, write_fraction=write_fraction)
+    rng = np.random.default_rng(3)
+    indices = sim.space.sample_indices(rng, 40)
+    twin = indices[:10].copy()  # the same designs under the Simple arbiter, with another MaxActiveTransactions
+    mat = sim.space.names.index("MaxActiveTransactions")
+    twin[:, mat] = 7 - twin[:, mat]
+    twin[:, sim.space.names.index("Arbiter")] = sim.space["Arbiter"].index_of("Simple")
+    indices = np.concatenate([indices, indices[:5], twin])
+    batch = sim.evaluate_batch(indices)
+    fresh = DRAMSimulator("cloud-1", memspec="lpddr4_3200", requests=300, write_fraction=write_fraction)
+    for i, design in enumerate(sim.space.decode_indices_batch(indices)):
+        single = fresh._simulate(design)
+        assert batch[i].feasible == single.feasible
+        np.testing.assert_array_equal(list(batch[i].metrics.values()), list(single.metrics.values()))
+        assert sim._cache[sim._cache_key(design)].feasible == single.feasible  # cached under its class
+    assert not batch.feasible.all() and batch.feasible.any()  # 1-slot buffers cannot hold two bursts
+    keys = {sim._cache_key(d) for d in sim.space.decode_indices_batch(indices)}
+    assert len(sim._cache) == len(keys) < len(indices)

@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 
 from simulators.dram import (
     DRAMSimulator,
+    Trace,
     bind_trace,
     command_energy,
     load_memspec,
     load_trace,
     parse_memspec,
+    save_stl,
     synthetic_trace,
 )
 from simulators.dram.specs import BUNDLED_SPECS
@@ -169,6 +171,19 @@ def test_stl_and_csv_round_trip(tmp_path_factory, rows):
         assert t.cycle.tolist() == [c for c, _, _ in rows]
         assert t.is_write.tolist() == [w for _, w, _ in rows]
         assert t.address.tolist() == [a * 64 for _, _, a in rows]
+
+
+@pytest.mark.parametrize("name", ["cloud-2", "random"])
+def test_save_stl_round_trips(tmp_path, name):
+    t = synthetic_trace(name, requests=300, write_fraction=0.3, seed=1)
+    t = Trace(t.name, t.cycle, t.is_write, t.address, np.where(np.arange(300) % 7 == 0, 128, t.length))
+    back = load_trace(save_stl(t, tmp_path / "t.stl"))
+    for field in ("cycle", "is_write", "address", "length"):
+        assert getattr(back, field).tolist() == getattr(t, field).tolist()
+    first = "write" if t.is_write[0] else "read"
+    assert (tmp_path / "t.stl").read_text().splitlines()[0] == f"0:\t({t.length[0]})\t{first}\t{t.address[0]:#x}"
+    with pytest.raises(ValueError, match="writes .stl files"):
+        save_stl(t, tmp_path / "t.csv")
 
 
 def test_stl_optional_length_and_data(tmp_path):

@@ -10,10 +10,12 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+from archgym.envs import DesignEnv
 from archgym.objective import pareto_mask
 from archgym.optimum import Optimum, find_optimum
 from archgym.report import build_report
 from simulators.core import Choice, DesignSpace
+from simulators.dram import DRAMSimulator
 from simulators.systolic import default_space
 
 
@@ -64,6 +66,59 @@ def test_optimum_starts_with_a_small_timed_chunk_and_announces_a_long_enumeratio
     assert sizes == [50, 166] and opt.designs == 216  # then sized to the measured speed (fast: the rest)
     assert "216 designs at" in capsys.readouterr().err
     assert opt.best_reward == find_optimum(env, chunk=17, progress=False).best_reward
+
+
+def truncated_dram(write_fraction: float) -> DRAMSimulator:
+    """DRAM-v0 on a short LPDDR4 trace (two bursts a request: 1-slot buffers cannot serve it) over a few
+    values of each knob, the reference design among them."""
+    sim = DRAMSimulator("cloud-1", memspec="lpddr4_3200", requests=150, write_fraction=write_fraction)
+    keep = {"PagePolicy": ["Open", "Closed"], "RequestBufferSize": [1, 8], "RespQueue": ["Fifo"],
+            "RefreshMaxPostponed": [1, 8], "RefreshMaxPulledin": [1, 8], "Arbiter": ["Simple", "Fifo"],
+            "MaxActiveTransactions": [2, 128]}
+    sim.space = DesignSpace([Choice(p.name, keep.get(p.name, p.values)) for p in sim.space])
+    return sim
+
+
+@pytest.mark.parametrize("write_fraction", [0.0, 0.3])
+def test_optimum_over_classes_of_equivalent_designs_equals_brute_force(write_fraction):
+    sim = truncated_dram(write_fraction)
+    denv = DesignEnv(sim)
+    opt = find_optimum(denv, chunk=23, progress=False)
+    space = sim.space
+    ordinals = np.arange(space.cardinality)
+    designs = space.decode_indices_batch(space.indices_from_ordinals(ordinals))
+    evaluations = [sim._simulate(d) for d in designs]  # every design simulated, no cache, no classes
+    rewards = np.array([denv.objective(e) for e in evaluations])
+    best = rewards.max()
+    optimal = np.flatnonzero(rewards >= best - 1e-12)
+    assert opt.designs == len(designs) == 1152
+    assert opt.evaluated == len(np.unique(sim.canonical_indices(space.indices_from_ordinals(ordinals)), axis=0))
+    assert opt.evaluated < 1152 // (4 if write_fraction == 0.0 else 2)  # the classes did save work
+    assert opt.best_reward == best and opt.optimal_designs == len(optimal)
+    assert opt.optimal_examples == [designs[i] for i in optimal[:20]] and opt.best_design == designs[optimal[0]]
+    assert opt.meeting_targets == int((rewards >= 1.0).sum())
+    assert opt.feasible_designs == sum(e.feasible for e in evaluations) < 1152
+    ok = np.flatnonzero([e.feasible for e in evaluations])
+    pts = np.array([[evaluations[i].metrics[m] for m in ("power", "latency")] for i in ok])
+    on_front = pareto_mask(pts)
+    truth = {}  # point -> (first design reaching it, designs reaching it)
+    for i, p in zip(ok[on_front], map(tuple, pts[on_front])):
+        first, n = truth.get(p, (designs[i], 0))
+        truth[p] = (first, n + 1)
+    expected = [(truth[p][0], list(p), truth[p][1]) for p in sorted(truth)]
+    found = [(p["design"], [p["metrics"]["power"], p["metrics"]["latency"]], p["designs"]) for p in opt.pareto_front]
+    assert found == expected and opt.pareto_metrics == ["power", "latency"]
+    assert sum(n for *_, n in found) > len(found)  # equivalent designs share points of the front
+
+
+def test_optimum_checks_the_equivalence_hook(monkeypatch):
+    env = gym.make("archgym/Systolic-v0", workload="mobilenet_v2", space=narrow_space(), targets={"latency": 2e-3})
+    sim = env.unwrapped.simulator
+    plain = find_optimum(env, progress=False)
+    assert plain.evaluated == plain.designs  # no hook: every design is its own class
+    monkeypatch.setattr(type(sim), "canonical_indices", lambda self, idx: (idx + 1) % self.space.nvec)
+    with pytest.raises(ValueError, match="a representative must be its own"):
+        find_optimum(env, progress=False)
 
 
 def test_optimum_refuses_huge_spaces():

@@ -21,9 +21,9 @@ from simulators.dram.simulator import (
     default_space,
 )
 from simulators.dram.specs import BUNDLED_SPECS, MemSpec, load_memspec, parse_memspec
-from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, synthetic_trace
+from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, save_stl, synthetic_trace
 
 __all__ = ["BUNDLED_SPECS", "DEFAULT_TARGET_FACTORS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "SYNTHETIC_WORKLOADS",
            "TARGET_FACTORS", "ControllerConfig", "ControllerRun", "DRAMSimulator", "EnergyBreakdown", "MemSpec",
            "Trace", "UnrealisableError", "bind_trace", "command_energy", "default_space", "energy", "load_memspec",
-           "load_trace", "parse_memspec", "simulate", "synthetic_trace"]
+           "load_trace", "parse_memspec", "save_stl", "simulate", "synthetic_trace"]

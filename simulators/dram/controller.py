@@ -36,9 +36,11 @@ the ``Reorder`` arbiter returns them to the initiator in request order as well.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from simulators.dram._jit import COMPILED, jit
 from simulators.dram.specs import MemSpec
 
 __all__ = ["FRONTEND_CYCLES", "ArbiterKind", "BufferKind", "BurstTrace", "ControllerConfig", "ControllerRun",
@@ -63,6 +65,7 @@ _BANKWISE, _READWRITE, _SHARED = range(3)
 _SIMPLE, _ARB_FIFO, _ARB_REORDER = range(3)
 _ACT, _RD, _WR, _PRE = range(4)
 _INF = 1 << 62
+_NEVER = _INF + 1  # later than any event, even "no event"
 
 
 class UnrealisableError(Exception):
@@ -133,76 +136,123 @@ def _code(name: str, value: str, allowed: tuple[str, ...]) -> int:
     return allowed.index(value)
 
 
-def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> ControllerRun:  # noqa: C901
+def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> ControllerRun:
     """Run the controller over ``trace``; raises ``UnrealisableError`` when the design cannot serve it."""
     policy = _code("PagePolicy", cfg.page_policy, PAGE_POLICIES)
     sched = _code("Scheduler", cfg.scheduler, SCHEDULERS)
     bufkind = _code("SchedulerBuffer", cfg.scheduler_buffer, BUFFERS)
     arb = _code("Arbiter", cfg.arbiter, ARBITERS)
-    ctrl_reorder = cfg.resp_queue == "Reorder"
-    arb_reorder = arb == _ARB_REORDER
-    ref_on = cfg.refresh_policy == "AllBank"
     buf_size = cfg.request_buffer_size
-    max_active = cfg.max_active_transactions if arb != _SIMPLE else 0
-    max_post, max_pull = cfg.refresh_max_postponed, -cfg.refresh_max_pulledin
-
-    t = spec.timing
-    n_banks, n_groups = spec.banks, spec.bank_groups
-    t_burst = spec.burst_cycles
-    t_rcd, t_rp, t_rpab, t_ras, t_rc, t_rl, t_wl = t.RCD, t.RP, t.RPab, t.RAS, t.RC, t.RL, t.WL
-    t_rtp, t_faw, t_rfc, t_refi = t.RTP, t.FAW, t.RFC, t.REFI
-    t_rrd_s, t_rrd_l, t_ccd_s, t_ccd_l = t.RRD_S, t.RRD_L, t.CCD_S, t.CCD_L
-    t_rdwr = t_rl + t_burst + 2 - t_wl
-    t_wrrd_s, t_wrrd_l = t_wl + t_burst + t.WTR_S, t_wl + t_burst + t.WTR_L
-    t_wrpre = t_wl + t_burst + t.WR
-    grouped = n_groups > 1
-    per_group = n_banks // n_groups
-    same_group = [[g * per_group + i for i in range(per_group)] for g in range(n_groups)]
-    group_of = [b // per_group for b in range(n_banks)]
-
-    bank_of = trace.bank.tolist()
-    row_of = trace.row.tolist()
-    col_of = trace.column.tolist()
-    wr_of = trace.is_write.tolist()
-    par_of = trace.parent.tolist()
-    arr = trace.arrival.tolist()
-    first = trace.first.tolist()
-    nburst = trace.bursts.tolist()
-    n_req = len(arr)
-    n_bursts = len(bank_of)
 
     # A request must fit the buffer at once, as DRAMSys admits all its bursts together.
-    kmax = max(nburst)
+    kmax = int(trace.bursts.max())
     if bufkind == _BANKWISE and kmax > 1:
-        keys = trace.parent.astype(np.int64) * n_banks + trace.bank
-        per_bank = np.unique(keys, return_counts=True)[1]
-        kmax = int(per_bank.max())
+        keys = trace.parent.astype(np.int64) * spec.banks + trace.bank
+        kmax = int(np.unique(keys, return_counts=True)[1].max())
     if kmax > buf_size:
         raise UnrealisableError(f"a request needs {kmax} buffer slots ({spec.burst_bytes}-byte bursts) but "
                                 f"RequestBufferSize is {buf_size} ({cfg.scheduler_buffer})")
 
+    t = spec.timing
+    timing = [spec.burst_cycles, t.RCD, t.RP, t.RPab, t.RAS, t.RC, t.RL, t.WL, t.RTP, t.FAW, t.RFC, t.REFI,
+              t.RRD_S, t.RRD_L, t.CCD_S, t.CCD_L, t.WTR_S, t.WTR_L, t.WR]
+    config = [policy, sched, bufkind, arb, int(cfg.resp_queue == "Reorder"), int(cfg.refresh_policy == "AllBank"),
+              buf_size, cfg.max_active_transactions if arb != _SIMPLE else 0,
+              cfg.refresh_max_postponed, cfg.refresh_max_pulledin]
+    arrays = [trace.bank, trace.row, trace.column, trace.is_write, trace.parent, trace.arrival, trace.first,
+              trace.bursts, timing, config]
+    if COMPILED:  # one machine type per argument: the loop compiles once
+        arrays = [np.ascontiguousarray(a, dtype=np.bool_ if k == 3 else np.int64) for k, a in enumerate(arrays)]
+    else:  # plain Python indexes lists several times faster than numpy arrays
+        arrays = [a.tolist() if isinstance(a, np.ndarray) else a for a in arrays]
+    bank, row, column, is_write, parent, arrival, first, bursts, timing, config = arrays
+    n_columns = int(trace.column.max()) + 1 if len(trace.column) else 1
+
+    def run(open_cap: int, ref_cap: int) -> tuple:
+        return _run(bank, row, column, is_write, parent, arrival, first, bursts, spec.banks, spec.bank_groups,
+                    n_columns, timing, config, open_cap, ref_cap)
+
+    # room for one bank-open interval per burst (+ the banks left open) and a refresh per 16 bursts;
+    # a run that needed more (refreshes closing rows, a sparse trace) is repeated with room for all
+    open_cap, ref_cap = len(trace.bank) + spec.banks, len(trace.bank) // 16 + 64
+    out = run(open_cap, ref_cap)
+    if out[10] > open_cap or out[8] > ref_cap:
+        out = run(max(open_cap, out[10]), max(ref_cap, out[8]))
+    (issue, resp, end, n_act, n_miss, n_pre, n_rd, n_wr, n_ref, n_pulled, _, open_s, open_e, ref_s) = out
+
+    def ints(a: Any) -> np.ndarray:
+        return np.array(a, dtype=np.int64)  # a copy: the loop's arrays are not kept
+
+    return ControllerRun(
+        issue=ints(issue), response=ints(resp), end=int(end), n_act=int(n_act), n_miss=int(n_miss),
+        n_pre=int(n_pre), n_rd=int(n_rd), n_wr=int(n_wr), n_ref=int(n_ref), n_pulled_in=int(n_pulled),
+        open_start=ints(open_s), open_end=ints(open_e), ref_start=ints(ref_s),
+    )
+
+
+# -- the event loop (compiled by numba; plain Python with NUMBA_DISABLE_JIT=1) ------------------------------
+#: a filled buffer: a numpy array for the compiled loop, a list for plain Python
+_filled = np.full if COMPILED else (lambda n, value: [value] * n)
+# State lives in flat numpy arrays so that numba compiles it: a bank's buffered bursts are a row of
+# ``queue`` (``qlen`` long, in admission order), ``hitcnt`` counts those of them in the open row. The
+# loop is one function on purpose: a compiled call that passes arrays pays atomic reference counting
+# per array, which cost more than the work of a bank machine.
+
+
+@jit
+def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C901
+         n_banks, n_groups, n_columns, timing, config, open_cap, ref_cap):
+    """The event loop of the module docstring over one decoded trace (arrays of ``BurstTrace``)."""
+    (t_burst, t_rcd, t_rp, t_rpab, t_ras, t_rc, t_rl, t_wl, t_rtp, t_faw, t_rfc, t_refi,
+     t_rrd_s, t_rrd_l, t_ccd_s, t_ccd_l, t_wtr_s, t_wtr_l, t_wr) = (
+        timing[0], timing[1], timing[2], timing[3], timing[4], timing[5], timing[6], timing[7], timing[8],
+        timing[9], timing[10], timing[11], timing[12], timing[13], timing[14], timing[15], timing[16],
+        timing[17], timing[18])
+    policy, sched, bufkind, arb = config[0], config[1], config[2], config[3]
+    ctrl_reorder, ref_on, buf_size, max_active = config[4] != 0, config[5] != 0, config[6], config[7]
+    max_post, max_pull = config[8], -config[9]
+    arb_reorder = arb == _ARB_REORDER
+    t_rdwr = t_rl + t_burst + 2 - t_wl
+    t_wrrd_s, t_wrrd_l = t_wl + t_burst + t_wtr_s, t_wl + t_burst + t_wtr_l
+    t_wrpre = t_wl + t_burst + t_wr
+    grouped = n_groups > 1
+    per_group = n_banks // n_groups
+    n_req = len(arr)
+    n_bursts = len(bank_of)
+
     # -- state ------------------------------------------------------------------------------------
-    queues: list[list[int]] = [[] for _ in range(n_banks)]
-    rowcnt: list[dict[int, int]] = [{} for _ in range(n_banks)]
-    open_row = [-1] * n_banks
-    keep = [False] * n_banks
-    cur = [-1] * n_banks
-    dirty = [True] * n_banks
-    ncmd = [_ACT] * n_banks
-    npay = [-1] * n_banks
-    nauto = [False] * n_banks
-    active: set[int] = set()
-    touched: set[int] = set()  # banks an admission changed since the last scan
+    qcap = 2 * buf_size  # a bank buffers at most this many bursts (ReadWrite: buf_size per direction)
+    queue = _filled(n_banks * qcap, 0)  # bank b's bursts: queue[b * qcap : b * qcap + qlen[b]]
+    qlen = _filled(n_banks, 0)
+    hitcnt = _filled(n_banks, 0)
+    open_row = _filled(n_banks, -1)
+    keep = _filled(n_banks, False)
+    cur = _filled(n_banks, -1)
+    dirty = _filled(n_banks, True)
+    ncmd = _filled(n_banks, _ACT)
+    npay = _filled(n_banks, -1)
+    nauto = _filled(n_banks, False)
+    # the banks with buffered bursts (in no particular order: npay breaks every tie), and the banks an
+    # admission changed since the last scan: lists of n_active / n_touched banks, with flags
+    active = _filled(n_banks, 0)
+    active_at = _filled(n_banks, -1)  # position of a bank in ``active``, -1 when it has no bursts
+    n_active = 0
+    touched = _filled(n_banks, 0)
+    is_touched = _filled(n_banks, False)
+    n_touched = 0
+    cand = _filled(n_banks, 0)  # scan scratch: the time of each scanned bank's command
+    need = _filled(n_banks, 0)
+    seen = _filled(n_columns, 0)  # FrFcfsGrp: seen[c] == stamp for the columns passed over
+    stamp = 0
     stale = True  # a command issued since the last full scan: every candidate must be recomputed
     best_t, best_b, best_id = _INF, -1, _INF
-    nb_act = [0] * n_banks
-    nb_pre = [0] * n_banks
-    nb_rd = [0] * n_banks
-    nb_wr = [0] * n_banks
-    act_t = [0] * n_banks
-    nbt = (nb_act, nb_rd, nb_wr, nb_pre)
+    # per command c and bank b, the earliest cycle the bank allows it: nbt[c * n_banks + b]
+    nbt = _filled(4 * n_banks, 0)
+    o_act, o_rd, o_wr, o_pre = _ACT * n_banks, _RD * n_banks, _WR * n_banks, _PRE * n_banks
+    rsel = _filled(4, 0)  # per command, the earliest cycle the rank and the buses allow it
+    act_t = _filled(n_banks, 0)
     nr_act = nr_rd = nr_wr = 0
-    faw = [-_INF] * 4
+    faw = _filled(4, -_INF)
     fi = 0
     bus = 0
     now = 0
@@ -223,97 +273,28 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     p = 0
     prev_endreq = 0
     prev_adm = -1
-    issue = [0] * n_req
+    issue = _filled(n_req, 0)
 
     # responses
-    left = list(nburst)
-    strobe = [-1] * n_bursts if ctrl_reorder else None
+    left = nburst.copy()
+    strobe = _filled(n_bursts, -1)  # when each burst's data is done
     next_burst = 0
-    ctrl_resp = [-1] * n_req
-    resp = [0] * n_req
+    ctrl_resp = _filled(n_req, -1)
+    resp = _filled(n_req, 0)
     last_ctrl = -1
     last_arb = -1
     next_parent = 0
-    done: list[int] = []
+    done = _filled(n_req, 0)
+    ndone = 0
 
     n_act = n_pre = n_rd = n_wr = n_miss = n_pulled = 0
-    activated = bytearray(n_bursts)  # bursts an ACT was issued for: the row misses
-    open_s: list[int] = []
-    open_e: list[int] = []
-    ref_s: list[int] = []
+    activated = _filled(n_bursts, False)  # bursts an ACT was issued for: the row misses
+    open_s = _filled(open_cap, 0)  # bank-open intervals and refresh starts: counted
+    open_e = _filled(open_cap, 0)  # always, recorded while they fit (the caller runs
+    n_open = 0  # again with room for all when they did not)
+    ref_s = _filled(ref_cap, 0)
+    n_ref = 0
     cas_done = 0
-
-    def choose(b: int) -> None:
-        """Bank machine ``b``: its request and next command (DRAMSys BankMachine::evaluate)."""
-        q = queues[b]
-        orow = open_row[b]
-        dirty[b] = False
-        if orow < 0:
-            x = q[0]
-            cur[b] = x
-            ncmd[b] = _ACT
-            npay[b] = x
-            return
-        hits = rowcnt[b].get(orow, 0)
-        if sched == _FIFO or hits == 0:
-            x = q[0]
-        elif sched == _FRFCFS:
-            for x in q:
-                if row_of[x] == orow:
-                    break
-        else:
-            x = -1
-            seen: set[int] = set()
-            fallback = -1
-            for y in q:
-                if row_of[y] != orow:
-                    continue
-                if fallback < 0:
-                    fallback = y
-                if wr_of[y] == last_dir and col_of[y] not in seen:
-                    x = y
-                    break
-                seen.add(col_of[y])
-            if x < 0:
-                x = fallback
-        if keep[b] and row_of[x] != orow:
-            x = cur[b]
-        cur[b] = x
-        npay[b] = x
-        if row_of[x] != orow:
-            ncmd[b] = _PRE
-            return
-        ncmd[b] = _WR if wr_of[x] else _RD
-        if policy == _OPEN:
-            nauto[b] = False
-        elif policy == _CLOSED:
-            nauto[b] = True
-        else:
-            if sched == _FIFO:
-                further_hit = len(q) >= 2 and row_of[q[1]] == orow
-            else:
-                further_hit = hits >= 2
-            if policy == _OPEN_ADAPTIVE:
-                nauto[b] = len(q) >= 2 and not further_hit
-            else:
-                nauto[b] = not further_hit
-
-    def emit(par: int, r: int) -> None:
-        """Arbiter stage: the response of request ``par`` left the controller at ``r``."""
-        nonlocal last_arb, next_parent
-        if not arb_reorder:
-            resp[par] = r
-            done.append(r)
-            return
-        ctrl_resp[par] = r
-        while next_parent < n_req and ctrl_resp[next_parent] >= 0:
-            r2 = ctrl_resp[next_parent]
-            if r2 <= last_arb:
-                r2 = last_arb + 1
-            last_arb = r2
-            resp[next_parent] = r2
-            done.append(r2)
-            next_parent += 1
 
     while cas_done < n_bursts:
         # -- admission candidate (it only changes after an admission or a RD/WR) ---------------------
@@ -325,7 +306,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                 acc = iss
                 if max_active and p >= max_active:
                     j = p - max_active
-                    acc = (done[j] if done[j] > iss else iss) if j < len(done) else _INF
+                    acc = (done[j] if done[j] > iss else iss) if j < ndone else _INF
                 if acc < _INF:
                     k = nburst[p]
                     x = first[p]
@@ -334,12 +315,16 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                     elif bufkind == _READWRITE:
                         room = (nwr_buf if wr_of[x] else nrd_buf) + k <= buf_size
                     elif k == 1:
-                        room = len(queues[bank_of[x]]) < buf_size
+                        room = qlen[bank_of[x]] < buf_size
                     else:
-                        need: dict[int, int] = {}
                         for y in range(x, x + k):
-                            need[bank_of[y]] = need.get(bank_of[y], 0) + 1
-                        room = all(len(queues[b]) + c <= buf_size for b, c in need.items())
+                            need[bank_of[y]] += 1
+                        room = True
+                        for y in range(x, x + k):
+                            if qlen[bank_of[y]] + need[bank_of[y]] > buf_size:
+                                room = False
+                        for y in range(x, x + k):
+                            need[bank_of[y]] = 0
                     if room:
                         adm_ready = acc + FRONTEND_CYCLES
                         if adm_ready <= prev_adm:
@@ -356,12 +341,19 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             x = first[p]
             for y in range(x, x + nburst[p]):
                 b = bank_of[y]
-                queues[b].append(y)
-                rc = rowcnt[b]
-                rc[row_of[y]] = rc.get(row_of[y], 0) + 1
+                queue[b * qcap + qlen[b]] = y
+                qlen[b] += 1
+                if row_of[y] == open_row[b]:
+                    hitcnt[b] += 1
                 dirty[b] = True
-                active.add(b)
-                touched.add(b)
+                if active_at[b] < 0:
+                    active_at[b] = n_active
+                    active[n_active] = b
+                    n_active += 1
+                if not is_touched[b]:
+                    is_touched[b] = True
+                    touched[n_touched] = b
+                    n_touched += 1
                 if wr_of[y]:
                     nwr_buf += 1
                 else:
@@ -385,7 +377,10 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                     flex += 1
                     t_trigger += t_refi
                 if go:
-                    ref_cmd = 1 if any(r >= 0 for r in open_row) else 2
+                    ref_cmd = 2
+                    for b in range(n_banks):
+                        if open_row[b] >= 0:
+                            ref_cmd = 1
             elif nbuf > 0:
                 pulled = False
                 t_trigger += t_refi
@@ -395,36 +390,109 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         t_trig = t_trigger if t_trigger > now else _INF
 
         # -- best command: a full scan after a command, else only the banks an admission touched ----
-        if ref_cmd or stale or best_b < 0 or best_b in touched:
+        if ref_cmd or stale or best_b < 0 or is_touched[best_b]:
             best_t = _INF
             best_b = -1
             best_id = _INF
             if ref_cmd:
-                base = bus if bus > now else now
-                if ref_cmd == 1:
-                    tr = max(max(nb_pre[b] for b in range(n_banks) if open_row[b] >= 0), base)
-                else:
-                    tr = max(max(nb_act), base)
+                tr = bus if bus > now else now
+                for b in range(n_banks):
+                    v = nbt[o_pre + b] if ref_cmd == 1 else nbt[o_act + b]
+                    if (ref_cmd == 2 or open_row[b] >= 0) and v > tr:
+                        tr = v
                 best_t, best_b, best_id = tr, -2, -1
-            scan = active if not blocked else ()
+            scan = 0 if blocked else 1  # 1: the active banks
             stale = False
         else:
-            scan = touched
+            scan = 2  # the banks an admission touched
         if scan:
-            base = bus if bus > now else now
-            ra = max(base, nr_act, faw[fi] + t_faw)
-            rsel = (ra, nr_rd if nr_rd > base else base, nr_wr if nr_wr > base else base, base)
-            for b in scan:
+            banks = touched if scan == 2 else active
+            n_scan = n_touched if scan == 2 else n_active
+            for k in range(n_scan):
+                b = banks[k]
                 if dirty[b]:
-                    choose(b)
+                    # bank machine b: its request and next command (DRAMSys BankMachine::evaluate)
+                    dirty[b] = False
+                    orow = open_row[b]
+                    n = qlen[b]
+                    qbase = b * qcap
+                    x = queue[qbase]
+                    if orow < 0:
+                        cur[b] = x
+                        ncmd[b] = _ACT
+                        npay[b] = x
+                    else:
+                        hits = hitcnt[b]
+                        if hits > 0 and sched == _FRFCFS:  # the oldest row hit
+                            for i in range(n):
+                                x = queue[qbase + i]
+                                if row_of[x] == orow:
+                                    break
+                        elif hits > 0 and sched == _GRP:  # the oldest row hit in the last direction
+                            x = -1  # whose column no older row hit uses, else the oldest row hit
+                            fallback = -1
+                            stamp += 1
+                            for i in range(n):
+                                y = queue[qbase + i]
+                                if row_of[y] != orow:
+                                    continue
+                                if fallback < 0:
+                                    fallback = y
+                                if wr_of[y] == last_dir and seen[col_of[y]] != stamp:
+                                    x = y
+                                    break
+                                seen[col_of[y]] = stamp
+                            if x < 0:
+                                x = fallback
+                        if keep[b] and row_of[x] != orow:
+                            x = cur[b]
+                        cur[b] = x
+                        npay[b] = x
+                        if row_of[x] != orow:
+                            ncmd[b] = _PRE
+                        else:
+                            ncmd[b] = _WR if wr_of[x] else _RD
+                            if policy == _OPEN:
+                                nauto[b] = False
+                            elif policy == _CLOSED:
+                                nauto[b] = True
+                            else:
+                                if sched == _FIFO:
+                                    further_hit = n >= 2 and row_of[queue[qbase + 1]] == orow
+                                else:
+                                    further_hit = hits >= 2
+                                if policy == _OPEN_ADAPTIVE:
+                                    nauto[b] = n >= 2 and not further_hit
+                                else:
+                                    nauto[b] = not further_hit
+            base = bus if bus > now else now
+            v = faw[fi] + t_faw
+            v = nr_act if nr_act > v else v
+            rsel[_ACT] = v if v > base else base
+            rsel[_RD] = nr_rd if nr_rd > base else base
+            rsel[_WR] = nr_wr if nr_wr > base else base
+            rsel[_PRE] = base
+            # the command that can issue first, the oldest request on a tie (two passes: the minimum
+            # time without branches, then the oldest at that time)
+            m = best_t
+            for k in range(n_scan):
+                b = banks[k]
                 c = ncmd[b]
-                tb = nbt[c][b]
+                tb = nbt[c * n_banks + b]
                 r = rsel[c]
-                if tb < r:
-                    tb = r
-                if tb < best_t or (tb == best_t and npay[b] < best_id):
-                    best_t, best_b, best_id = tb, b, npay[b]
-        touched.clear()
+                tb = tb if tb > r else r
+                cand[k] = tb
+                m = tb if tb < m else m
+            if m < best_t:
+                best_t, best_b, best_id = m, -1, _INF
+            for k in range(n_scan):
+                if cand[k] == m:
+                    b = banks[k]
+                    if npay[b] < best_id:
+                        best_b, best_id = b, npay[b]
+        for k in range(n_touched):
+            is_touched[touched[k]] = False
+        n_touched = 0
 
         # -- pick the earliest event ------------------------------------------------------------------
         if adm_ready < _INF and t_adm <= best_t and t_adm <= t_trig:
@@ -444,19 +512,24 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             if ref_cmd == 1:
                 for b in range(n_banks):
                     if open_row[b] >= 0:
-                        open_s.append(act_t[b])
-                        open_e.append(now)
+                        if n_open < open_cap:
+                            open_s[n_open] = act_t[b]
+                            open_e[n_open] = now
+                        n_open += 1
                         n_pre += 1
                         open_row[b] = -1
+                        hitcnt[b] = 0
                         keep[b] = False
-                        if nb_act[b] < now + t_rpab:
-                            nb_act[b] = now + t_rpab
+                        if nbt[o_act + b] < now + t_rpab:
+                            nbt[o_act + b] = now + t_rpab
             else:
-                ref_s.append(now)
+                if n_ref < ref_cap:
+                    ref_s[n_ref] = now
+                n_ref += 1
                 blocked = False
                 for b in range(n_banks):
-                    if nb_act[b] < now + t_rfc:
-                        nb_act[b] = now + t_rfc
+                    if nbt[o_act + b] < now + t_rfc:
+                        nbt[o_act + b] = now + t_rfc
                 if pulled:
                     n_pulled += 1
                     flex -= 1
@@ -476,53 +549,69 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         if c == _ACT:
             n_act += 1
             if not activated[x]:
-                activated[x] = 1
+                activated[x] = True
                 n_miss += 1
-            open_row[b] = row_of[x]
+            orow = row_of[x]
+            open_row[b] = orow
+            if sched != _FIFO:  # (Fifo never looks at the count)
+                h = 0
+                qbase = b * qcap
+                for i in range(qlen[b]):
+                    if row_of[queue[qbase + i]] == orow:
+                        h += 1
+                hitcnt[b] = h
             keep[b] = True
             act_t[b] = now
             v = now + t_rcd
-            if nb_rd[b] < v:
-                nb_rd[b] = v
-            if nb_wr[b] < v:
-                nb_wr[b] = v
-            if nb_pre[b] < now + t_ras:
-                nb_pre[b] = now + t_ras
-            if nb_act[b] < now + t_rc:
-                nb_act[b] = now + t_rc
+            if nbt[o_rd + b] < v:
+                nbt[o_rd + b] = v
+            if nbt[o_wr + b] < v:
+                nbt[o_wr + b] = v
+            if nbt[o_pre + b] < now + t_ras:
+                nbt[o_pre + b] = now + t_ras
+            if nbt[o_act + b] < now + t_rc:
+                nbt[o_act + b] = now + t_rc
             nr_act = now + t_rrd_s
             if grouped:
                 v = now + t_rrd_l
-                for o in same_group[group_of[b]]:
-                    if nb_act[o] < v:
-                        nb_act[o] = v
+                g0 = b // per_group * per_group
+                for o in range(g0, g0 + per_group):
+                    if nbt[o_act + o] < v:
+                        nbt[o_act + o] = v
             faw[fi] = now
             fi = (fi + 1) & 3
             continue
         if c == _PRE:
             n_pre += 1
-            open_s.append(act_t[b])
-            open_e.append(now)
+            if n_open < open_cap:
+                open_s[n_open] = act_t[b]
+                open_e[n_open] = now
+            n_open += 1
             open_row[b] = -1
+            hitcnt[b] = 0
             keep[b] = False
-            if nb_act[b] < now + t_rp:
-                nb_act[b] = now + t_rp
+            if nbt[o_act + b] < now + t_rp:
+                nbt[o_act + b] = now + t_rp
             continue
 
         # RD or WR: the burst leaves the buffer
-        q = queues[b]
-        if q[0] == x:
-            del q[0]
-        else:
-            q.remove(x)
-        rc = rowcnt[b]
-        rv = row_of[x]
-        if rc[rv] == 1:
-            del rc[rv]
-        else:
-            rc[rv] -= 1
-        if not q:
-            active.discard(b)
+        n = qlen[b]
+        qbase = b * qcap
+        i = 0
+        while queue[qbase + i] != x:
+            i += 1
+        for j in range(i, n - 1):
+            queue[qbase + j] = queue[qbase + j + 1]
+        qlen[b] = n - 1
+        if n == 1:  # the bank has no bursts left: swap the last active bank into its place
+            k = active_at[b]
+            n_active -= 1
+            o = active[n_active]
+            active[k] = o
+            active_at[o] = k
+            active_at[b] = -1
+        if row_of[x] == open_row[b]:
+            hitcnt[b] -= 1
         nbuf -= 1
         keep[b] = False
         cas_done += 1
@@ -531,24 +620,25 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             n_rd += 1
             nrd_buf -= 1
             v = now + t_rtp
-            if nb_pre[b] < v:
-                nb_pre[b] = v
+            if nbt[o_pre + b] < v:
+                nbt[o_pre + b] = v
             if nr_rd < now + t_ccd_s:
                 nr_rd = now + t_ccd_s
             if nr_wr < now + t_rdwr:
                 nr_wr = now + t_rdwr
             if grouped:
                 v = now + t_ccd_l
-                for o in same_group[group_of[b]]:
-                    if nb_rd[o] < v:
-                        nb_rd[o] = v
+                g0 = b // per_group * per_group
+                for o in range(g0, g0 + per_group):
+                    if nbt[o_rd + o] < v:
+                        nbt[o_rd + o] = v
             s = now + t_rl + t_burst
         else:
             n_wr += 1
             nwr_buf -= 1
             v = now + t_wrpre
-            if nb_pre[b] < v:
-                nb_pre[b] = v
+            if nbt[o_pre + b] < v:
+                nbt[o_pre + b] = v
             if nr_wr < now + t_ccd_s:
                 nr_wr = now + t_ccd_s
             if nr_rd < now + t_wrrd_s:
@@ -556,53 +646,69 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
             if grouped:
                 v = now + t_ccd_l
                 v2 = now + t_wrrd_l
-                for o in same_group[group_of[b]]:
-                    if nb_wr[o] < v:
-                        nb_wr[o] = v
-                    if nb_rd[o] < v2:
-                        nb_rd[o] = v2
+                g0 = b // per_group * per_group
+                for o in range(g0, g0 + per_group):
+                    if nbt[o_wr + o] < v:
+                        nbt[o_wr + o] = v
+                    if nbt[o_rd + o] < v2:
+                        nbt[o_rd + o] = v2
             s = now + t_wl + t_burst
         if sched == _GRP:
             last_dir = wr_of[x]
-            for o in active:
-                dirty[o] = True
+            for k in range(n_active):
+                dirty[active[k]] = True
         if nauto[b]:  # auto-precharge once the precharge constraints allow
-            tp = nb_pre[b]
+            tp = nbt[o_pre + b]
             n_pre += 1
-            open_s.append(act_t[b])
-            open_e.append(tp)
+            if n_open < open_cap:
+                open_s[n_open] = act_t[b]
+                open_e[n_open] = tp
+            n_open += 1
             open_row[b] = -1
-            if nb_act[b] < tp + t_rp:
-                nb_act[b] = tp + t_rp
+            hitcnt[b] = 0
+            if nbt[o_act + b] < tp + t_rp:
+                nbt[o_act + b] = tp + t_rp
 
-        # response path
-        if not ctrl_reorder:
-            r = s if s > last_ctrl else last_ctrl + 1
+        # response path: the burst's data is done at s; in RespQueue Fifo order it leaves next, in
+        # Reorder order it waits for the bursts before it. A request's response leaves with its last
+        # burst, to the initiator at once or (Reorder arbiter) once the requests before it have left.
+        strobe[x] = s
+        y = next_burst if ctrl_reorder else x
+        while y < n_bursts and strobe[y] >= 0:
+            r = strobe[y] if strobe[y] > last_ctrl else last_ctrl + 1
             last_ctrl = r
-            par = par_of[x]
+            par = par_of[y]
             left[par] -= 1
             if left[par] == 0:
-                emit(par, r)
-        else:
-            strobe[x] = s
-            while next_burst < n_bursts and strobe[next_burst] >= 0:
-                s2 = strobe[next_burst]
-                r = s2 if s2 > last_ctrl else last_ctrl + 1
-                last_ctrl = r
-                par = par_of[next_burst]
-                left[par] -= 1
-                if left[par] == 0:
-                    emit(par, r)
-                next_burst += 1
+                if not arb_reorder:
+                    resp[par] = r
+                    done[ndone] = r
+                    ndone += 1
+                else:
+                    ctrl_resp[par] = r
+                    while next_parent < n_req and ctrl_resp[next_parent] >= 0:
+                        r2 = ctrl_resp[next_parent]
+                        if r2 <= last_arb:
+                            r2 = last_arb + 1
+                        last_arb = r2
+                        resp[next_parent] = r2
+                        done[ndone] = r2
+                        ndone += 1
+                        next_parent += 1
+            if not ctrl_reorder:
+                break
+            next_burst += 1
+            y = next_burst
 
-    end = max(resp)
+    end = 0
+    for r in resp:
+        if r > end:
+            end = r
     for b in range(n_banks):
         if open_row[b] >= 0:
-            open_s.append(act_t[b])
-            open_e.append(end)
-    return ControllerRun(
-        issue=np.array(issue, dtype=np.int64), response=np.array(resp, dtype=np.int64), end=end,
-        n_act=n_act, n_miss=n_miss, n_pre=n_pre, n_rd=n_rd, n_wr=n_wr, n_ref=len(ref_s), n_pulled_in=n_pulled,
-        open_start=np.array(open_s, dtype=np.int64), open_end=np.array(open_e, dtype=np.int64),
-        ref_start=np.array(ref_s, dtype=np.int64),
-    )
+            if n_open < open_cap:
+                open_s[n_open] = act_t[b]
+                open_e[n_open] = end
+            n_open += 1
+    return (issue, resp, end, n_act, n_miss, n_pre, n_rd, n_wr, n_ref, n_pulled, n_open,
+            open_s[:n_open], open_e[:n_open], ref_s[:n_ref])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import os
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from simulators.core import Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
+from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
+from simulators.dram._jit import COMPILED
 from simulators.dram.controller import (
     ARBITERS,
     BUFFERS,
@@ -68,6 +70,8 @@ TARGET_FACTORS = {
 DEFAULT_TARGET_FACTORS = {"power": 0.8, "latency": 1.6}
 
 _CACHE_SIZE = 4096
+#: threads for evaluate_batch: the CPUs this process may run on
+_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def default_space() -> DesignSpace:
@@ -174,19 +178,38 @@ class DRAMSimulator(Simulator):
         """The controller configuration of a validated design."""
         return ControllerConfig(**{field: design[knob] for knob, field in KNOBS.items()})
 
-    def _cache_key(self, design: dict[str, Any]) -> tuple[Any, ...]:
-        # Knobs that cannot act: MaxActiveTransactions under the Simple arbiter, the refresh
-        # flexibility without refresh, and on a trace without writes the read/write split of the
-        # scheduler buffer and the read/write grouping of the scheduler. Equal keys give identical runs.
-        d = dict(design)
-        if d["Arbiter"] == "Simple":
-            d["MaxActiveTransactions"] = None
-        if d["RefreshPolicy"] == "NoRefresh":
-            d["RefreshMaxPostponed"] = d["RefreshMaxPulledin"] = None
+    def canonical_indices(self, indices: np.ndarray) -> np.ndarray:
+        """Knobs that cannot act, set to one value (``Simulator.canonical_indices``): the result cache
+        and ``archgym optimum`` simulate each class of equivalent designs once.
+
+        ``MaxActiveTransactions`` does nothing under the ``Simple`` arbiter, the refresh flexibility
+        nothing under ``NoRefresh`` (both take their first value); on a trace without writes
+        ``ReadWrite`` buffers equal ``Shared`` ones and ``FrFcfsGrp`` equals ``FrFcfs`` (the controller
+        model runs these designs through identical steps).
+        """
+        idx = np.array(indices, dtype=np.int64)
+        space = self.space
+        col = {name: j for j, name in enumerate(space.names)}
+
+        def rows(knob: str, value: str) -> np.ndarray:
+            p = space[knob]
+            if value not in p.values:  # a narrowed space without that value
+                return np.zeros(len(idx), dtype=bool)
+            return idx[:, col[knob]] == p.index_of(value)
+
+        idx[rows("Arbiter", "Simple"), col["MaxActiveTransactions"]] = 0
+        no_refresh = rows("RefreshPolicy", "NoRefresh")
+        idx[no_refresh, col["RefreshMaxPostponed"]] = 0
+        idx[no_refresh, col["RefreshMaxPulledin"]] = 0
         if self._read_only:
-            d["SchedulerBuffer"] = "Shared" if d["SchedulerBuffer"] == "ReadWrite" else d["SchedulerBuffer"]
-            d["Scheduler"] = "FrFcfs" if d["Scheduler"] == "FrFcfsGrp" else d["Scheduler"]
-        return tuple(d[k] for k in KNOBS)
+            for knob, value, same in (("SchedulerBuffer", "ReadWrite", "Shared"), ("Scheduler", "FrFcfsGrp", "FrFcfs")):
+                if same in space[knob].values:
+                    idx[rows(knob, value), col[knob]] = space[knob].index_of(same)
+        return idx
+
+    def _cache_key(self, design: dict[str, Any]) -> tuple[int, ...]:
+        """Equal keys give identical runs (see ``canonical_indices``)."""
+        return tuple(self.canonical_indices(self.space.encode_indices(design)[None, :])[0].tolist())
 
     def run(self, design: dict[str, Any]) -> ControllerRun:
         """The raw controller run of a design (cycles, counts); raises ``UnrealisableError``."""
@@ -203,6 +226,31 @@ class DRAMSimulator(Simulator):
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return result
+
+    def _evaluate_batch(self, indices: np.ndarray) -> BatchEvaluation:
+        """Each distinct design (up to ``canonical_indices``) once: from the cache, or simulated, the
+        simulations spread over threads (the compiled controller runs without the GIL)."""
+        keys, inverse = np.unique(self.canonical_indices(indices), axis=0, return_inverse=True)
+        results: list[Evaluation | None] = []
+        todo: list[int] = []
+        for i, row in enumerate(keys.tolist()):
+            hit = self._cache.get(tuple(row))
+            results.append(hit)
+            if hit is None:
+                todo.append(i)
+        designs = self.space.decode_indices_batch(keys[todo]) if todo else []
+        threads = min(len(designs), _THREADS) if COMPILED else 1
+        if threads > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                fresh = list(pool.map(self._simulate, designs))
+        else:
+            fresh = [self._simulate(d) for d in designs]
+        for i, evaluation in zip(todo, fresh):
+            results[i] = evaluation
+            self._cache[tuple(keys[i].tolist())] = evaluation
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return BatchEvaluation.from_evaluations([results[j] for j in inverse.reshape(-1)], self.metric_names)
 
     def _simulate(self, design: dict[str, Any]) -> Evaluation:
         try:

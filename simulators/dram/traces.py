@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LINE_BYTES", "SYNTHETIC_WORKLOADS", "Trace", "load_trace", "synthetic_trace"]
+__all__ = ["LINE_BYTES", "SYNTHETIC_WORKLOADS", "Trace", "load_trace", "save_stl", "synthetic_trace"]
 
 LINE_BYTES = 64
 SYNTHETIC_WORKLOADS = ("stream", "random", "cloud-1", "cloud-2")
@@ -175,6 +175,20 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
     return Trace(name=p.name, cycle=np.array(cycles, dtype=np.int64), is_write=np.array(writes, dtype=bool),
                  address=np.array(addresses, dtype=np.int64), length=np.array(lengths, dtype=np.int64),
                  line=np.array(line_numbers, dtype=np.int64))
+
+
+def save_stl(trace: Trace, path: str | os.PathLike[str]) -> Path:
+    """Write ``trace`` as a DRAMSys ``.stl`` file (every line with its length), which ``load_trace``
+    and DRAMSys's trace player both read back as the same requests."""
+    p = Path(path)
+    if p.suffix.lower() != ".stl":
+        raise ValueError(f"save_stl writes .stl files, got {str(p)!r}")
+    commands = np.where(trace.is_write, "write", "read")
+    with p.open("w") as handle:
+        for cycle, length, command, address in zip(trace.cycle.tolist(), trace.length.tolist(), commands.tolist(),
+                                                   trace.address.tolist()):
+            handle.write(f"{cycle}:\t({length})\t{command}\t{address:#x}\n")
+    return p
 
 
 def _command(token: str) -> bool:

@@ -1,0 +1,110 @@
+"""The compiled DRAM controller against the runs of the pure-Python one it replaced, and against itself
+run uncompiled (``NUMBA_DISABLE_JIT=1``, the same source as plain Python)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulators.dram import DRAMSimulator, UnrealisableError, simulate
+
+RUNS = Path(__file__).parent / "data" / "dram_controller_runs.json"
+COUNTS = ("end", "n_act", "n_miss", "n_pre", "n_rd", "n_wr", "n_ref", "n_pulled_in")
+
+
+@cache
+def simulator(workload: str, memspec: str, write_fraction: float) -> DRAMSimulator:
+    return DRAMSimulator(workload, memspec=memspec, requests=1000, write_fraction=write_fraction)
+
+
+def digest(run) -> str:
+    h = hashlib.sha256()
+    for a in (run.issue, run.response, run.open_start, run.open_end, run.ref_start):
+        h.update(np.ascontiguousarray(a, dtype="<i8").tobytes())
+    return h.hexdigest()[:16]
+
+
+def replay(rows: list[dict]) -> list[dict]:
+    """Each recorded run simulated again: its counts and digest, or that it is unrealisable."""
+    out = []
+    for row in rows:
+        sim = simulator(row["workload"], row["memspec"], row["write_fraction"])
+        try:
+            run = simulate(sim.bursts, sim.spec, sim.config(row["design"]))
+        except UnrealisableError:
+            out.append({"unrealisable": True})
+            continue
+        out.append({**{k: getattr(run, k) for k in COUNTS}, "digest": digest(run)})
+    return out
+
+
+def recorded() -> list[dict]:
+    return json.loads(RUNS.read_text())["runs"]
+
+
+def test_controller_reproduces_the_pure_python_runs_exactly():
+    rows = recorded()
+    assert len(rows) == 84 and sum("unrealisable" in r for r in rows) == 2
+    expected = [{k: v for k, v in r.items() if k not in ("workload", "memspec", "write_fraction", "design")}
+                for r in rows]
+    assert replay(rows) == expected
+
+
+def test_uncompiled_source_gives_the_same_runs():
+    """NUMBA_DISABLE_JIT=1 runs the same functions as plain Python (how coverage sees them)."""
+    code = ("import json, sys; from tests.test_dram_controller import recorded, replay; "
+            "from simulators.dram._jit import COMPILED; assert not COMPILED; "
+            "print(json.dumps(replay(recorded()[::7])))")
+    root = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=path)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == replay(recorded()[::7])
+
+
+@pytest.mark.parametrize("requests", [1, 3000])
+def test_sparse_and_short_traces(requests):
+    """A trace that idles across many refresh intervals needs more refresh records than the first guess
+    (the controller runs again with room for all); a one-request trace is the isolated access."""
+    sim = DRAMSimulator("random", requests=requests)
+    t = sim.trace
+    sparse = type(t)(t.name, t.cycle * 1000, t.is_write, t.address, t.length)  # one request per 1.25 us
+    sim = DRAMSimulator(sparse)
+    run = sim.run(dict(sim.default_design(), RefreshMaxPulledin=1))
+    refi = sim.spec.timing.REFI
+    assert len(run.ref_start) == run.n_ref >= run.end // refi - 8 - 1  # at most RefreshMaxPostponed missing
+    if requests > 1:
+        assert run.n_ref > requests // 16 + 64  # more than the first run made room for
+    assert len(run.open_start) == len(run.open_end) >= run.n_act
+    assert np.all(np.diff(run.ref_start) > 0) and run.response.max() == run.end
+
+
+def test_jit_caches_in_the_temporary_directory_when_numba_finds_no_writable_place(monkeypatch):
+    """A read-only site-packages and home: numba refuses cache=True; the cache moves to a temp folder."""
+    import numba
+
+    from simulators.dram import _jit
+
+    calls = []
+
+    def njit(**options):
+        calls.append((options.get("cache", False), numba.config.CACHE_DIR))
+        if options.get("cache") and not numba.config.CACHE_DIR:
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
+        return lambda f: f
+
+    monkeypatch.setattr(numba, "njit", njit)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(_jit, "COMPILED", True)
+    assert _jit.jit(lambda: 7)() == 7
+    assert calls == [(True, ""), (True, _jit._fallback_cache_dir())]
+    assert _jit._fallback_cache_dir() == numba.config.CACHE_DIR
