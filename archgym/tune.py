@@ -295,7 +295,7 @@ def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: st
                     results = tuner.fit()
                 for result in results:
                     if result.error is not None:
-                        errors[result.config["trial"]["trial_id"]] = str(result.error).strip().splitlines()[-1][:500]
+                        errors[_trial_id(result)] = (str(result.error).strip().splitlines() or ["failed"])[-1][:500]
     except KeyboardInterrupt:
         interrupted = caught[0] if caught else "SIGINT"
         _stop_ray()
@@ -311,6 +311,16 @@ def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: st
                                                  trials_finished=finished, signal=interrupted, ended=time.time()))
     return SweepOutcome(run_dir=spec.run_dir, trials=records, errors=errors, interrupted=interrupted,
                         trials_total=total)
+
+
+def _trial_id(result: Any) -> str:
+    """The trial a Tune result belongs to: from its config, or (a trial Ray killed before it reported,
+    e.g. out of memory, has none) from its directory, which is named by the trial id."""
+    config = getattr(result, "config", None) or {}
+    trial = config.get("trial") if isinstance(config, Mapping) else None
+    if isinstance(trial, Mapping) and "trial_id" in trial:
+        return str(trial["trial_id"])
+    return Path(str(getattr(result, "path", "") or "unknown")).name
 
 
 def _stop_ray() -> None:
