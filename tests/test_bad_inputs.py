@@ -143,3 +143,20 @@ def test_files_given_where_directories_go_and_unsafe_yaml(capsys, tmp_path):
     assert code == 2 and "not valid YAML" in err
     code, err = run(capsys, "explore", "systolic", "--agent-config", str(tmp_path), "--budget", "3")
     assert code == 2 and "is a directory" in err
+
+
+def test_a_trace_must_be_in_time_order(tmp_path):
+    trace = tmp_path / "shuffled.stl"
+    trace.write_text("10: read 0x0\n5: read 0x40\n20: write 0x80\n")
+    with pytest.raises(ValueError, match="line 2: cycle 5 is earlier than the previous request's 10"):
+        gym.make("archgym/DRAM-v0", workload=str(trace))
+
+
+@pytest.mark.parametrize(("env_id", "kwargs", "message"), [
+    ("archgym/DRAM-v0", {"requests": 10**9}, "requests must be at most 10,000,000"),
+    ("archgym/DRAM-v0", {"initiator_mhz": 1e300}, r"initiator_mhz must be a number in \(0, 100000\]"),
+    ("archgym/Quant-v0", {"rows": 10**15}, r"rows must be an integer in \[1, 4096\]"),
+])
+def test_implausible_sizes_are_refused_up_front(env_id, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gym.make(env_id, **kwargs)

@@ -26,6 +26,7 @@ from simulators.dram.energy import energy
 from simulators.dram.mapping import bind_trace
 from simulators.dram.specs import MemSpec, load_memspec
 from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, synthetic_trace
+from simulators.params import check_number
 
 __all__ = ["DEFAULT_TARGET_FACTORS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "TARGET_FACTORS", "DRAMSimulator",
            "default_space"]
@@ -118,9 +119,7 @@ class DRAMSimulator(Simulator):
     ) -> None:
         self.spec = load_memspec(memspec)
         self.memspec = memspec if isinstance(memspec, str) else self.spec.name
-        if isinstance(initiator_mhz, bool) or not isinstance(initiator_mhz, (int, float)) \
-                or not math.isfinite(initiator_mhz) or initiator_mhz <= 0:
-            raise ValueError(f"initiator_mhz must be a positive number, got {initiator_mhz!r}")
+        initiator_mhz = check_number(initiator_mhz, "initiator_mhz", low=0, low_open=True, high=100_000.0)
         synthetic = isinstance(workload, str) and workload in SYNTHETIC_WORKLOADS
         if not synthetic:
             given = [k for k, v in (("requests", requests), ("write_fraction", write_fraction), ("seed", seed))

@@ -62,6 +62,11 @@ class Trace:
                 raise ValueError(f"trace {self.name!r}: {field} has {len(getattr(self, field))} entries, expected {n}")
         if n == 0:
             raise ValueError(f"trace {self.name!r} has no requests")
+        back = np.flatnonzero(np.diff(np.asarray(self.cycle)) < 0)
+        if back.size:  # requests are issued in order: a cycle that goes back is a broken or shuffled trace
+            i = int(back[0]) + 1
+            raise ValueError(f"trace {self.name!r}, {self.where(i)}: cycle {int(self.cycle[i])} is earlier than the "
+                             f"previous request's {int(self.cycle[i - 1])}; requests must be in time order")
 
     def __len__(self) -> int:
         return len(self.cycle)
