@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulators.core import DesignSpace, Evaluation
+from simulators.core import DesignSpace, Evaluation, Metric
 from simulators.loading import load_object
 from simulators.params import Choice, FloatRange, IntRange, Parameter, check_int
 
@@ -110,6 +110,24 @@ class Agent(ABC):
         self.rng = np.random.default_rng(seed)
         self.config = {k: h.check(self.name, k, hyperparameters.get(k, h.default))
                        for k, h in self.hyperparameters.items()}
+        self.objectives: tuple[Metric, ...] = ()
+
+    def set_objectives(self, objectives: Sequence[Metric]) -> None:
+        """The metrics the task is about, with their directions, told before the first ``ask``.
+
+        ``archgym.explore`` tells every agent (the target metrics of a target objective, the weighted
+        metrics of a weighted sum); each told ``Evaluation`` then carries their values. Agents that
+        learn from the reward alone ignore them; a multi-objective agent (``nsga2``) searches their
+        Pareto front. Kept in ``self.objectives``.
+        """
+        objectives = tuple(objectives)
+        bad = [m for m in objectives if not isinstance(m, Metric)]
+        if bad:
+            raise ValueError(f"{self.name}: objectives must be simulators.core.Metric objects, got {bad[0]!r}")
+        names = [m.name for m in objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: objectives name a metric twice: {names}")
+        self.objectives = objectives
 
     @property
     def batch_size(self) -> int:
@@ -145,6 +163,7 @@ _BUILTIN: dict[str, str] = {
     "ga": "agents.genetic:GeneticAlgorithm",
     "aco": "agents.aco:AntColony",
     "ppo": "agents.rl:PPOAgent",
+    "nsga2": "agents.nsga2:NSGA2",
 }
 _REGISTERED: dict[str, type[Agent] | str] = {}
 

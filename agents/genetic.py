@@ -78,15 +78,7 @@ class GeneticAlgorithm(Agent):
         with _deap_random(self._random):
             parents = tools.selTournament(self._population, pop, tournsize=self.config["tournament_size"])
             children = [_Individual(p) for p in parents]
-            for a, b in zip(children[::2], children[1::2]):
-                if random.random() < self.config["crossover_prob"]:
-                    if len(a) > 1:
-                        tools.cxTwoPoint(a, b)
-                    else:
-                        tools.cxUniform(a, b, 0.5)
-            for child in children:
-                if random.random() < self.config["mutation_prob"]:
-                    tools.mutUniformInt(child, low=[0] * len(child), up=self._high, indpb=self._indpb)
+            vary(children, self.config["crossover_prob"], self.config["mutation_prob"], self._high, self._indpb)
         self._carried = [_clone(e) for e in tools.selBest(self._population, self.config["elites"])]
         return children[: pop - len(self._carried)]
 
@@ -115,6 +107,22 @@ class GeneticAlgorithm(Agent):
         if not self._queue and not self._pending:  # the generation is complete
             self._population = self._carried + self._told
             self._carried, self._told = [], []
+
+
+def vary(children: Sequence[list], crossover_prob: float, mutation_prob: float, high: Sequence[int],
+         indpb: float) -> None:
+    """Cross consecutive pairs of index genomes (two-point; uniform for one gene) with ``crossover_prob``,
+    then re-draw each gene with ``indpb`` in a child picked with ``mutation_prob``, in place. Call it inside
+    ``_deap_random`` (DEAP's operators draw from the ``random`` module)."""
+    for a, b in zip(children[::2], children[1::2]):
+        if random.random() < crossover_prob:
+            if len(a) > 1:
+                tools.cxTwoPoint(a, b)
+            else:
+                tools.cxUniform(a, b, 0.5)
+    for child in children:
+        if random.random() < mutation_prob:
+            tools.mutUniformInt(child, low=[0] * len(child), up=list(high), indpb=indpb)
 
 
 def _clone(ind: _Individual) -> _Individual:

@@ -10,8 +10,9 @@ power-of-two and a stepped integer range, a log float range with levels, a fixed
 - declaration: a ``name``, ``Hyperparameter`` declarations whose defaults they allow;
 - hyperparameter validation: an unknown name, a value of the wrong kind and one out of range are
   ``ValueError``\\s naming the hyperparameter; a bad seed is refused;
-- the ask/tell contract: ``ask(n)`` returns exactly ``n`` valid designs of the space, ``ask(0)`` and
-  non-integers are refused, and ``tell`` accepts the asked designs with rewards and evaluations;
+- the ask/tell contract: ``set_objectives`` takes the metrics (as the explore loop tells them), ``ask(n)``
+  returns exactly ``n`` valid designs of the space, ``ask(0)`` and non-integers are refused, and ``tell``
+  accepts the asked designs with rewards and evaluations;
 - exact budgets and seeding: a search of ``budget`` evaluations asks for exactly that many, and the
   same seed proposes the same designs against the same rewards;
 - every value reachable: over that search every value of every discrete knob is proposed at least once.
@@ -157,10 +158,13 @@ def check_agent(cls: type[Agent], *, space: DesignSpace | None = None, budget: i
             asked += [dict(d) for d in designs]
         return asked
 
+    agent.set_objectives(ToySimulator.metrics)  # what the explore loop tells every agent before its first ask
     first = search(agent)
     if len(first) != budget:
         raise _fail(cls, f"a search of {budget} evaluations asked for {len(first)}")
-    if search(build()) != first:
+    again = build()
+    again.set_objectives(ToySimulator.metrics)
+    if search(again) != first:
         raise _fail(cls, f"two searches with seed {seed} proposed different designs against the same rewards")
     _check_reachable(cls, space, first)
 

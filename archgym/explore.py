@@ -20,9 +20,9 @@ import numpy as np
 
 from agents import Agent, get
 from archgym.envs import DesignEnv
-from archgym.objective import TargetObjective
+from archgym.objective import TargetObjective, WeightedSumObjective
 from archgym.progress import Progress
-from simulators.core import Evaluation
+from simulators.core import Evaluation, Metric
 from simulators.params import check_int
 
 __all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "check_budget", "explore"]
@@ -138,6 +138,7 @@ def explore(
         raise ValueError(f"agent must be an agents.Agent or a registered name, got {type(agent).__name__}")
     if agent.space != denv.space:
         raise ValueError("the agent was built for a different design space than this environment's")
+    agent.set_objectives(_objective_metrics(denv))
 
     result = ExploreResult(env_id=env_id, workload=denv.simulator.workload, agent=agent.name,
                            hyperparameters=dict(agent.config), seed=seed, budget=budget, evaluations=0,
@@ -229,6 +230,18 @@ def _size(n: float) -> str:
             return f"{n:.3g} {unit}"
         n /= 1024
     return f"{n:.3g} PiB"  # pragma: no cover
+
+
+def _objective_metrics(denv: DesignEnv) -> list[Metric]:
+    """The metrics the env's objective is made of (targets, or weighted-sum terms), with directions."""
+    objective = denv.objective
+    if isinstance(objective, TargetObjective):
+        names = [t.metric for t in objective.targets]
+    elif isinstance(objective, WeightedSumObjective):
+        names = list(objective.weights)
+    else:
+        names = []
+    return [denv.simulator.metric(n) for n in names]
 
 
 def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, record: Recorder,

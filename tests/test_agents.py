@@ -19,7 +19,7 @@ from agents.genetic import GeneticAlgorithm
 from archgym.explore import ExploreResult
 from simulators.core import Choice, DesignSpace, Evaluation, FloatRange, IntRange
 
-ASK_TELL = ["random_walk", "bayesopt", "ga", "aco"]
+ASK_TELL = ["random_walk", "bayesopt", "ga", "aco", "nsga2"]
 FAST = {"bayesopt": {"n_initial_points": 5, "n_points": 200}}
 
 
@@ -28,8 +28,8 @@ def env():
     return gym.make("archgym/Systolic-v0", workload="resnet18")
 
 
-def test_registry_lists_the_five_families():
-    assert {"random_walk", "bayesopt", "ga", "aco", "ppo"} <= set(agents.available())
+def test_registry_lists_the_builtin_agents():
+    assert {"random_walk", "bayesopt", "ga", "aco", "ppo", "nsga2"} <= set(agents.available())
     assert agents.get("ga") is GeneticAlgorithm
     with pytest.raises(ValueError, match="unknown agent 'sa'.*random_walk"):
         agents.get("sa")
@@ -71,6 +71,9 @@ def test_same_seed_same_history(env, name):
         ("random_walk", {"mode": "levy"}, "'mode': 'levy' is not allowed; expected one of"),
         ("random_walk", {"temperature": 1}, "unknown hyperparameter\\(s\\) \\['temperature'\\]"),
         ("ga", {"population": 2.5}, "'population': 2.5 is not allowed; expected an integer"),
+        ("nsga2", {"population": 30}, "nsga2: population must be a multiple of 4"),
+        ("nsga2", {"log_scale": "yes"}, "'log_scale': 'yes' is not allowed"),
+        ("bayesopt", {"refit_growth": -0.1}, "'refit_growth': -0.1 is not allowed; expected a non-negative number"),
     ],
 )
 def test_bad_hyperparameters_are_clear_errors(env, name, hyper, message):
@@ -188,6 +191,115 @@ def test_bayesopt_handles_mixed_spaces():
     assert bo.result_points == 8
     batch = bo.ask(3)
     assert len(batch) == 3
+
+
+def test_bayesopt_forest_predictions_are_scikit_optimizes_and_leaves_learn_between_refits():
+    from skopt.learning import ExtraTreesRegressor, RandomForestRegressor
+
+    from agents.bayesopt import _ForestPredictor
+
+    rng = np.random.default_rng(0)
+    x, y, c = rng.random((120, 6)), rng.random(120), rng.random((300, 6))
+    for cls in (ExtraTreesRegressor, RandomForestRegressor):
+        forest = cls(n_estimators=12, min_samples_leaf=3, random_state=0).fit(x, y)
+        want_mean, want_std = forest.predict(c, return_std=True)
+        got_mean, got_std = _ForestPredictor(forest).predict(c, return_std=True)
+        np.testing.assert_allclose(got_mean, want_mean, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got_std, want_std, rtol=1e-9, atol=1e-12)
+    # fitted on 80 points and told the other 40: each leaf's mean and variance are those of all 120 it holds
+    forest = ExtraTreesRegressor(n_estimators=5, min_samples_leaf=3, random_state=0).fit(x[:80], y[:80])
+    model = _ForestPredictor(forest)
+    model.update(x[80:], y[80:])
+    mean, second = np.zeros(len(c)), np.zeros(len(c))
+    for tree in forest.estimators_:
+        held, asked = tree.apply(x.astype(np.float32)), tree.apply(c.astype(np.float32))
+        leaf_mean = np.array([y[held == leaf].mean() for leaf in asked])
+        mean += leaf_mean / 5
+        second += (np.array([y[held == leaf].var() for leaf in asked]) + leaf_mean**2) / 5
+    got_mean, got_std = model.predict(c, return_std=True)
+    np.testing.assert_allclose(got_mean, mean, atol=1e-12)
+    np.testing.assert_allclose(got_std, np.sqrt(np.maximum(second - mean**2, 0)), atol=1e-9)
+
+
+def test_bayesopt_refits_on_its_schedule():
+    space = small_space()
+
+    def fits(growth):
+        bo = agents.get("bayesopt")(space, seed=0, n_initial_points=5, n_points=50, refit_growth=growth, n_trees=5,
+                                    random_fraction=0.0)
+        for _ in range(60):
+            d = bo.ask(1)
+            bo.tell(d, [float(d[0]["a"])], [Evaluation({})])
+        return bo.fits
+
+    assert fits(0.0) == 55  # after every evaluation once the 5 initial designs are told
+    # growth 0.5: fitted on 5, 8, 12, 18, 27 and 41 evaluations (each time 50% more, rounded up)
+    assert fits(0.5) == 6
+
+
+@pytest.mark.parametrize("hyper", [{"acq_optimizer": "sampling"}, {"acq_optimizer": "sampling", "acq_func": "gp_hedge"},
+                                   {"acq_optimizer": "lbfgs", "base_estimator": "GP"}, {"base_estimator": "GBRT"},
+                                   {"base_estimator": "RF", "acq_func": "LCB"}, {"acq_func": "PI"}])
+def test_bayesopt_other_settings_search_mixed_spaces(hyper):
+    """Every surrogate and acquisition setting proposes valid, fresh designs (GP with lbfgs and gp_hedge through
+    scikit-optimize's own Optimizer)."""
+    space = DesignSpace([IntRange("a", 0, 9), Choice("b", ["x", "y", "z"]), FloatRange("v", 0.1, 10, log=True),
+                         Choice("fixed", [4])])
+    bo = agents.get("bayesopt")(space, seed=0, n_initial_points=3, n_points=30, **hyper)
+    rewards = []
+    for _ in range(7):
+        d = bo.ask(1)
+        assert space.validate(d[0]) == d[0]
+        rewards.append(-(d[0]["a"] - 3) ** 2 - abs(np.log(d[0]["v"])))
+        bo.tell(d, rewards[-1:], [Evaluation({})])
+    assert bo.result_points == 7 and len({tuple(sorted(x.items())) for x in bo.ask(3)}) == 3
+
+
+def test_objectives_are_metrics_told_by_explore(env):
+    from simulators.core import Direction, Metric
+
+    agent = agents.get("nsga2")(env.unwrapped.space, seed=0, population=8)
+    archgym.explore(env, agent, budget=16, seed=0)
+    targets = [t.metric for t in env.unwrapped.objective.targets]
+    assert [m.name for m in agent.objectives] == targets == ["latency", "energy", "area"]
+    assert all(m.direction is Direction.MINIMIZE for m in agent.objectives)
+    rw = agents.get("random_walk")(env.unwrapped.space, seed=0)
+    with pytest.raises(ValueError, match="objectives must be simulators.core.Metric objects"):
+        rw.set_objectives(["latency"])
+    with pytest.raises(ValueError, match="name a metric twice"):
+        rw.set_objectives([Metric("x", ""), Metric("x", "")])
+    with pytest.raises(ValueError, match="before the search starts"):
+        agent.set_objectives(agent.objectives)
+
+
+def test_nsga2_refuses_evaluations_without_its_objectives():
+    from simulators.core import Metric
+
+    nsga2 = agents.get("nsga2")(small_space(), seed=0, population=4)
+    nsga2.set_objectives([Metric("cost", ""), Metric("size", "")])
+    designs = nsga2.ask(4)
+    with pytest.raises(ValueError, match="nsga2: the evaluation has no metric 'size'"):
+        nsga2.tell(designs, [0.0] * 4, [Evaluation({"cost": 1.0})] * 4)
+
+
+def test_nsga2_ranks_infeasible_designs_last_and_skips_repeats():
+    from simulators.core import Metric
+
+    space = DesignSpace([IntRange("a", 0, 3), IntRange("b", 0, 3)])  # 16 designs
+    nsga2 = agents.get("nsga2")(space, seed=1, population=8)
+    nsga2.set_objectives([Metric("a", ""), Metric("b", "")])
+    seen = []
+    for _ in range(2):
+        designs = nsga2.ask(8)
+        seen += [tuple(d.values()) for d in designs[:]]
+        evaluations = [Evaluation({"a": float(d["a"]), "b": float(d["b"])}, feasible=d["a"] + d["b"] > 1,
+                                  reason=None if d["a"] + d["b"] > 1 else "too small") for d in designs]
+        nsga2.tell(designs, [0.0] * 8, evaluations)
+    # the survivors: feasible ones first (the front a + b = 2), infeasible ones only to fill
+    survivors = [tuple(m) for m in nsga2._population]
+    feasible = [s for s in survivors if sum(s) > 1]
+    assert survivors[: len(feasible)] == feasible
+    assert len(set(seen[8:]) & set(seen[:8])) <= 2  # offspring are re-mutated away from evaluated designs
 
 
 def test_random_walk_local_moves_one_knob():

@@ -36,7 +36,7 @@ def test_every_builtin_agent_has_a_preset_with_the_code_defaults():
     import agents
 
     names = {p.stem for p in AGENT_PRESETS}
-    assert names == {"random_walk", "bayesopt", "ga", "aco", "ppo"}
+    assert names == {"random_walk", "bayesopt", "ga", "aco", "ppo", "nsga2"}
     for path in AGENT_PRESETS:
         cfg = yaml.safe_load(path.read_text())
         assert cfg["agent"] == path.stem

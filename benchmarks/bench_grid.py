@@ -1,0 +1,117 @@
+"""The grids behind agents' defaults: settings x environments x seeds, against a reference agent.
+
+Run by hand::
+
+    python benchmarks/bench_grid.py AGENT [--settings NAME ...] [--envs ...] [--seeds 5] [--budget 500]
+                                    [--json runs.json] [--reference runs.json --reference-agent optuna]
+    python benchmarks/bench_grid.py AGENT --render runs.json ... [--reference ...]
+
+Each named setting of ``SETTINGS[AGENT]`` is a set of hyperparameters over the agent's defaults. For every setting
+and environment it prints the median best reward over the seeds at 100, 200 and the full budget
+(read off one run's best-so-far history, with the median evaluations to the target in parentheses
+where every target is met), and the agent's CPU milliseconds per evaluation. With ``--reference``
+(runs of another agent written by ``bench_agents.py --json``) it also says whether the setting is at
+least that agent at each checkpoint: not beaten by it under ``archgym.report.beats``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+
+import archgym
+from archgym.display import table
+from archgym.report import beats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_agents import agent_ms, run_agent, summarise  # noqa: E402  (this directory's harness)
+
+#: the grids: agent -> setting name -> hyperparameters over the agent's defaults
+SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {
+    f"trees{t}-growth{g}-random{r}": {"n_trees": t, "refit_growth": g, "random_fraction": r}
+    for t, g, r in [(100, 0.1, 0.2), (100, 0.2, 0.2), (50, 0.2, 0.2), (50, 0.2, 0.1), (50, 0.1, 0.1),
+                    (100, 0.0, 0.2), (40, 0.1, 0.1)]
+}, "ppo": {
+    "old-defaults": {"train_batch_size": 128, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
+    "batch64": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
+    "batch32": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
+    "batch64-epochs8": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 8, "lr": 0.03},
+    "batch32-lr0.01": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.01},
+    "batch64-entropy0": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03,
+                         "entropy_coeff": 0.0},
+    "batch64-lr0.01": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 4, "lr": 0.01},
+    "batch64-entropy0.05": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03,
+                            "entropy_coeff": 0.05},
+    "batch32-entropy0.05": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03,
+                            "entropy_coeff": 0.05},
+    "batch32-lr0.01-entropy0.05": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.01,
+                                   "entropy_coeff": 0.05},
+}}
+CHECKPOINTS = (100, 200)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("agent", choices=list(SETTINGS))
+    parser.add_argument("--settings", nargs="+", help="names from SETTINGS[AGENT] (default: all)")
+    parser.add_argument("--envs", nargs="+", default=list(archgym.ENVIRONMENTS))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=500)
+    parser.add_argument("--json", type=Path, help="write every run to this file (as it goes)")
+    parser.add_argument("--render", nargs="+", type=Path, help="tabulate runs from these --json files")
+    parser.add_argument("--reference", nargs="+", type=Path, help="runs of the agent to compare with")
+    parser.add_argument("--reference-agent", default="optuna", help="which agent of the --reference runs")
+    args = parser.parse_args()
+
+    grid = SETTINGS[args.agent]
+    unknown = sorted(set(args.settings or ()) - set(grid))
+    if unknown:
+        parser.error(f"unknown settings {unknown} for {args.agent}; choose from {list(grid)}")
+    if args.render:
+        runs = [r for path in args.render for r in json.loads(path.read_text())]
+    else:
+        runs = []
+        for env_id in args.envs:
+            env = gym.make(env_id)
+            for name in args.settings or list(grid):
+                for seed in range(args.seeds):
+                    run = run_agent(env, args.agent, args.budget, seed, grid[name])
+                    run["setting"] = name
+                    runs.append(run)
+                    print(f"{env_id} {name} seed {seed}: best {run['history'][-1]:.4f}, {run['wall']:.0f} s",
+                          file=sys.stderr, flush=True)
+                    if args.json:
+                        args.json.write_text(json.dumps(runs))
+    reference = [r for path in args.reference or [] for r in json.loads(path.read_text())
+                 if r["agent"] == args.reference_agent]
+    budget = min(r["budget"] for r in runs)
+    checkpoints = [*CHECKPOINTS, budget]
+    groups: dict[tuple[str, str], list] = {}
+    for r in runs:
+        groups.setdefault((r["env"], r.get("setting") or r["agent"]), []).append(r)
+    for r in reference:
+        groups.setdefault((r["env"], r["agent"]), []).append(r)
+    rows = []
+    for (env_id, name), rs in sorted(groups.items()):
+        ref = [r for r in reference if r["env"] == env_id]
+        cells = [env_id, name]
+        for b in checkpoints:
+            result = summarise(rs, b)
+            mark = ""
+            if ref and name != ref[0]["agent"]:
+                mark = "" if not beats(summarise(ref, b), result) else " <"
+            cells.append(f"{result[0]:.4f}" + (f" ({result[1]:.0f})" if result[0] == 1.0 else "") + mark)
+        ms = agent_ms(rs, None)
+        cells.append("-" if ms is None else f"{ms:.1f}")
+        rows.append(cells)
+    print(table(rows, ("env", "setting", *(f"best at {b}" for b in checkpoints), "agent ms/eval")))
+    if reference:
+        print(f"\n'<': beaten by {reference[0]['agent']} at that budget (archgym.report.beats)")
+
+
+if __name__ == "__main__":
+    main()
