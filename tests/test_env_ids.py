@@ -145,7 +145,10 @@ def test_every_command_takes_a_plugin_env(plugin, capsys, tmp_path):
 def test_sweep_specs_take_plugin_and_module_ids(plugin, tmp_path):
     base = {"name": "mylab", "budget": 10, "agents": {"random_walk": {}}, "run_dir": str(tmp_path / "run")}
     assert parse_sweep({**base, "env": "mylab/L2Cache-v0"}).env_id == "mylab/L2Cache-v0"
-    spec = parse_sweep({**base, "env": {"id": "mylab_envs.registers:mylab/Registered-v0"}})
+    module_id = {"id": "mylab_envs.registers:mylab/Registered-v0"}
+    with pytest.raises(ValueError, match=r"list it under 'imports: \[mylab_envs.registers\]'"):
+        parse_sweep({**base, "env": module_id})  # importing a module runs its code: only when the spec says so
+    spec = parse_sweep({**base, "env": module_id, "imports": ["mylab_envs.registers"]})
     assert spec.env_id == "mylab/Registered-v0" and spec.env_module == "mylab_envs.registers"
     # what a Ray worker does with the spec: parse it again in a process that never imported the module
     code = ("import json, sys; from archgym.config import parse_sweep; "
