@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 
 __all__ = ["quiet_ray_logs", "start_ray"]
@@ -23,7 +24,8 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     """Use the Ray of this process, or join ``address``, or start a fresh embedded one-machine Ray.
 
     Embedded Ray starts with ``address="local"`` so a stale cluster file from an earlier session is
-    never joined. It stays up for later calls in this process; ``ray.shutdown()`` frees it.
+    never joined. It stays up for later calls in this process; ``ray.shutdown()`` frees it. Its processes
+    die with this one, even on ``kill -9`` (``agents._reaper``).
     """
     import ray
 
@@ -34,8 +36,24 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
             raise ValueError("num_cpus applies to an embedded Ray, not when joining a cluster at address")
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
+        _start_reaper()
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, num_gpus=0, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.WARNING)
+
+
+_REAPER: tuple[int, int] | None = None  # (the process it watches, the reaper's pid)
+
+
+def _start_reaper() -> None:
+    """Once per process: the watcher that kills this process's Ray if it dies without shutting Ray down
+    (spawned in a session of its own; it outlives Ray's shutdown and exits with this process)."""
+    global _REAPER
+    if (_REAPER is not None and _REAPER[0] == os.getpid()) or not hasattr(os, "posix_spawn"):
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_reaper.py")  # standard library only
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    _REAPER = os.getpid(), os.posix_spawn(sys.executable, [sys.executable, script, str(os.getpid())], os.environ,
+                                          file_actions=quiet, setsid=True)
 
 
 @contextlib.contextmanager

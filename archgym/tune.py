@@ -14,7 +14,6 @@ import dataclasses
 import math
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -52,7 +51,6 @@ def run_trial(config: Mapping[str, Any]) -> None:
 
     spec = parse_sweep(config["spec"], source=SPEC_FILE)
     trial = TrialSpec(**config["trial"])
-    _exit_with_driver(config.get("driver") or {})
     run_dir = spec.run_dir
     every = spec.report_every
     path = trial_path(run_dir, trial.trial_id)
@@ -90,51 +88,6 @@ def run_trial(config: Mapping[str, Any]) -> None:
                         log=writer, callback=report, keep_records=False, progress=False)
     finally:
         writer.close()
-
-
-_WATCHED: int | None = None  # the driver this process already watches (Ray may reuse a trial's process)
-
-
-def _exit_with_driver(driver: Mapping[str, Any], every: float = 1.0) -> None:
-    """End this trial's process when the sweep's driver process is gone (``kill -9`` of the driver gives
-    Ray no chance to stop its workers, and a trial in a long evaluation would go on for minutes).
-    Only a driver on this machine can be watched; on a cluster Ray's own fate-sharing applies."""
-    global _WATCHED
-    pid = driver.get("pid")
-    if not isinstance(pid, int) or driver.get("host") != socket.gethostname() or pid in (os.getpid(), _WATCHED):
-        return
-    _WATCHED = pid
-
-    def watch() -> None:
-        while True:
-            time.sleep(every)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                _kill_session()
-                os._exit(1)
-            except PermissionError:  # alive, owned by someone else
-                pass
-
-    threading.Thread(target=watch, name="archgym-driver-watch", daemon=True).start()
-
-
-def _kill_session() -> None:
-    """Kill every process of this Ray session (they share ``RAY_RAYLET_PID``): with the driver killed,
-    Ray's raylet dies with it, but its agents wait on a GCS that is gone and linger for minutes."""
-    raylet = os.environ.get("RAY_RAYLET_PID")
-    if not raylet or not os.path.isdir("/proc"):
-        return
-    mark = f"RAY_RAYLET_PID={raylet}".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
-                if mark in fh.read().split(b"\0"):
-                    os.kill(int(entry), signal.SIGKILL)
-        except OSError:
-            continue
 
 
 def _metrics(evaluations: int, best_reward: float, target_met_at: int | None,
@@ -195,10 +148,9 @@ def _tuner(spec: SweepSpec, trials: list[TrialSpec], name: str, done: int):
             time_attr="evaluations", metric="best_reward", mode="max", max_t=spec.budget,
             grace_period=s.get("grace_period", max(1, spec.budget // 10)),
             reduction_factor=s.get("reduction_factor", 2))
-    driver = {"pid": os.getpid(), "host": socket.gethostname()}
     return tune.Tuner(
         trainable,
-        param_space={"spec": spec.to_dict(), "driver": driver,
+        param_space={"spec": spec.to_dict(),
                      "trial": tune.grid_search([t.to_dict() for t in trials])},
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.tune.max_concurrent_trials, scheduler=scheduler,
                                     trial_dirname_creator=lambda t: t.config["trial"]["trial_id"]),
