@@ -54,6 +54,9 @@ class GeneticAlgorithm(Agent):
         if self.config["elites"] >= self.config["population"]:
             raise ValueError(f"ga: elites ({self.config['elites']}) must be smaller than population "
                              f"({self.config['population']})")
+        if self.config["tournament_size"] > self.config["population"]:
+            raise ValueError(f"ga: tournament_size ({self.config['tournament_size']}) must be at most population "
+                             f"({self.config['population']}): a tournament draws its contestants from one generation")
         self._high = [int(n) - 1 for n in space.nvec]
         self._indpb = self.config["gene_mutation_prob"] or 1.0 / len(space)
         self._population: list[_Individual] = []  # evaluated parents

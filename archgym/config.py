@@ -413,6 +413,10 @@ def _check_code(where: str, target: Any, imports: list[str]) -> None:
 def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     """Read and validate a sweep YAML file (``run_dir`` relative to the current directory)."""
     path = Path(path)
+    if path.is_dir():
+        hint = (" (a sweep's run directory: continue it with --resume)" if (path / "spec.yaml").is_file()
+                else "")
+        raise SpecError(f"sweep spec {str(path)!r} is a directory, not a YAML file{hint}")
     if not path.is_file():
         raise SpecError(f"sweep spec {str(path)!r} does not exist")
     try:

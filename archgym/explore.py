@@ -25,7 +25,7 @@ from archgym.progress import Progress
 from simulators.core import Evaluation, Metric
 from simulators.params import check_int
 
-__all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "check_budget", "explore"]
+__all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "check_budget", "check_memory", "explore"]
 
 
 @dataclass(frozen=True)
@@ -209,12 +209,18 @@ def check_budget(budget: Any, *, keep_records: bool = False, what: str = "budget
     half this machine's memory (``ValueError`` with the estimate otherwise)."""
     budget = check_int(budget, what, low=1)
     per = _BYTES_PER_EVALUATION + (_BYTES_PER_RECORD if keep_records else 0)
-    need = budget * per
+    check_memory(budget, per, f"{what} {budget:,} evaluations", "per-evaluation results")
+    return budget
+
+
+def check_memory(count: int, per: int, what: str, kept: str) -> None:
+    """``ValueError`` if ``count`` items of ``per`` bytes (``kept``, for the message) need more than half
+    this machine's memory; ``what`` names the request, e.g. ``"samples 10,000,000"``."""
+    need = count * per
     memory = _physical_memory()
     if memory and need > memory / 2:
-        raise ValueError(f"{what} {budget:,} evaluations would keep about {_size(need)} of per-evaluation results "
-                         f"({per} bytes each), more than half of this machine's {_size(memory)}")
-    return budget
+        raise ValueError(f"{what} would keep about {_size(need)} of {kept} ({per} bytes each), more than half "
+                         f"of this machine's {_size(memory)}")
 
 
 def _physical_memory() -> int | None:

@@ -24,6 +24,7 @@ from archgym.io import dumps, read_json, write_json
 from archgym.objective import TargetObjective, WeightedSumObjective, dominated_by, pareto_mask
 from archgym.progress import Progress, duration
 from simulators.core import DesignSpace, Direction, Simulator
+from simulators.params import check_int
 
 __all__ = ["Optimum", "best_known", "ensure_run_optimum", "find_optimum", "load_optimum"]
 
@@ -147,6 +148,8 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     denv = env.unwrapped
     if not isinstance(denv, DesignEnv):
         raise ValueError(f"find_optimum needs an archgym DesignEnv, got {type(denv).__name__}")
+    limit = check_int(limit, "limit", low=1)
+    chunk = check_int(chunk, "chunk", low=1)
     space, sim, objective = denv.space, denv.simulator, denv.objective
     structure = sim.additive_structure()
     if structure is not None and (not space.discrete or space.cardinality > limit):

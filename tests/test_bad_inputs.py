@@ -117,6 +117,10 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
         (["explore", "systolic", "--agent", "ga", "--budget", "5", "--hp", "population=16", "--hp",
           "population=8"], "hyperparameter 'population' given twice"),
         (["explore", "systolic", "--agent", "ga", "--budget", "5", "--seed", "-1"], "seed must be"),
+        (["explore", "systolic", "--agent", "ga", "--budget", "5", "--hp", "population=4", "--hp",
+          "tournament_size=5"], "tournament_size (5) must be at most population (4)"),
+        (["optimum", "systolic", "--limit", "-5"], "limit must be a positive integer"),
+        (["collect", "quant", "--samples", str(10**12), "--out", "never-written"], "more than half of this machine"),
     ],
 )
 def test_the_audited_cli_cases(capsys, argv, message):
@@ -143,6 +147,9 @@ def test_files_given_where_directories_go_and_unsafe_yaml(capsys, tmp_path):
     assert code == 2 and "not valid YAML" in err
     code, err = run(capsys, "explore", "systolic", "--agent-config", str(tmp_path), "--budget", "3")
     assert code == 2 and "is a directory" in err
+    (tmp_path / "spec.yaml").write_text("name: x\n")
+    code, err = run(capsys, "sweep", str(tmp_path))
+    assert code == 2 and "is a directory" in err and "--resume" in err
 
 
 def test_a_trace_must_be_in_time_order(tmp_path):

@@ -202,6 +202,10 @@ def test_proxy_cli_train_and_score(systolic, tmp_path, capsys):
             "(3000 rows)") in capsys.readouterr().err
     code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), "--xgb", "seed=3"])
     assert code == 2 and "set by the seed and n_jobs arguments" in capsys.readouterr().err
+    for bad, message in ((["--xgb", "bogus_param=3"], "unknown xgboost parameter(s) ['bogus_param']"),
+                         (["--n-jobs", "0"], "n_jobs must be a positive integer")):
+        code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), *bad])
+        assert code == 2 and message in capsys.readouterr().err  # xgboost itself would only warn, or hang
 
 
 # --------------------------------------------------------------------------------------------------

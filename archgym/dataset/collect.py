@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from archgym.dataset.writer import RunInfo, TrajectoryWriter
+from archgym.explore import check_memory
 from simulators.core import BatchEvaluation
 from simulators.params import check_int
 
@@ -62,6 +63,8 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
     samples = check_int(samples, "samples", low=1)
     batch = check_int(batch, "batch", low=1)
     sim = env.simulator
+    # the designs are drawn up front (a Latin hypercube needs them all; a resumed run redraws the same)
+    check_memory(samples, 24 * len(sim.space), f"samples {samples:,}", "sampled designs")
     designs = sim.space.sample_batch(np.random.default_rng(seed), samples, method)
     run = RunInfo.from_env(env, env_id, run_id=run_id or f"collect-{method}-s{seed}-{uuid.uuid4().hex[:6]}",
                            agent=method, hyperparameters={"samples": samples}, seed=seed)

@@ -37,7 +37,7 @@ from archgym.proxy.model import (
 )
 from archgym.proxy.rows import proxy_rows
 from simulators.core import Simulator
-from simulators.params import is_integer
+from simulators.params import check_int, is_integer
 
 if TYPE_CHECKING:
     import pandas
@@ -135,7 +135,12 @@ def train_proxy(
 
     if split not in ("row", "run"):
         raise ValueError(f"split must be 'row' or 'run', got {split!r}")
+    n_jobs = check_int(n_jobs, "n_jobs", low=1)
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {})}
+    known = set(xgb.XGBRegressor().get_params())
+    unknown = sorted(set(params) - known - {"seed", "nthread"})
+    if unknown:  # xgboost itself only warns that they "are not used", and fits without them
+        raise ValueError(f"unknown xgboost parameter(s) {unknown}; XGBRegressor takes {sorted(known)}")
     for key in ("n_jobs", "random_state", "seed", "nthread"):
         if key in params:
             raise ValueError(f"xgboost parameter {key!r} is set by the seed and n_jobs arguments")

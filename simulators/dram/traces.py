@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from simulators.params import check_int, check_number
+
 __all__ = ["LINE_BYTES", "SYNTHETIC_WORKLOADS", "Trace", "load_trace", "save_stl", "synthetic_trace"]
 
 LINE_BYTES = 64
@@ -77,9 +79,7 @@ class Trace:
 
 
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_int(value, name, low=1)
 
 
 def synthetic_trace(
@@ -97,11 +97,8 @@ def synthetic_trace(
     if n > MAX_REQUESTS:
         raise ValueError(f"requests must be at most {MAX_REQUESTS:,} (a synthetic trace is held in memory, "
                          f"~{TRACE_BYTES_PER_REQUEST} bytes a request), got {n:,}")
-    if isinstance(write_fraction, bool) or not isinstance(write_fraction, (int, float)) \
-            or not 0.0 <= write_fraction <= 1.0:
-        raise ValueError(f"write_fraction must be a number in [0, 1], got {write_fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_number(write_fraction, "write_fraction", low=0.0, high=1.0)
+    check_int(seed, "seed", low=0)
     lines = _positive_int("address_space", address_space) // LINE_BYTES
     rng = np.random.default_rng(seed)
     if name == "stream":

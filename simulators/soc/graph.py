@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from simulators.params import check_int
 from simulators.soc import tech
 
 __all__ = ["BUNDLED", "Accel", "Edge", "Task", "TaskGraph", "graph_from_dict", "load_graph", "synthetic_graph"]
@@ -370,10 +371,8 @@ def synthetic_graph(n_tasks: int = 12, *, seed: int = 0, width: int = 3, edge_pr
     counts are 1 or a power of two up to 4096; edges carry 1-400 KB. Budgets: the ArchGym power and
     area budgets and a third of the time one 1 GHz A53 needs for the whole graph.
     """
-    if isinstance(n_tasks, bool) or not isinstance(n_tasks, (int, np.integer)) or not 1 <= n_tasks <= 1000:
-        raise ValueError(f"n_tasks must be an integer in [1, 1000], got {n_tasks!r}")
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}")
+    n_tasks = check_int(n_tasks, "n_tasks", low=1, high=1000)
+    width = check_int(width, "width", low=1)
     if not (isinstance(edge_prob, (int, float)) and 0.0 <= edge_prob <= 1.0):
         raise ValueError(f"edge_prob must be in [0, 1], got {edge_prob!r}")
     rng = np.random.default_rng(seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from simulators.core import Direction, Evaluation, Metric, Simulator
+from simulators.params import check_number
 from simulators.soc.graph import BUNDLED, TaskGraph, load_graph
 from simulators.soc.hardware import SoC
 from simulators.soc.model import SoCResult, area_breakdown, check_soc, simulate
@@ -55,10 +55,7 @@ class SoCSimulator(Simulator):
     ) -> None:
         self.graph = load_graph(workload)
         self.workload = self.graph.name
-        if isinstance(power_window_s, bool) or not isinstance(power_window_s, (int, float)) \
-                or not (math.isfinite(power_window_s) and power_window_s > 0):
-            raise ValueError(f"power_window_s must be a positive number of seconds, got {power_window_s!r}")
-        self.power_window_s = float(power_window_s)
+        self.power_window_s = check_number(power_window_s, "power_window_s", low=0.0, low_open=True)  # seconds
         self.encoding = Encoding(self.graph, max_cores=max_cores, max_memories=max_memories, max_buses=max_buses,
                                  dram=dram)
         self.space = self.encoding.space

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from simulators.core import Choice, DesignSpace, IntRange, Parameter
+from simulators.params import check_int
 from simulators.soc import tech
 from simulators.soc.graph import TaskGraph
 from simulators.soc.hardware import IP, Bus, Core, Memory, SoC, bus_paths
@@ -44,9 +45,7 @@ _STRUCTURAL = ("_type", "_bus", "_link", "_pe", "_mem")
 
 
 def _slots(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MAX_SLOTS:
-        raise ValueError(f"{name} must be an integer in [{low}, {_MAX_SLOTS}], got {value!r}")
-    return value
+    return check_int(value, name, low=low, high=_MAX_SLOTS)
 
 
 def unroll_values(trip_count: int) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from simulators import tech
+from simulators.params import check_int
 from simulators.systolic.model import DATAFLOWS, TRAFFIC, dram_words, gemm_cost, unit_energies
 from simulators.systolic.simulator import METRICS, REFERENCE_DESIGN, SystolicSimulator, default_space
 from simulators.workloads import Layer, Network, load_network
@@ -80,9 +81,7 @@ class GemmResult:
 
 
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    return check_int(value, name, low=1)
 
 
 def simulate_gemm(
