@@ -61,12 +61,14 @@ REFERENCE_DESIGN = {"PagePolicy": "Open", "Scheduler": "FrFcfs", "SchedulerBuffe
                     "RefreshMaxPulledin": 8, "Arbiter": "Simple", "MaxActiveTransactions": 128}
 
 #: default targets as factors of the reference design's power and mean latency on the same workload,
-#: per bundled memspec (DDR4's power/latency front has a gap at 1.5 x latency); a user spec gets
-#: ``DEFAULT_TARGET_FACTORS``. Designs meeting them: docs/envs/dram.md ("Default targets").
+#: per bundled memspec, calibrated by enumerating all 442,368 designs on cloud-1 so that about 1 in
+#: 10^3-10^4 meets them (ddr3 192 designs, ddr4 48, lpddr4 288), each factor in a gap of the metric's
+#: values (ArchGym's 0.8 x power at 1.5 x latency was met by 0.85% of the space: random sampling met it
+#: in every seed). A user spec gets ``DEFAULT_TARGET_FACTORS``. docs/envs/dram.md ("Default targets").
 TARGET_FACTORS = {
-    "ddr3_1600": {"power": 0.8, "latency": 1.5},
-    "ddr4_2400": {"power": 0.8, "latency": 1.6},
-    "lpddr4_3200": {"power": 0.8, "latency": 1.5},
+    "ddr3_1600": {"power": 0.784, "latency": 1.55},
+    "ddr4_2400": {"power": 0.832, "latency": 1.5},
+    "lpddr4_3200": {"power": 0.847, "latency": 1.25},
 }
 DEFAULT_TARGET_FACTORS = {"power": 0.8, "latency": 1.6}
 
