@@ -51,9 +51,9 @@ _TOP = 5  # best designs whose mutations are candidates (local optimizer)
 class BayesOpt(Agent):
     """A surrogate model (extra trees, random forest, gradient boosting or GP) plus an acquisition function.
 
-    Defaults: extra-trees surrogate refitted after every 10% more evaluations, expected improvement
-    over 1,000 candidates per ask, half of them local moves around the best designs (a measured grid:
-    see docs/agents.md). A GP surrogate costs seconds per fit by a few hundred evaluations and
+    Defaults: five random designs, then an extra-trees surrogate refitted after every 10% more
+    evaluations, expected improvement over 1,000 candidates per ask, half of them local moves around
+    the best designs, and one asked design in ten a uniform sample (measured grids: docs/agents.md). A GP surrogate costs seconds per fit by a few hundred evaluations and
     ``gp_hedge`` triples the prediction work, for no better designs in our benchmark; both remain
     hyperparameters.
     """
@@ -63,13 +63,13 @@ class BayesOpt(Agent):
         "base_estimator": Hyperparameter("ET", str, choices=("GP", "RF", "ET", "GBRT"), doc="surrogate model"),
         "acq_func": Hyperparameter("EI", str, choices=("gp_hedge", "EI", "PI", "LCB"),
                                    doc="acquisition function"),
-        "n_initial_points": Hyperparameter(10, int, 1, None, doc="random designs before the surrogate is used"),
+        "n_initial_points": Hyperparameter(5, int, 1, None, doc="random designs before the surrogate is used"),
         "acq_optimizer": Hyperparameter("local", str, choices=("local", "sampling", "lbfgs", "auto"),
                                         doc="how the acquisition function is maximised"),
         "n_points": Hyperparameter(1000, int, 10, None, doc="candidates scored per ask"),
         "local_fraction": Hyperparameter(0.5, float, 0.0, 1.0,
                                          doc="share of the candidates that are mutations of the best designs (local)"),
-        "random_fraction": Hyperparameter(0.2, float, 0.0, 1.0,
+        "random_fraction": Hyperparameter(0.1, float, 0.0, 1.0,
                                           doc="chance an asked design is a uniform sample (local, sampling)"),
         "refit_growth": Hyperparameter(0.1, float, 0.0, None,
                                        doc="refit once the evaluations grew by this fraction since the last fit "

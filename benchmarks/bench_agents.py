@@ -161,12 +161,14 @@ def markdown(runs: Sequence[Mapping[str, Any]], budget: int) -> str:
     return table(main_rows(runs, budget), HEADER, markdown=True)
 
 
-def update_docs(text_table: str, path: Path = ROOT / "docs" / "agents.md") -> None:
-    """Replace the quality table (the one starting with this benchmark's header) in docs/agents.md."""
+def update_docs(tables: Sequence[str], path: Path = ROOT / "docs" / "agents.md") -> None:
+    """Replace the quality tables (each the one starting with the same header) in docs/agents.md."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from update_doc_tables import _replace_table  # the docs' one table replacer
 
-    text, _ = _replace_table(path.read_text(), text_table.split("\n", 1)[0], text_table)
+    text = path.read_text()
+    for text_table in tables:
+        text, _ = _replace_table(text, text_table.split("\n", 1)[0], text_table)
     path.write_text(text)
 
 
@@ -194,12 +196,14 @@ def main() -> None:
     checkpoints = [b for b in args.checkpoints if b < budget] + [budget]
     names = list(dict.fromkeys(r["agent"] for r in runs))
     print()
-    print(table(checkpoint_rows(runs, checkpoints, names), ("env", "agent", *(f"best at {b}" for b in checkpoints))))
-    text_table = markdown(runs, budget)
+    checkpoint_header = ("env", "agent", *(f"best at {b}" for b in checkpoints))
+    print(table(checkpoint_rows(runs, checkpoints, names), checkpoint_header))
+    tables = [markdown(runs, budget),
+              table(checkpoint_rows(runs, checkpoints, names), checkpoint_header, markdown=True)]
     if args.markdown:
-        args.markdown.write_text(text_table + "\n")
+        args.markdown.write_text("\n\n".join(tables) + "\n")
     if args.update_docs:
-        update_docs(text_table)
+        update_docs(tables)
     print(f"\n{len(runs)} runs, {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
 

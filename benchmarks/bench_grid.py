@@ -31,11 +31,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_agents import agent_ms, run_agent, summarise  # noqa: E402  (this directory's harness)
 
 #: the grids: agent -> setting name -> hyperparameters over the agent's defaults
-SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {
-    f"trees{t}-growth{g}-random{r}": {"n_trees": t, "refit_growth": g, "random_fraction": r}
+#: bayesopt, first round (cost: trees and refit schedule, 10 initial points), then second round (quality at
+#: 100-200 evaluations on Systolic, Quant and SoC: initial points, random fraction, acquisition); the
+#: defaults are "init5-random0.1" with 100 trees and growth 0.1. Every setting names all it varies, so
+#: the grid does not change meaning when the defaults do.
+_BO_ROUND1 = {
+    f"trees{t}-growth{g}-random{r}": {"n_trees": t, "refit_growth": g, "random_fraction": r, "n_initial_points": 10}
     for t, g, r in [(100, 0.1, 0.2), (100, 0.2, 0.2), (50, 0.2, 0.2), (50, 0.2, 0.1), (50, 0.1, 0.1),
                     (100, 0.0, 0.2), (40, 0.1, 0.1)]
-}, "ppo": {
+}
+_BO_ROUND2 = {
+    f"init{i}-random{r}" + (f"-local{lf}" if lf != 0.5 else "") + (f"-{acq}" if acq != "EI" else "")
+    + (f"-xi{xi}" if xi != 0.01 else ""):
+    {"n_initial_points": i, "random_fraction": r, "local_fraction": lf, "acq_func": acq, "xi": xi}
+    for i, r, lf, acq, xi in [(10, 0.2, 0.5, "EI", 0.01), (5, 0.2, 0.5, "EI", 0.01), (10, 0.2, 0.8, "EI", 0.01),
+                              (10, 0.1, 0.5, "EI", 0.01), (5, 0.1, 0.8, "EI", 0.01), (10, 0.2, 0.5, "PI", 0.01),
+                              (10, 0.2, 0.5, "EI", 0.0), (10, 0.2, 0.5, "LCB", 0.01), (5, 0.1, 0.5, "EI", 0.01),
+                              (5, 0.15, 0.5, "EI", 0.01), (5, 0.2, 0.5, "LCB", 0.01)]
+}
+SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {**_BO_ROUND1, **_BO_ROUND2}, "ppo": {
     "old-defaults": {"train_batch_size": 128, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
     "batch64": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
     "batch32": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
@@ -50,6 +64,17 @@ SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {
                             "entropy_coeff": 0.05},
     "batch32-lr0.01-entropy0.05": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.01,
                                    "entropy_coeff": 0.05},
+    # DRAM-v0's calibrated task, over the defaults (batch 32, entropy 0.05, lr 0.03)
+    "entropy0.1": {"entropy_coeff": 0.1},
+    "entropy0": {"entropy_coeff": 0.0},
+    "lr0.01": {"lr": 0.01},
+    "lr0.1": {"lr": 0.1},
+    "batch16": {"train_batch_size": 16, "minibatch_size": 16, "num_envs": 8},
+    "batch64-defaults": {"train_batch_size": 64},
+    "epochs8": {"num_epochs": 8},
+    "linear": {"hidden_layers": 0},
+    "kl0": {"kl_coeff": 0.0},
+    "clip0.4": {"clip_param": 0.4},
 }}
 CHECKPOINTS = (100, 200)
 

@@ -101,7 +101,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_agents import update_docs
 
-        update_docs(text)
+        update_docs([text])
     print(f"{time.perf_counter() - start:.0f} s; the exact front has {len(true_front)} points", file=sys.stderr)
 
 

@@ -38,7 +38,7 @@ def envs() -> None:
 def agents() -> None:
     path = DOCS / "agents.md"
     text = path.read_text()
-    for name in ("random_walk", "bayesopt", "ga", "aco", "nsga2"):
+    for name in ("random_walk", "bayesopt", "ga", "aco", "nsga2", "ppo"):
         section = text.index(f"\n## {name}\n")
         text, _ = _replace_table(text, "| hyperparameter | default | allowed | meaning |", agent_table(name, True),
                                  section)

@@ -100,7 +100,7 @@ def test_agent_tables_in_the_docs_come_from_the_code():
     from archgym.display import agent_table
 
     doc = (ROOT / "docs" / "agents.md").read_text()
-    for name in ("random_walk", "bayesopt", "ga", "aco", "nsga2"):
+    for name in ("random_walk", "bayesopt", "ga", "aco", "nsga2", "ppo"):
         assert agent_table(name, markdown=True) in doc, f"regenerate the {name} table in docs/agents.md"
 
 
