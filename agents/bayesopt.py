@@ -53,9 +53,9 @@ class BayesOpt(Agent):
 
     Defaults: five random designs, then an extra-trees surrogate refitted after every 10% more
     evaluations, expected improvement over 1,000 candidates per ask, half of them local moves around
-    the best designs, and one asked design in ten a uniform sample (measured grids: docs/agents.md). A GP surrogate costs seconds per fit by a few hundred evaluations and
-    ``gp_hedge`` triples the prediction work, for no better designs in our benchmark; both remain
-    hyperparameters.
+    the best designs, and one asked design in ten a uniform sample (measured grids: docs/agents.md).
+    A GP surrogate costs seconds per fit by a few hundred evaluations and ``gp_hedge`` triples the
+    prediction work, for no better designs in our benchmark; both remain hyperparameters.
     """
 
     name = "bayesopt"

@@ -72,7 +72,7 @@ SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {**_BO_ROUND1, **_BO_ROUND2}
     "batch16": {"train_batch_size": 16, "minibatch_size": 16, "num_envs": 8},
     "batch64-defaults": {"train_batch_size": 64},
     "epochs8": {"num_epochs": 8},
-    "linear": {"hidden_layers": 0},
+    "narrow": {"hidden_width": 16},
     "kl0": {"kl_coeff": 0.0},
     "clip0.4": {"clip_param": 0.4},
 }}

@@ -108,6 +108,7 @@ def test_plan_splits_the_budget_exactly():
     ({"num_envs": 200}, r"num_envs \(200\) must be <= train_batch_size"),
     ({"activation": "sigmoid"}, "'activation': 'sigmoid' is not allowed; expected one of 'tanh', 'relu'"),
     ({"num_epochs": 2.5}, "'num_epochs': 2.5 is not allowed; expected a positive integer"),
+    ({"hidden_layers": 0}, "'hidden_layers': 0 is not allowed; expected a positive integer"),  # RLlib: IndexError
     ({"learning_rate": 0.1}, r"unknown hyperparameter\(s\) \['learning_rate'\]"),
 ])
 def test_bad_hyperparameters(hp, match):
