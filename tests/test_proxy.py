@@ -81,7 +81,7 @@ def test_saved_model_round_trips(systolic):
     assert all((model_dir / m["file"]).is_file() for m in manifest["models"])
     for m in manifest["models"]:  # the depth is chosen per metric by the validation score
         scores = m["validation_score_by_depth"]
-        assert set(scores) == {"4", "8"} and m["max_depth"] == int(min(scores, key=scores.get))
+        assert set(scores) == {"4", "6", "8", "10"} and m["max_depth"] == int(min(scores, key=scores.get))
     assert json.loads((model_dir / manifest["models"][0]["file"]).read_text())["learner"]  # XGBoost's JSON
     loaded = load_proxy(model_dir)
     assert loaded is load_proxy(model_dir)  # cached: envs share one copy
@@ -312,6 +312,27 @@ def test_every_registered_env_trains_a_working_proxy(env_id, tmp_path):
 
         with pytest.raises(ValueError, match="was trained for workload"):
             gym.make(env_id, backend="proxy", proxy=tmp_path / "model", **{workload_keyword(env_id): others[0]})
+
+
+def test_equivalent_designs_share_canonical_features_and_predictions(tmp_path):
+    """DRAM-v0 declares classes of equivalent designs: the proxy's features come from each class's
+    representative, so designs the simulator treats alike are predicted alike, also after a reload
+    without the simulator (the env is made from the manifest)."""
+    env_id = "archgym/DRAM-v0"
+    env = make_env(env_id, {"requests": 2000})
+    collect(env, env_id, tmp_path / "data", 400, method="lhs", seed=0)
+    model = train_proxy(tmp_path / "data", env.simulator, env_id=env_id, env_kwargs={"requests": 2000},
+                        xgb_params={"n_estimators": 50, "max_depth": 4})
+    assert model.manifest.canonical and model.manifest.to_dict()["canonical"] is True
+    space = env.simulator.space
+    a = dict(env.simulator.default_design(), Arbiter="Simple", MaxActiveTransactions=1)
+    b = dict(a, MaxActiveTransactions=128)  # cannot act under the Simple arbiter
+    assert env.simulator.evaluate(a).metrics == env.simulator.evaluate(b).metrics
+    rows = np.stack([space.encode_indices(a), space.encode_indices(b)])
+    assert np.array_equal(*model.encoder.from_indices(rows))
+    reloaded = load_proxy(model.save(tmp_path / "model"))
+    first, second = ProxySimulator(reloaded).evaluate_batch(rows).metrics["power"]
+    assert first == second
 
 
 def test_proxy_on_a_continuous_space(tmp_path):

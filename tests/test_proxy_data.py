@@ -133,6 +133,7 @@ def _outside_file(manifest, copy):
     (_set(("models", 0, "file"), "missing.json"), r"its manifest names missing.json, which is not in the directory"),
     (_garbage_booster, r"metric-00.json is not a readable XGBoost model"),
     (_set(("version",), 99), r"version 99; this archgym reads and writes version 1"),
+    (_set(("canonical",), "yes"), r"canonical must be true or false, got 'yes'"),
 ])
 def test_a_tampered_model_directory_is_refused_on_load(model_dir, tmp_path, edit, message):
     with pytest.raises(ValueError, match=message):

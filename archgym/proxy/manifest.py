@@ -146,6 +146,8 @@ class ProxyManifest:
     default_targets: dict[str, float]
     training: dict[str, Any]
     report: dict[str, Any] | None = None
+    #: features are computed from each design's canonical representative (``Simulator.canonical_indices``)
+    canonical: bool = False
     design_space: DesignSpace = field(init=False, repr=False, compare=False)
     metric_list: tuple[Metric, ...] = field(init=False, repr=False, compare=False)
 
@@ -176,7 +178,7 @@ class ProxyManifest:
         check_format(data, where, fmt=FORMAT, version=VERSION,
                      hint=" (is this a dataset rather than a model?)")
         args = {k: v for k, v in data.items() if k not in ("format", "version")}
-        init = tuple(f.name for f in fields(cls) if f.init and f.name != "report")
+        init = tuple(f.name for f in fields(cls) if f.init and f.name not in ("report", "canonical"))
         args = _fields(where, args, cls, init)
         for key in ("env_id", "simulator_class", "workload"):
             if not isinstance(args[key], str):
@@ -184,6 +186,8 @@ class ProxyManifest:
         for key in ("env_kwargs", "simulator_settings", "default_targets", "training", "space"):
             if not isinstance(args[key], Mapping):
                 raise ValueError(f"{where}: {key} must be an object, got {args[key]!r}")
+        if not isinstance(args.get("canonical", False), bool):
+            raise ValueError(f"{where}: canonical must be true or false, got {args['canonical']!r}")
         if args.get("report") is not None and not isinstance(args["report"], Mapping):
             raise ValueError(f"{where}: report must be an object, got {args['report']!r}")
         for key in ("metrics", "features", "models"):

@@ -89,10 +89,10 @@ class ProxyModel:
         self.manifest = manifest
         self.space = manifest.design_space
         self.metrics = manifest.metric_list
-        self.encoder = FeatureEncoder(self.space)
-        if [f.get("name") for f in manifest.features] != self.encoder.names:
+        self._encoder = FeatureEncoder(self.space)
+        if [f.get("name") for f in manifest.features] != self._encoder.names:
             raise ValueError(f"proxy {path or ''}: its features {[f.get('name') for f in manifest.features]} are not "
-                             f"what this archgym derives from its space ({self.encoder.names}); retrain it")
+                             f"what this archgym derives from its space ({self._encoder.names}); retrain it")
         self._models = {m.metric: m for m in manifest.models}
         missing = [m for m, entry in self._models.items() if entry.transform != "constant" and m not in boosters]
         if missing or (manifest.feasibility.kind == "classifier") != (classifier is not None):
@@ -101,6 +101,30 @@ class ProxyModel:
         self._classifier = classifier
         self._walker: TreeWalker | None = None  # built on the first small prediction
         self.path = None if path is None else Path(path)
+
+    @property
+    def encoder(self) -> FeatureEncoder:
+        """Designs -> this proxy's features. A proxy trained on canonical designs (``manifest.canonical``)
+        needs its simulator's ``canonical_indices``: given by ``bind`` (``ProxySimulator`` does), or
+        else made here once from the manifest's env id and keywords."""
+        if self.manifest.canonical and self._encoder.canonical is None:
+            from archgym.catalog import make_env
+
+            try:
+                simulator = make_env(self.env_id, self.manifest.env_kwargs).simulator
+            except ValueError as exc:
+                raise ValueError(f"proxy {self.path or ''} computes its features from {self.env_id}'s canonical "
+                                 f"designs, and that env cannot be made here ({exc}); pass the simulator: "
+                                 "ProxySimulator(model, simulator=...)") from None
+            self.bind(simulator)
+        return self._encoder
+
+    def bind(self, simulator: Simulator) -> None:
+        """Check that this proxy was trained for ``simulator`` (``check_compatible``) and, if its features
+        are canonical, take the simulator's ``canonical_indices`` for them."""
+        self.check_compatible(simulator)
+        if self.manifest.canonical:
+            self._encoder.canonical = simulator.canonical_indices
 
     # -- what it was trained for ---------------------------------------------------------------
     @property

@@ -27,7 +27,7 @@ class ProxySimulator(Simulator):
                  n_jobs: int = 1) -> None:
         self.model = proxy if isinstance(proxy, ProxyModel) else load_proxy(proxy, n_jobs=n_jobs)
         if simulator is not None:
-            self.model.check_compatible(simulator)
+            self.model.bind(simulator)  # checks it was trained for it; canonical features use its classes
         self.simulator = simulator
         self.space = simulator.space if simulator is not None else self.model.space
         self.metrics = tuple(simulator.metrics) if simulator is not None else self.model.metrics

@@ -51,7 +51,7 @@ __all__ = ["DEFAULT_XGB_PARAMS", "MIN_HELD_OUT", "MIN_TRAIN", "train_proxy"]
 DEFAULT_XGB_PARAMS: dict[str, Any] = {
     "n_estimators": 2000,
     "learning_rate": 0.1,
-    "max_depth": [4, 8],
+    "max_depth": [4, 6, 8, 10],
     "min_child_weight": 1.0,
     "subsample": 1.0,
     "tree_method": "hist",
@@ -159,7 +159,8 @@ def train_proxy(
     space, metrics = simulator.space, simulator.metrics
     df = proxy_rows(data, space, metrics, env_id, simulator.workload, simulator_settings(simulator),
                     settings_form=settings_form)
-    encoder = FeatureEncoder(space)
+    declares = type(simulator).canonical_indices is not Simulator.canonical_indices  # classes of equal designs
+    encoder = FeatureEncoder(space, canonical=simulator.canonical_indices if declares and space.indexable else None)
     features = encoder.from_columns({p: df[p].to_numpy() for p in space.names})
     feasible = df["feasible"].to_numpy(dtype=bool)
     rng = np.random.default_rng(seed)
@@ -249,6 +250,7 @@ def train_proxy(
         models=[MetricModel(**json_value(e)) for e in entries],
         feasibility=FeasibilityModel(**json_value(feas_entry)),
         default_targets=json_value(simulator.default_targets()),
+        canonical=encoder.canonical is not None,
         training=json_value({
             "dataset": str(data) if not hasattr(data, "columns") else "<table>",
             "distinct_designs": len(df), "feasible_designs": int(feasible.sum()),
@@ -259,6 +261,7 @@ def train_proxy(
         }),
     )
     model = ProxyModel(manifest, boosters, classifier)
+    model.bind(simulator)
     manifest.report = {"split": "test", **model.score_rows(df.iloc[test])}
     manifest.training["seconds"] = time.perf_counter() - started
     return model
