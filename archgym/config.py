@@ -418,7 +418,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
                 else "")
         raise SpecError(f"sweep spec {str(path)!r} is a directory, not a YAML file{hint}")
     if not path.is_file():
-        raise SpecError(f"sweep spec {str(path)!r} does not exist")
+        raise SpecError(f"sweep spec {str(path)!r} " + ("is not a regular file" if path.exists() else "does not exist"))
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

@@ -45,6 +45,8 @@ def write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a directory, not a file to write")
+    if not path.parent.is_dir():
+        raise ValueError(f"cannot write {path}: its directory {path.parent} does not exist")
     text = dumps(data, indent=indent) + "\n"
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "w") as f:
