@@ -153,6 +153,7 @@ def _tuner(spec: SweepSpec, trials: list[TrialSpec], name: str, done: int):
         param_space={"spec": spec.to_dict(),
                      "trial": tune.grid_search([t.to_dict() for t in trials])},
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.tune.max_concurrent_trials, scheduler=scheduler,
+                                    reuse_actors=True,  # one worker process runs many trials: no start-up each
                                     trial_dirname_creator=lambda t: t.config["trial"]["trial_id"]),
         run_config=tune.RunConfig(storage_path=str(spec.run_dir), name=name, verbose=0,
                                   callbacks=[_progress_callback(done + len(trials), done)],
