@@ -29,8 +29,9 @@ class Progress:
     """
 
     def __init__(self, total: int, label: str, *, enabled: bool | None = None, stream: TextIO | None = None,
-                 interval: float = 10.0) -> None:
+                 interval: float = 10.0, initial: int = 0) -> None:
         self.total, self.label = max(1, int(total)), label
+        self.initial = int(initial)  # done before this progress started (a resumed run): not in the rate
         self.stream = stream or sys.stderr
         tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.enabled = enabled is not False
@@ -46,9 +47,15 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
+    def _left(self, done: int, elapsed: float) -> float | None:
+        """Seconds left at the rate of this session (None before the first step or after the last)."""
+        now_done = done - self.initial
+        return elapsed * (self.total - done) / now_done if now_done > 0 and done < self.total else None
+
     def _text(self, done: int, note: str, now: float) -> str:
         elapsed = now - self._start
-        left = f", about {duration(elapsed * (self.total - done) / done)} left" if 0 < done < self.total else ""
+        seconds = self._left(done, elapsed)
+        left = f", about {duration(seconds)} left" if seconds is not None else ""
         return f"{self.label}: {done}/{self.total}{' ' + note if note else ''} ({duration(elapsed)} so far{left})"
 
     def update(self, done: int, note: str = "", force: bool = False) -> None:
@@ -67,7 +74,8 @@ class Progress:
         frac = min(1.0, done / self.total)
         bar = "#" * int(24 * frac)
         elapsed = now - self._start
-        left = f" ({duration(elapsed * (self.total - done) / done)} left)" if 0 < done < self.total else ""
+        seconds = self._left(done, elapsed)
+        left = f" ({duration(seconds)} left)" if seconds is not None else ""
         text = f"\r{self.label} [{bar:<24}] {done}/{self.total} {elapsed:.1f}s{left} {note}"
         self.stream.write(text.ljust(self._width))
         self._width = len(text)

@@ -114,7 +114,7 @@ def _progress_callback(total: int, done: int = 0):
             return {"done": done, "best": -math.inf, "bar": None}
 
         def _draw(self) -> None:
-            self.bar = self.bar or Progress(total, "sweep")
+            self.bar = self.bar or Progress(total, "sweep", initial=done)  # a resumed sweep's rate: this run's
             note = f"trials done, best reward {self.best:.4f}" if self.best > -math.inf else "trials done"
             self.bar.update(self.done, note, force=True)
 
