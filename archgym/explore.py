@@ -20,7 +20,7 @@ import numpy as np
 
 from agents import Agent, get
 from archgym.envs import DesignEnv
-from archgym.objective import TargetObjective, WeightedSumObjective
+from archgym.objective import TargetObjective
 from archgym.progress import Progress
 from simulators.core import Evaluation, Metric
 from simulators.params import check_int
@@ -240,14 +240,7 @@ def _size(n: float) -> str:
 
 def _objective_metrics(denv: DesignEnv) -> list[Metric]:
     """The metrics the env's objective is made of (targets, or weighted-sum terms), with directions."""
-    objective = denv.objective
-    if isinstance(objective, TargetObjective):
-        names = [t.metric for t in objective.targets]
-    elif isinstance(objective, WeightedSumObjective):
-        names = list(objective.weights)
-    else:
-        names = []
-    return [denv.simulator.metric(n) for n in names]
+    return [denv.simulator.metric(n) for n in denv.objective.metric_names]
 
 
 def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, record: Recorder,

@@ -65,6 +65,11 @@ class Objective(ABC):
         """Per-target distance for ``info`` (empty when the objective has no targets)."""
         return {}
 
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The metrics the reward is made of (a target's, a weighted sum's terms); empty if not known."""
+        return ()
+
     def __call__(self, evaluation: Evaluation) -> float:
         if not evaluation.feasible:
             return self.infeasible_reward
@@ -154,6 +159,10 @@ class TargetObjective(Objective):
         """True when every target is met."""
         return all(d == 0.0 for d in self.distances(metrics).values())
 
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(t.metric for t in self.targets)
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": "target", "targets": {t.metric: {"value": t.value, "weight": t.weight} for t in self.targets}}
 
@@ -192,6 +201,10 @@ class WeightedSumObjective(Objective):
             acc = acc + w * score
         r = acc / total
         return float(r) if np.ndim(r) == 0 else r
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(self.weights)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "weighted_sum", "weights": dict(self.weights), "references": dict(self.references)}

@@ -21,7 +21,7 @@ import numpy as np
 
 from archgym.envs import DesignEnv
 from archgym.io import dumps, read_json, write_json
-from archgym.objective import TargetObjective, WeightedSumObjective, dominated_by, pareto_mask
+from archgym.objective import TargetObjective, dominated_by, pareto_mask
 from archgym.progress import Progress, duration
 from simulators.core import DesignSpace, Direction, Simulator
 from simulators.params import check_int
@@ -81,13 +81,7 @@ def load_optimum(path: str | Path) -> Optimum:
 
 
 def _pareto_metrics(denv: DesignEnv) -> list[str]:
-    obj = denv.objective
-    if isinstance(obj, TargetObjective):
-        names = [t.metric for t in obj.targets]
-    elif isinstance(obj, WeightedSumObjective):
-        names = list(obj.weights)
-    else:
-        names = []
+    names = list(denv.objective.metric_names)
     return names if 2 <= len(names) <= 3 else []
 
 
@@ -241,12 +235,11 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
 
 
 def _objective_metrics(denv: DesignEnv) -> list[str]:
-    obj = denv.objective
-    if isinstance(obj, TargetObjective):
-        return [t.metric for t in obj.targets]
-    if isinstance(obj, WeightedSumObjective):
-        return list(obj.weights)
-    raise ValueError(f"the exact optimum needs a target or weighted-sum objective, not {type(obj).__name__}")
+    names = list(denv.objective.metric_names)
+    if not names:
+        raise ValueError(f"the exact optimum needs an objective made of named metrics (targets or a weighted "
+                         f"sum), not {type(denv.objective).__name__}")
+    return names
 
 
 def _optimum_by_groups(env: gym.Env, structure: Any, *, progress: bool | None = None) -> Optimum:
