@@ -228,6 +228,23 @@ def test_concurrent_writers_share_one_directory(tmp_path):
     assert os.listdir(tmp_path).count(".data.tmp") == 0  # no temporary files left behind
 
 
+def test_a_shared_temporary_directory_removed_under_a_writer_is_retried(tmp_path, monkeypatch):
+    """Two trials of a sweep finishing at once: one removes the shared temporary directory while the
+    other's mkdir(exist_ok=True) has seen it exist (pathlib then raises FileExistsError). Seen in a
+    sweep as a failed trial; the writer now tries again."""
+    real_mkdir, calls = Path.mkdir, []
+
+    def racing_mkdir(self, *args, **kwargs):
+        if self.name.endswith(".tmp") and not calls:
+            calls.append(self)
+            raise FileExistsError(17, "File exists", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    designs = write_toy(tmp_path / "data", 25, chunk_rows=10)
+    assert calls and len(read_dataset(tmp_path / "data")) == len(designs)
+
+
 def test_a_directory_for_another_space_or_metrics_is_a_clear_error(tmp_path):
     write_toy(tmp_path / "data", 5)
     other = DesignSpace([*SPACE.parameters[:4], IntRange("width", 4, 128, power_of_two=True, unit="bits"),

@@ -370,12 +370,14 @@ class TrajectoryWriter:
         """``write(path)`` to a fresh temporary file beside the dataset (retried if another writer removed
         the shared temporary directory meanwhile); returns its path."""
         for attempt in range(5):
-            self._tmp_dir.mkdir(exist_ok=True)
             tmp = self._tmp_dir / f"{name}.{uuid.uuid4().hex[:8]}"
             try:
+                # FileExistsError: mkdir saw the directory, then another writer removed it before
+                # pathlib's is_dir check (two trials finishing at once in a sweep)
+                self._tmp_dir.mkdir(exist_ok=True)
                 write(tmp)
                 return tmp
-            except FileNotFoundError:
+            except (FileNotFoundError, FileExistsError):
                 tmp.unlink(missing_ok=True)
                 if attempt == 4:
                     raise
