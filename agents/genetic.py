@@ -33,16 +33,23 @@ class _Individual(list):
         self.fitness = _Fitness()
 
 
+def variation_hyperparameters(*, crossover_prob: float, mutation_prob: float) -> dict[str, Hyperparameter]:
+    """The knobs of ``vary`` that GA and NSGA-II share, with each agent's own defaults."""
+    return {
+        "crossover_prob": Hyperparameter(crossover_prob, float, 0.0, 1.0, doc="chance a pair of parents is crossed"),
+        "mutation_prob": Hyperparameter(mutation_prob, float, 0.0, 1.0, doc="chance an offspring is mutated"),
+        "gene_mutation_prob": Hyperparameter(0.0, float, 0.0, 1.0,
+                                             doc="chance each gene of a mutated offspring changes (0: 1/genes)"),
+    }
+
+
 class GeneticAlgorithm(Agent):
     """A generational GA with elitism over index genomes (DEAP selection, crossover and mutation)."""
 
     name = "ga"
     hyperparameters = {
         "population": Hyperparameter(32, int, 2, None, doc="individuals per generation"),
-        "crossover_prob": Hyperparameter(0.7, float, 0.0, 1.0, doc="chance a pair of parents is crossed"),
-        "mutation_prob": Hyperparameter(0.3, float, 0.0, 1.0, doc="chance an offspring is mutated"),
-        "gene_mutation_prob": Hyperparameter(0.0, float, 0.0, 1.0,
-                                             doc="chance each gene of a mutated offspring changes (0: 1/genes)"),
+        **variation_hyperparameters(crossover_prob=0.7, mutation_prob=0.3),
         "tournament_size": Hyperparameter(3, int, 1, None, doc="contestants per tournament"),
         "elites": Hyperparameter(1, int, 0, None, doc="best individuals copied into the next generation"),
     }

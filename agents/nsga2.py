@@ -29,7 +29,7 @@ import numpy as np
 from deap import base, tools
 
 from agents.base import Agent, Hyperparameter
-from agents.genetic import _deap_random, vary
+from agents.genetic import _deap_random, variation_hyperparameters, vary
 from simulators.core import Evaluation
 
 _WORST = 1e300  # the fitness of an infeasible design on every objective, in its bad direction
@@ -61,10 +61,7 @@ class NSGA2(Agent):
     name = "nsga2"
     hyperparameters = {
         "population": Hyperparameter(32, int, 4, None, doc="individuals per generation (a multiple of 4)"),
-        "crossover_prob": Hyperparameter(0.9, float, 0.0, 1.0, doc="chance a pair of parents is crossed"),
-        "mutation_prob": Hyperparameter(1.0, float, 0.0, 1.0, doc="chance an offspring is mutated"),
-        "gene_mutation_prob": Hyperparameter(0.0, float, 0.0, 1.0,
-                                             doc="chance each gene of a mutated offspring changes (0: 1/genes)"),
+        **variation_hyperparameters(crossover_prob=0.9, mutation_prob=1.0),
         "log_scale": Hyperparameter(True, bool, doc="compare metrics positive across the pool by their logarithm"),
     }
 
