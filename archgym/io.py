@@ -9,9 +9,11 @@ version (``check_format``), shared by datasets, proxy models, sweep records and 
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,11 @@ def json_default(obj: Any) -> Any:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def nan_to_none(record: Any) -> dict[str, Any]:
+    """A dataclass record as a dict whose NaN floats are ``None`` (JSON ``null``, for tables and reports)."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(record).items()}
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:

@@ -17,7 +17,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy as np
 from archgym.dataset.provenance import build_recorded_objective, build_simulator
 from archgym.dataset.reader import design_indices, design_values, read_dataset
 from archgym.dataset.schema import scan_dataset
+from archgym.io import nan_to_none
 from simulators.core import BatchEvaluation, metrics_difference, space_difference
 
 __all__ = ["Mismatch", "ValidationReport", "validate_dataset"]
@@ -43,7 +44,7 @@ class Mismatch:
     replayed: Any
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        return nan_to_none(self)
 
 
 @dataclass

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from archgym.io import nan_to_none
 
 __all__ = ["MetricScore", "feasibility_score", "score_values"]
 
@@ -27,7 +29,7 @@ class MetricScore:
     kendall_tau: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        return nan_to_none(self)
 
 
 def score_values(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
