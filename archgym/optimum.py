@@ -96,7 +96,7 @@ def _canonical_ordinals(sim: Simulator, space: DesignSpace, ordinals: np.ndarray
 def _classes(sim: Simulator, space: DesignSpace, chunk: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Representatives (ordinals, ascending) of the simulator's classes of equivalent designs and the
     number of designs in each; None when it declares no equivalences (``Simulator.canonical_indices``)."""
-    if type(sim).canonical_indices is Simulator.canonical_indices:
+    if not sim.declares_equivalences:
         return None
     reps, sizes = [], []
     for lo in range(0, space.cardinality, chunk):

@@ -689,6 +689,11 @@ class Simulator(metaclass=_SimulatorType):
         """
         return indices
 
+    @property
+    def declares_equivalences(self) -> bool:
+        """Whether this simulator overrides ``canonical_indices`` (else every design is its own class)."""
+        return type(self).canonical_indices is not Simulator.canonical_indices
+
     def describe(self) -> dict[str, Any]:
         """Everything a table or manifest needs: space, metrics, workload."""
         return {"simulator": type(self).__name__, "workload": self.workload, "space": self.space.to_dict(),

@@ -159,8 +159,8 @@ def train_proxy(
     space, metrics = simulator.space, simulator.metrics
     df = proxy_rows(data, space, metrics, env_id, simulator.workload, simulator_settings(simulator),
                     settings_form=settings_form)
-    declares = type(simulator).canonical_indices is not Simulator.canonical_indices  # classes of equal designs
-    encoder = FeatureEncoder(space, canonical=simulator.canonical_indices if declares and space.indexable else None)
+    canonical = simulator.canonical_indices if simulator.declares_equivalences and space.indexable else None
+    encoder = FeatureEncoder(space, canonical=canonical)
     features = encoder.from_columns({p: df[p].to_numpy() for p in space.names})
     feasible = df["feasible"].to_numpy(dtype=bool)
     rng = np.random.default_rng(seed)
