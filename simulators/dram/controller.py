@@ -172,9 +172,10 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
         return _run(bank, row, column, is_write, parent, arrival, first, bursts, spec.banks, spec.bank_groups,
                     n_columns, timing, config, open_cap, ref_cap)
 
-    # room for one bank-open interval per burst (+ the banks left open) and a refresh per 16 bursts;
-    # a run that needed more (refreshes closing rows, a sparse trace) is repeated with room for all
-    open_cap, ref_cap = len(trace.bank) + spec.banks, len(trace.bank) // 16 + 64
+    # room for two bank-open intervals per burst (+ the banks left open: with Closed pages, refreshes
+    # closing rows add to one per burst) and a refresh per 4 bursts; a run that needed more (a sparse
+    # trace) is repeated with room for all
+    open_cap, ref_cap = 2 * len(trace.bank) + spec.banks, len(trace.bank) // 4 + 64
     out = run(open_cap, ref_cap)
     if out[10] > open_cap or out[8] > ref_cap:
         out = run(max(open_cap, out[10]), max(ref_cap, out[8]))
