@@ -156,6 +156,11 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     t = spec.timing
     timing = [spec.burst_cycles, t.RCD, t.RP, t.RPab, t.RAS, t.RC, t.RL, t.WL, t.RTP, t.FAW, t.RFC, t.REFI,
               t.RRD_S, t.RRD_L, t.CCD_S, t.CCD_L, t.WTR_S, t.WTR_L, t.WR]
+    # a command waits at most the longest constraint after the current cycle; the scan packs that wait
+    # with a burst id into one int64 key
+    if (sum(timing) + 2) >> (61 - _id_bits(len(trace.bank))):
+        raise ValueError(f"memspec {spec.name!r}: timing constraints of {sum(timing)} cycles in all are too "
+                         f"long for a trace of {len(trace.bank)} bursts")
     config = [policy, sched, bufkind, arb, int(cfg.resp_queue == "Reorder"), int(cfg.refresh_policy == "AllBank"),
               buf_size, cfg.max_active_transactions if arb != _SIMPLE else 0,
               cfg.refresh_max_postponed, cfg.refresh_max_pulledin]
@@ -201,6 +206,15 @@ _filled = np.full if COMPILED else (lambda n, value: [value] * n)
 
 
 @jit
+def _id_bits(n_bursts):
+    """Bits that hold a burst id + 1 (0 is the refresh manager)."""
+    bits = 1
+    while (1 << bits) <= n_bursts:
+        bits += 1
+    return bits
+
+
+@jit
 def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C901
          n_banks, n_groups, n_columns, timing, config, open_cap, ref_cap):
     """The event loop of the module docstring over one decoded trace (arrays of ``BurstTrace``)."""
@@ -220,6 +234,8 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
     per_group = n_banks // n_groups
     n_req = len(arr)
     n_bursts = len(bank_of)
+    id_bits = _id_bits(n_bursts)
+    id_mask = (1 << id_bits) - 1
 
     # -- state ------------------------------------------------------------------------------------
     qcap = 2 * buf_size  # a bank buffers at most this many bursts (ReadWrite: buf_size per direction)
@@ -241,7 +257,6 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
     touched = _filled(n_banks, 0)
     is_touched = _filled(n_banks, False)
     n_touched = 0
-    cand = _filled(n_banks, 0)  # scan scratch: the time of each scanned bank's command
     need = _filled(n_banks, 0)
     seen = _filled(n_columns, 0)  # FrFcfsGrp: seen[c] == stamp for the columns passed over
     stamp = 0
@@ -473,24 +488,21 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
             rsel[_RD] = nr_rd if nr_rd > base else base
             rsel[_WR] = nr_wr if nr_wr > base else base
             rsel[_PRE] = base
-            # the command that can issue first, the oldest request on a tie (two passes: the minimum
-            # time without branches, then the oldest at that time)
-            m = best_t
+            # the command that can issue first, the oldest request on a tie, in one pass: a key packs
+            # (cycles after now, request id + 1; the refresh manager is 0, the oldest) into one integer
+            mk = ((best_t - now) << id_bits) | (best_id + 1) if best_t < _INF else _INF
             for k in range(n_scan):
                 b = banks[k]
                 c = ncmd[b]
                 tb = nbt[c * n_banks + b]
                 r = rsel[c]
                 tb = tb if tb > r else r
-                cand[k] = tb
-                m = tb if tb < m else m
-            if m < best_t:
-                best_t, best_b, best_id = m, -1, _INF
-            for k in range(n_scan):
-                if cand[k] == m:
-                    b = banks[k]
-                    if npay[b] < best_id:
-                        best_b, best_id = b, npay[b]
+                key = ((tb - now) << id_bits) | (npay[b] + 1)
+                mk = key if key < mk else mk
+            if mk < _INF:
+                best_t = now + (mk >> id_bits)
+                best_id = (mk & id_mask) - 1
+                best_b = -2 if best_id < 0 else bank_of[best_id]
         for k in range(n_touched):
             is_touched[touched[k]] = False
         n_touched = 0
