@@ -75,6 +75,18 @@ SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {**_BO_ROUND1, **_BO_ROUND2}
     "narrow": {"hidden_width": 16},
     "kl0": {"kl_coeff": 0.0},
     "clip0.4": {"clip_param": 0.4},
+    # more, larger updates (31 of them in 500 evaluations), against DRAM-v0's deceptive task; run on
+    # every env: none is above random sampling on all four
+    "fast-entropy0.01": {"train_batch_size": 16, "minibatch_size": 16, "num_epochs": 10, "clip_param": 0.3,
+                         "entropy_coeff": 0.01},
+    "fast-entropy0": {"train_batch_size": 16, "minibatch_size": 16, "num_epochs": 10, "clip_param": 0.3,
+                      "entropy_coeff": 0.0},
+    "fast-lr0.1": {"train_batch_size": 16, "minibatch_size": 16, "num_epochs": 10, "clip_param": 0.3,
+                   "entropy_coeff": 0.01, "lr": 0.1},
+    "fast-batch8": {"train_batch_size": 8, "num_envs": 8, "minibatch_size": 8, "num_epochs": 10,
+                    "clip_param": 0.3, "entropy_coeff": 0.01},
+    "fast-epochs20-clip0.5": {"train_batch_size": 16, "minibatch_size": 16, "num_epochs": 20, "clip_param": 0.5,
+                              "entropy_coeff": 0.01},
 }}
 CHECKPOINTS = (100, 200)
 
