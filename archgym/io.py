@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_format", "dumps", "json_default", "read_json", "write_json"]
+__all__ = ["check_file_to_write", "check_format", "dumps", "json_default", "read_json", "write_json"]
 
 
 def json_default(obj: Any) -> Any:
@@ -43,17 +43,26 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     return json.dumps(data, indent=indent, default=json_default)
 
 
+def check_file_to_write(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a ``Path`` if a file can be written there, else a ``ValueError`` saying why (checked
+    before long work whose result goes there, and by ``write_json``)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not a file to write")
+    if not path.parent.is_dir():
+        raise ValueError(f"cannot write {path}: its directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"cannot write {path}: permission denied")
+    return path
+
+
 def write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 2, exclusive: bool = False) -> bool:
     """Write ``data`` as JSON to ``path`` atomically; returns whether this call wrote the file.
 
     With ``exclusive=True`` the file is published only if none exists (exactly one of several
     concurrent writers wins; the others return ``False`` and should read and check the winner's).
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a directory, not a file to write")
-    if not path.parent.is_dir():
-        raise ValueError(f"cannot write {path}: its directory {path.parent} does not exist")
+    path = check_file_to_write(path)
     text = dumps(data, indent=indent) + "\n"
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "w") as f:

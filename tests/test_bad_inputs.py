@@ -141,6 +141,9 @@ def test_files_given_where_directories_go_and_unsafe_yaml(capsys, tmp_path):
     assert code == 2 and "afile" in err
     code, err = run(capsys, "optimum", "systolic", "--out", str(tmp_path))
     assert code == 2 and "is a directory" in err
+    # refused before the enumeration, not after it
+    code, err = run(capsys, "optimum", "systolic", "--out", str(tmp_path / "missing" / "opt.json"))
+    assert code == 2 and "does not exist" in err and "optimum:" not in err
     config = tmp_path / "agent.yaml"
     config.write_text("!!python/object/apply:os.system ['true']\n")
     code, err = run(capsys, "explore", "systolic", "--agent-config", str(config), "--budget", "3")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from archgym.catalog import resolve_env_id
@@ -18,6 +17,7 @@ from archgym.cli.common import (
     read_yaml_file,
 )
 from archgym.display import format_quantity, table
+from archgym.io import check_file_to_write
 
 
 def agent_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -76,8 +76,11 @@ def cmd_optimum(args: argparse.Namespace) -> int:
     from archgym.optimum import find_optimum
 
     env_id = resolve_env_id(args.env)
-    if args.out and Path(args.out).is_dir():
-        raise ValueError(f"--out {args.out!r} is a directory; give a file name for the JSON result")
+    if args.out:  # before minutes of enumeration, not after
+        try:
+            check_file_to_write(args.out)
+        except ValueError as exc:
+            raise ValueError(f"--out: {exc}; give a file name for the JSON result") from None
     env = gymnasium.make(env_id, **env_kwargs_from_args(args, env_id))
     progress = None if not args.json else False
     if args.best_known:
