@@ -51,8 +51,8 @@ def check_file_to_write(path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"{path} is a directory, not a file to write")
     if not path.parent.is_dir():
         raise ValueError(f"cannot write {path}: its directory {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"cannot write {path}: permission denied")
+    if not os.access(path.parent, os.W_OK):  # the file is written next to itself, then renamed
+        raise ValueError(f"cannot write {path}: no permission to write in {path.parent}")
     return path
 
 
