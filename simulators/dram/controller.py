@@ -499,6 +499,9 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
                 tb = tb if tb > r else r
                 key = ((tb - now) << id_bits) | (npay[b] + 1)
                 mk = key if key < mk else mk
+            if mk < 0:  # every candidate is at or after now; a negative key would pick the wrong command
+                raise RuntimeError("controller invariant broken: a command before the current cycle "
+                                   "(please report this design)")
             if mk < _INF:
                 best_t = now + (mk >> id_bits)
                 best_id = (mk & id_mask) - 1
