@@ -220,6 +220,17 @@ def test_trace_addresses_are_checked_against_the_memspec(tmp_path):
         load_trace(tmp_path / "t.txt")
 
 
+@pytest.mark.parametrize("cycle", [2**52, 2**62])
+def test_offer_times_beyond_what_a_run_counts_are_refused(tmp_path, cycle):
+    """A trace cycle past 2^52 controller cycles (or a tiny initiator clock, now refused as below 1 MHz)
+    used to be cast to int64 as garbage arrival times: a run that 'worked' or one that never ended."""
+    (tmp_path / "t.csv").write_text(f"0,read,0\n{cycle},read,0x40\n")
+    with pytest.raises(ValueError, match=r"line 2: initiator cycle \d+ at initiator_mhz=800 is controller cycle"):
+        DRAMSimulator(tmp_path / "t.csv")
+    with pytest.raises(ValueError, match=r"initiator_mhz must be a number in \[1, 100000\]"):
+        DRAMSimulator(initiator_mhz=1e-300)
+
+
 def test_rbc_decoding_of_ddr3():
     spec = load_memspec("ddr3_1600")
     t = synthetic_trace("stream", requests=3 * 128 * 8)

@@ -23,12 +23,17 @@ def _flat_bank(address: np.ndarray, mapping: AddressMapping, banks_per_group: in
     return decode_field(address, mapping.bankgroup) * banks_per_group + decode_field(address, mapping.bank)
 
 
+#: latest offer time, in controller cycles, a trace may have (float64 counts cycles exactly up to here)
+_MAX_CYCLE = float(2**52)
+
+
 def bind_trace(trace: Trace, spec: MemSpec, initiator_mhz: float) -> BurstTrace:
     """Split requests into bursts, decode them with ``spec.mapping`` and convert offer times to cycles.
 
     A request of ``length`` bytes needs ``max(1, length / burst_bytes)`` bursts at consecutive
     burst addresses. Raises ``ValueError`` (naming the trace line) for an address outside the
-    memory, a length that is not a power of two, or an address not aligned to its length.
+    memory, a length that is not a power of two, an address not aligned to its length, or an offer
+    time beyond ``_MAX_CYCLE`` controller cycles (2^52, about two months at 1 GHz).
     """
     length = trace.length
     bad = (length < 1) | ((length & (length - 1)) != 0)
@@ -53,7 +58,14 @@ def bind_trace(trace: Trace, spec: MemSpec, initiator_mhz: float) -> BurstTrace:
     address = start[parent] + offset * spec.burst_bytes
     m = spec.mapping
     ratio = (1000.0 / initiator_mhz) / spec.tck_ns  # controller cycles per initiator cycle
-    arrival = np.ceil(trace.cycle * ratio - 1e-9).astype(np.int64)
+    scaled = trace.cycle * ratio
+    bad = ~(scaled < _MAX_CYCLE)  # also inf and NaN: cast to int64 they would be garbage
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"trace {trace.name} {trace.where(i)}: initiator cycle {int(trace.cycle[i])} at "
+                         f"initiator_mhz={initiator_mhz:g} is controller cycle {scaled[i]:.3g}, beyond the "
+                         f"{_MAX_CYCLE:.3g} a run can count; give a higher initiator_mhz or a shorter trace")
+    arrival = np.ceil(scaled - 1e-9).astype(np.int64)
     return BurstTrace(
         bank=_flat_bank(address, m, spec.banks // spec.bank_groups),
         row=decode_field(address, m.row),

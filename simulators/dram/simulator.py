@@ -121,7 +121,7 @@ class DRAMSimulator(Simulator):
     ) -> None:
         self.spec = load_memspec(memspec)
         self.memspec = memspec if isinstance(memspec, str) else self.spec.name
-        initiator_mhz = check_number(initiator_mhz, "initiator_mhz", low=0, low_open=True, high=100_000.0)
+        initiator_mhz = check_number(initiator_mhz, "initiator_mhz", low=1.0, high=100_000.0)  # MHz to GHz clocks
         synthetic = isinstance(workload, str) and workload in SYNTHETIC_WORKLOADS
         if not synthetic:
             given = [k for k, v in (("requests", requests), ("write_fraction", write_fraction), ("seed", seed))
