@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from simulators.dram import REFERENCE_DESIGN, DRAMSimulator, save_stl
-from simulators.dram._jit import COMPILED
+from simulators.jit import COMPILED
 
 MIXES = {
     "reference (Open, FrFcfs, Bankwise 8)": {},

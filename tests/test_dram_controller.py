@@ -65,7 +65,7 @@ def test_controller_reproduces_the_pure_python_runs_exactly():
 def test_uncompiled_source_gives_the_same_runs():
     """NUMBA_DISABLE_JIT=1 runs the same functions as plain Python (how coverage sees them)."""
     code = ("import json, sys; from tests.test_dram_controller import recorded, replay; "
-            "from simulators.dram._jit import COMPILED; assert not COMPILED; "
+            "from simulators.jit import COMPILED; assert not COMPILED; "
             "print(json.dumps(replay(recorded()[::7])))")
     root = Path(__file__).resolve().parents[1]
     path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
@@ -96,7 +96,7 @@ def test_jit_caches_in_the_temporary_directory_when_numba_finds_no_writable_plac
     """A read-only site-packages and home: numba refuses cache=True; the cache moves to a temp folder."""
     import numba
 
-    from simulators.dram import _jit
+    from simulators import jit as _jit
 
     calls = []
 

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from simulators.dram._jit import COMPILED, jit
 from simulators.dram.specs import MemSpec
+from simulators.jit import COMPILED, jit
 
 __all__ = ["FRONTEND_CYCLES", "ArbiterKind", "BufferKind", "BurstTrace", "ControllerConfig", "ControllerRun",
            "PagePolicy", "SchedulerKind", "UnrealisableError", "simulate"]

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulators.dram._jit import jit
 from simulators.dram.controller import ControllerRun
 from simulators.dram.specs import MemSpec
+from simulators.jit import jit
 
 __all__ = ["CommandEnergy", "EnergyBreakdown", "active_cycles", "command_energy", "energy"]
 

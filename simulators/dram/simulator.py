@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
-from simulators.dram._jit import COMPILED
 from simulators.dram.controller import (
     ARBITERS,
     BUFFERS,
@@ -26,6 +25,7 @@ from simulators.dram.energy import energy
 from simulators.dram.mapping import bind_trace
 from simulators.dram.specs import MemSpec, load_memspec
 from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, synthetic_trace
+from simulators.jit import COMPILED
 from simulators.params import check_number
 
 __all__ = ["DEFAULT_TARGET_FACTORS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "TARGET_FACTORS", "DRAMSimulator",

@@ -1,8 +1,9 @@
-"""numba compilation of the controller loop, with an on-disk cache that works wherever the package lives.
+"""numba compilation of the hot loops (the DRAM controller, the proxy's tree walk), with an on-disk cache
+that works wherever the package lives.
 
 ``jit(fn)`` returns ``fn`` compiled by ``numba.njit`` (machine code, GIL released) or, when numba is
 missing or ``NUMBA_DISABLE_JIT=1`` is set, ``fn`` itself: the same source then runs as plain Python,
-which is how a coverage run sees the controller's lines, only slower (see docs/envs/dram.md).
+which is how a coverage run sees the loops' lines, only slower (see docs/envs/dram.md).
 
 Compiled code is cached on disk (``cache=True``) so a fresh process loads it instead of compiling
 again. numba keeps the cache next to the source (``__pycache__``) when that is writable, else in the
@@ -26,12 +27,12 @@ except ImportError:  # pragma: no cover - exercised only without numba
 
 __all__ = ["COMPILED", "jit"]
 
-#: True when the controller runs as machine code (numba importable and the JIT not disabled)
+#: True when the loops run as machine code (numba importable and the JIT not disabled)
 COMPILED = numba is not None and not numba.config.DISABLE_JIT
 
 if numba is None:  # pragma: no cover
-    warnings.warn("numba is not installed: the DRAM controller runs as plain Python, about 40x slower "
-                  "(pip install numba)", RuntimeWarning, stacklevel=2)
+    warnings.warn("numba is not installed: the DRAM controller and the proxy's tree walk run as plain Python, "
+                  "tens of times slower (pip install numba)", RuntimeWarning, stacklevel=2)
 
 
 def _fallback_cache_dir() -> str:
