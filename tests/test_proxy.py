@@ -92,8 +92,25 @@ def test_saved_model_round_trips(systolic):
         assert np.array_equal(a.metrics[m], b.metrics[m])
 
 
+def test_a_tree_whose_children_are_not_adjacent_is_renumbered():
+    """The walk steps to ``left + 1`` for the right child; XGBoost usually numbers children in pairs but
+    need not (a pruned node's slot can be reused), so every tree is renumbered breadth first."""
+    from archgym.proxy.trees import _adjacent_children, _walk
+
+    # node 0: x0 < 0.5 ? node 3 : node 1; node 3: x1 < 2 ? node 4 (leaf 10) : node 2 (leaf 20); node 1: leaf 30
+    tree = {"left_children": [3, -1, -1, 4, -1], "right_children": [1, -1, -1, 2, -1],
+            "split_indices": [0, 0, 0, 1, 0], "split_conditions": [0.5, 30.0, 20.0, 2.0, 10.0]}
+    feat, thr, val, left, depth = _adjacent_children(tree)
+    assert depth == 2 and (thr < np.inf).sum() == 2 and left.tolist()[2:] == [2, 3, 4]  # leaves loop on themselves
+    rows = np.array([[0.0, 0.0], [0.0, 5.0], [0.7, 0.0], [0.5, 2.0]], dtype=np.float32)
+    args = (feat, thr, val, left, np.array([0] * 8), np.array([0] * 8), np.array([depth]))
+    sums = _walk(*args, rows, 1)
+    # eight lanes walk the same tree: eight times each row's leaf
+    assert np.asarray(sums).tolist() == [8 * 10.0, 8 * 20.0, 8 * 30.0, 8 * 30.0]
+
+
 def test_one_design_predictions_match_xgboost(systolic):
-    """Few-row predictions walk the trees in numpy; they must agree with XGBoost's own predictor."""
+    """Few-row predictions walk the trees in compiled code; they must agree with XGBoost's own predictor."""
     model = load_proxy(systolic["model"])
     features = model.encoder.from_indices(model.space.sample_batch(np.random.default_rng(6), 300, "random"))
     names = list(model._boosters)

@@ -1,6 +1,6 @@
 """A trained proxy: boosters per metric, an optional feasibility classifier, and its manifest.
 
-Batches are predicted by XGBoost; a handful of designs (``env.step``) by a numpy walk of the same
+Batches are predicted by XGBoost; a handful of designs (``env.step``) by a compiled walk of the same
 trees (``TreeWalker``), which avoids XGBoost's per-call overhead and agrees with it to float32
 rounding. ``ProxyModel.save`` writes the directory, ``load_proxy`` reads it (checking the manifest
 strictly and opening only the files it names inside the directory).
@@ -37,7 +37,7 @@ MANIFEST = "manifest.json"
 FEASIBLE_THRESHOLD = 0.5
 _WORKLOAD_KEYWORDS = ("workload", "network")  # compared through Simulator.workload instead
 _FEASIBLE = "\0feasible"  # the classifier's key among the boosters' outputs (no metric can be named so)
-_WALK_ROWS = 8  # predictions for at most this many designs walk the trees in numpy (see TreeWalker)
+_WALK_ROWS = 8  # predictions for at most this many designs walk the trees in compiled code (TreeWalker)
 
 
 def forward_transform(transform: str, y: np.ndarray) -> np.ndarray:
@@ -188,8 +188,8 @@ class ProxyModel:
         names = list(self._boosters) + ([_FEASIBLE] if self._classifier is not None else [])
         if not n or not names:
             margins = {name: np.empty(n) for name in names}
-        elif n <= _WALK_ROWS and self._tree_walker(names, features.shape[1]).usable:
-            margins = dict(zip(names, self._walker.margins(features).T))
+        elif n <= _WALK_ROWS:
+            margins = dict(zip(names, self._tree_walker(names, features.shape[1]).margins(features).T))
         else:
             margins = {name: np.asarray(self._booster(name).inplace_predict(features, predict_type="margin"),
                                         dtype=np.float64) for name in names}
