@@ -33,7 +33,7 @@ def bind_trace(trace: Trace, spec: MemSpec, initiator_mhz: float) -> BurstTrace:
     A request of ``length`` bytes needs ``max(1, length / burst_bytes)`` bursts at consecutive
     burst addresses. Raises ``ValueError`` (naming the trace line) for an address outside the
     memory, a length that is not a power of two, an address not aligned to its length, or an offer
-    time beyond ``_MAX_CYCLE`` controller cycles (2^52, about two months at 1 GHz).
+    time beyond ``_MAX_CYCLE`` controller cycles (2^52, 52 days at 1 GHz).
     """
     length = trace.length
     bad = (length < 1) | ((length & (length - 1)) != 0)
