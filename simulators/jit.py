@@ -20,12 +20,14 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 try:  # a core dependency; a broken install still gets a working (slow) controller
     import numba
 except ImportError:  # pragma: no cover - exercised only without numba
     numba = None
 
-__all__ = ["COMPILED", "jit"]
+__all__ = ["COMPILED", "filled", "jit", "loop_input"]
 
 #: True when the loops run as machine code (numba importable and the JIT not disabled)
 COMPILED = numba is not None and not numba.config.DISABLE_JIT
@@ -33,6 +35,16 @@ COMPILED = numba is not None and not numba.config.DISABLE_JIT
 if numba is None:  # pragma: no cover
     warnings.warn("numba is not installed: the DRAM controller and the proxy's tree walk run as plain Python, "
                   "tens of times slower (pip install numba)", RuntimeWarning, stacklevel=2)
+
+
+#: ``filled(n, value)`` inside a jitted loop: a numpy array when compiled, a list for plain Python
+filled = np.full if COMPILED else (lambda n, value: [value] * n)
+
+
+def loop_input(a: Any) -> Any:
+    """An argument for a jitted loop: ``a`` itself when compiled, a list for plain Python (which
+    indexes lists several times faster than numpy arrays)."""
+    return a if COMPILED or not isinstance(a, np.ndarray) else a.tolist()
 
 
 def _fallback_cache_dir() -> str:

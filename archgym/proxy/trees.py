@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulators.jit import COMPILED, jit
+from simulators.jit import filled, jit, loop_input
 
 if TYPE_CHECKING:
     import xgboost
@@ -71,9 +71,7 @@ class TreeWalker:
     def _sum_leaves(self, features: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(features, dtype=np.float32)
         arrays = (self._feat, self._thr, self._val, self._left, self._roots, self._owner, self._group_depth, x)
-        if not COMPILED:  # plain Python indexes lists several times faster than numpy arrays
-            arrays = tuple(a.tolist() for a in arrays)
-        out = _walk(*arrays, self.n_boosters)
+        out = _walk(*(loop_input(a) for a in arrays), self.n_boosters)
         return np.asarray(out, dtype=np.float64).reshape(len(x), self.n_boosters)
 
     def margins(self, features: np.ndarray) -> np.ndarray:
@@ -107,16 +105,12 @@ def _adjacent_children(tree: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return feat, thr, val, left, max(depth_of.values())
 
 
-#: a zero-filled buffer: a numpy array for the compiled walk, a list for plain Python
-_zeros = np.zeros if COMPILED else (lambda n, dtype=None: [0] * n)
-
-
 @jit
 def _walk(feat, thr, val, left, roots, owner, group_depth, x, n_boosters):
     """Per row, the sum of each booster's leaves reached by that row (row-major, rows x boosters)."""
     n_rows = len(x)
-    out = _zeros(n_rows * n_boosters, np.float64)
-    nodes = _zeros(LANES, np.int64)
+    out = filled(n_rows * n_boosters, 0.0)
+    nodes = filled(LANES, 0)
     for g in range(len(group_depth)):
         first = g * LANES
         for i in range(n_rows):

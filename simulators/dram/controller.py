@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from simulators.dram.specs import MemSpec
-from simulators.jit import COMPILED, jit
+from simulators.jit import filled, jit, loop_input
 
 __all__ = ["FRONTEND_CYCLES", "ArbiterKind", "BufferKind", "BurstTrace", "ControllerConfig", "ControllerRun",
            "PagePolicy", "SchedulerKind", "UnrealisableError", "simulate"]
@@ -166,10 +166,8 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
               cfg.refresh_max_postponed, cfg.refresh_max_pulledin]
     arrays = [trace.bank, trace.row, trace.column, trace.is_write, trace.parent, trace.arrival, trace.first,
               trace.bursts, timing, config]
-    if COMPILED:  # one machine type per argument: the loop compiles once
-        arrays = [np.ascontiguousarray(a, dtype=np.bool_ if k == 3 else np.int64) for k, a in enumerate(arrays)]
-    else:  # plain Python indexes lists several times faster than numpy arrays
-        arrays = [a.tolist() if isinstance(a, np.ndarray) else a for a in arrays]
+    # one machine type per argument: the loop compiles once
+    arrays = [loop_input(np.ascontiguousarray(a, dtype=np.bool_ if k == 3 else np.int64)) for k, a in enumerate(arrays)]
     bank, row, column, is_write, parent, arrival, first, bursts, timing, config = arrays
     n_columns = int(trace.column.max()) + 1 if len(trace.column) else 1
 
@@ -197,8 +195,6 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
 
 
 # -- the event loop (compiled by numba; plain Python with NUMBA_DISABLE_JIT=1) ------------------------------
-#: a filled buffer: a numpy array for the compiled loop, a list for plain Python
-_filled = np.full if COMPILED else (lambda n, value: [value] * n)
 # State lives in flat numpy arrays so that numba compiles it: a bank's buffered bursts are a row of
 # ``queue`` (``qlen`` long, in admission order), ``hitcnt`` counts those of them in the open row. The
 # loop is one function on purpose: a compiled call that passes arrays pays atomic reference counting
@@ -239,36 +235,36 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
 
     # -- state ------------------------------------------------------------------------------------
     qcap = 2 * buf_size  # a bank buffers at most this many bursts (ReadWrite: buf_size per direction)
-    queue = _filled(n_banks * qcap, 0)  # bank b's bursts: queue[b * qcap : b * qcap + qlen[b]]
-    qlen = _filled(n_banks, 0)
-    hitcnt = _filled(n_banks, 0)
-    open_row = _filled(n_banks, -1)
-    keep = _filled(n_banks, False)
-    cur = _filled(n_banks, -1)
-    dirty = _filled(n_banks, True)
-    ncmd = _filled(n_banks, _ACT)
-    npay = _filled(n_banks, -1)
-    nauto = _filled(n_banks, False)
+    queue = filled(n_banks * qcap, 0)  # bank b's bursts: queue[b * qcap : b * qcap + qlen[b]]
+    qlen = filled(n_banks, 0)
+    hitcnt = filled(n_banks, 0)
+    open_row = filled(n_banks, -1)
+    keep = filled(n_banks, False)
+    cur = filled(n_banks, -1)
+    dirty = filled(n_banks, True)
+    ncmd = filled(n_banks, _ACT)
+    npay = filled(n_banks, -1)
+    nauto = filled(n_banks, False)
     # the banks with buffered bursts (in no particular order: npay breaks every tie), and the banks an
     # admission changed since the last scan: lists of n_active / n_touched banks, with flags
-    active = _filled(n_banks, 0)
-    active_at = _filled(n_banks, -1)  # position of a bank in ``active``, -1 when it has no bursts
+    active = filled(n_banks, 0)
+    active_at = filled(n_banks, -1)  # position of a bank in ``active``, -1 when it has no bursts
     n_active = 0
-    touched = _filled(n_banks, 0)
-    is_touched = _filled(n_banks, False)
+    touched = filled(n_banks, 0)
+    is_touched = filled(n_banks, False)
     n_touched = 0
-    need = _filled(n_banks, 0)
-    seen = _filled(n_columns, 0)  # FrFcfsGrp: seen[c] == stamp for the columns passed over
+    need = filled(n_banks, 0)
+    seen = filled(n_columns, 0)  # FrFcfsGrp: seen[c] == stamp for the columns passed over
     stamp = 0
     stale = True  # a command issued since the last full scan: every candidate must be recomputed
     best_t, best_b, best_id = _INF, -1, _INF
     # per command c and bank b, the earliest cycle the bank allows it: nbt[c * n_banks + b]
-    nbt = _filled(4 * n_banks, 0)
+    nbt = filled(4 * n_banks, 0)
     o_act, o_rd, o_wr, o_pre = _ACT * n_banks, _RD * n_banks, _WR * n_banks, _PRE * n_banks
-    rsel = _filled(4, 0)  # per command, the earliest cycle the rank and the buses allow it
-    act_t = _filled(n_banks, 0)
+    rsel = filled(4, 0)  # per command, the earliest cycle the rank and the buses allow it
+    act_t = filled(n_banks, 0)
     nr_act = nr_rd = nr_wr = 0
-    faw = _filled(4, -_INF)
+    faw = filled(4, -_INF)
     fi = 0
     bus = 0
     now = 0
@@ -289,26 +285,26 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
     p = 0
     prev_endreq = 0
     prev_adm = -1
-    issue = _filled(n_req, 0)
+    issue = filled(n_req, 0)
 
     # responses
     left = nburst.copy()
-    strobe = _filled(n_bursts, -1)  # when each burst's data is done
+    strobe = filled(n_bursts, -1)  # when each burst's data is done
     next_burst = 0
-    ctrl_resp = _filled(n_req, -1)
-    resp = _filled(n_req, 0)
+    ctrl_resp = filled(n_req, -1)
+    resp = filled(n_req, 0)
     last_ctrl = -1
     last_arb = -1
     next_parent = 0
-    done = _filled(n_req, 0)
+    done = filled(n_req, 0)
     ndone = 0
 
     n_act = n_pre = n_rd = n_wr = n_miss = n_pulled = 0
-    activated = _filled(n_bursts, False)  # bursts an ACT was issued for: the row misses
-    open_s = _filled(open_cap, 0)  # bank-open intervals and refresh starts: counted
-    open_e = _filled(open_cap, 0)  # always, recorded while they fit (the caller runs
+    activated = filled(n_bursts, False)  # bursts an ACT was issued for: the row misses
+    open_s = filled(open_cap, 0)  # bank-open intervals and refresh starts: counted
+    open_e = filled(open_cap, 0)  # always, recorded while they fit (the caller runs
     n_open = 0  # again with room for all when they did not)
-    ref_s = _filled(ref_cap, 0)
+    ref_s = filled(ref_cap, 0)
     n_ref = 0
     cas_done = 0
 
