@@ -140,3 +140,24 @@ def test_a_memspec_whose_waits_do_not_fit_the_scan_key_is_refused():
     huge = replace(spec, timing=replace(spec.timing, RFC=1 << 60))
     with pytest.raises(ValueError, match="too long"):
         simulate(bursts, huge, cfg)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from([16, 32, 64, 128, 256]), min_size=1, max_size=40), st.integers(0, 2**16))
+def test_buffer_slots_a_request_needs_are_counted_per_bank(lengths, seed):
+    """What ``simulate`` checks against RequestBufferSize, computed once per trace: a request's bursts,
+    or (Bankwise) the most of them on one bank; counted here burst by burst."""
+    rng = np.random.default_rng(seed)
+    sim = DRAMSimulator("random", requests=4)
+    lengths = np.array(lengths, dtype=np.int64)
+    address = rng.integers(0, sim.spec.capacity_bytes // 256, len(lengths)) * 256
+    t = sim.trace
+    trace = type(t)("t", np.arange(len(lengths)), np.zeros(len(lengths), bool), address, lengths)
+    bursts = DRAMSimulator(trace).bursts
+    per_bank: dict[tuple[int, int], int] = {}
+    for p, b in zip(bursts.parent.tolist(), bursts.bank.tolist()):
+        per_bank[p, b] = per_bank.get((p, b), 0) + 1
+    assert bursts.slots_needed(sim.spec.banks, bankwise=False) == int(bursts.bursts.max())
+    assert bursts.slots_needed(sim.spec.banks, bankwise=True) == max(per_bank.values())
+    with pytest.raises(ValueError, match="read-only"):
+        bursts.bank[0] = 1  # the counts above stay true: the trace cannot change under them

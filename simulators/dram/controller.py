@@ -35,7 +35,8 @@ the ``Reorder`` arbiter returns them to the initiator in request order as well.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -106,6 +107,36 @@ class BurstTrace:
     bursts: np.ndarray
     nbytes: np.ndarray
 
+    def __post_init__(self) -> None:
+        # read-only copies, so that what is derived from them once (below) stays true
+        for f in fields(self):
+            a = np.array(getattr(self, f.name), dtype=np.bool_ if f.name == "is_write" else np.int64)
+            a.flags.writeable = False
+            object.__setattr__(self, f.name, a)
+
+    @cached_property
+    def loop_arrays(self) -> tuple[Any, ...]:
+        """The arrays the controller loop reads, in its argument order (lists when not compiled)."""
+        return tuple(loop_input(a) for a in (self.bank, self.row, self.column, self.is_write, self.parent,
+                                             self.arrival, self.first, self.bursts))
+
+    @cached_property
+    def n_columns(self) -> int:
+        return int(self.column.max()) + 1 if len(self.column) else 1
+
+    def slots_needed(self, banks: int, bankwise: bool) -> int:
+        """Buffer slots the largest request takes at once: its bursts, or (``bankwise``) the most
+        of its bursts on any one of ``banks`` banks."""
+        key = (banks, bankwise)
+        cache = self.__dict__.setdefault("_slots", {})
+        if key not in cache:
+            kmax = int(self.bursts.max()) if len(self.bursts) else 0
+            if bankwise and kmax > 1:
+                keys = self.parent * banks + self.bank
+                kmax = int(np.unique(keys, return_counts=True)[1].max())
+            cache[key] = kmax
+        return cache[key]
+
 
 @dataclass(frozen=True, eq=False)
 class ControllerRun:
@@ -145,10 +176,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     buf_size = cfg.request_buffer_size
 
     # A request must fit the buffer at once, as DRAMSys admits all its bursts together.
-    kmax = int(trace.bursts.max())
-    if bufkind == _BANKWISE and kmax > 1:
-        keys = trace.parent.astype(np.int64) * spec.banks + trace.bank
-        kmax = int(np.unique(keys, return_counts=True)[1].max())
+    kmax = trace.slots_needed(spec.banks, bufkind == _BANKWISE)
     if kmax > buf_size:
         raise UnrealisableError(f"a request needs {kmax} buffer slots ({spec.burst_bytes}-byte bursts) but "
                                 f"RequestBufferSize is {buf_size} ({cfg.scheduler_buffer})")
@@ -164,12 +192,10 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     config = [policy, sched, bufkind, arb, int(cfg.resp_queue == "Reorder"), int(cfg.refresh_policy == "AllBank"),
               buf_size, cfg.max_active_transactions if arb != _SIMPLE else 0,
               cfg.refresh_max_postponed, cfg.refresh_max_pulledin]
-    arrays = [trace.bank, trace.row, trace.column, trace.is_write, trace.parent, trace.arrival, trace.first,
-              trace.bursts, timing, config]
     # one machine type per argument: the loop compiles once
-    arrays = [loop_input(np.ascontiguousarray(a, dtype=np.bool_ if k == 3 else np.int64)) for k, a in enumerate(arrays)]
-    bank, row, column, is_write, parent, arrival, first, bursts, timing, config = arrays
-    n_columns = int(trace.column.max()) + 1 if len(trace.column) else 1
+    timing, config = (loop_input(np.array(a, dtype=np.int64)) for a in (timing, config))
+    bank, row, column, is_write, parent, arrival, first, bursts = trace.loop_arrays
+    n_columns = trace.n_columns
 
     def run(open_cap: int, ref_cap: int) -> tuple:
         return _run(bank, row, column, is_write, parent, arrival, first, bursts, spec.banks, spec.bank_groups,
