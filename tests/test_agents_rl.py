@@ -132,12 +132,48 @@ def test_env_without_spec_is_refused():
 
 def test_a_step_past_the_budget_never_reaches_the_simulator():
     seen = []
-    run = _Run(ENV_ID, {}, budget=1, record=lambda d, e, r: seen.append((d, e, r)))
+    run = _Run(ENV_ID, {}, budget=1, record=lambda d, e, r: seen.append((d, e, r)), shaping="none")
     env = run.make_env()
     env.reset(seed=0)
     run.before_step()
     _, reward, _, _, info = env.step(env.action_space.sample())
-    run.after_step(reward, info)
+    assert run.after_step(reward, info) == reward
     assert len(seen) == 1 and isinstance(seen[0][1], Evaluation) and seen[0][2] == reward
     with pytest.raises(RuntimeError, match="evaluation 2 of a budget of 1"):
         run.before_step()
+
+
+def test_log_gap_shaping_trains_on_the_gap_and_records_the_reward():
+    seen = []
+    run = _Run(ENV_ID, {}, budget=3, record=lambda d, e, r: seen.append(r), shaping="log_gap")
+    env = run.make_env()
+    run.check_reward_range(env)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(env.action_space.sample())
+    assert run.after_step(reward, info) == pytest.approx(-np.log(1.0 - reward + 1e-3))
+    assert run.after_step(1.0, info) == pytest.approx(-np.log(1e-3))  # the top: the largest shaped reward
+    assert seen == [reward, 1.0]  # the records keep the env's reward
+    with pytest.raises(ValueError, match=r"reward 1.5 lies outside the env's reward_range \(0.0, 1.0\)"):
+        run.after_step(1.5, info)
+
+
+def test_log_gap_needs_a_finite_reward_range():
+    env = gym.make(ENV_ID)
+    env.unwrapped.reward_range = (0.0, float("inf"))
+    with pytest.raises(ValueError, match="reward_shaping='log_gap' needs the env's reward_range.*reward_shaping='none'"):
+        archgym.explore(env, "ppo", budget=3, seed=0)  # refused before Ray or RLlib start
+    del env.unwrapped.reward_range
+    with pytest.raises(ValueError, match="has None"):
+        archgym.explore(env, "ppo", budget=3, seed=0)
+    with pytest.raises(ValueError, match="'reward_shaping': 'log' is not allowed"):
+        _ppo(env, 0, reward_shaping="log")
+
+
+@pytest.mark.timeout(300)
+def test_the_shaped_reward_is_what_ppo_trains_on(ray_session):
+    """Same seed, same first batch (the untrained policy); the updates then differ with the shaping."""
+    env = gym.make(ENV_ID)
+    runs = [archgym.explore(env, "ppo", budget=128, seed=3, hyperparameters={**SMALL, "reward_shaping": shaping})
+            for shaping in ("log_gap", "none")]
+    designs = [[x.design for x in r.records] for r in runs]
+    assert designs[0][:64] == designs[1][:64] and designs[0][64:] != designs[1][64:]
