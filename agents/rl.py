@@ -162,7 +162,7 @@ class PPOAgent(Agent):
         "clip_param": Hyperparameter(0.2, float, 1e-6, None, doc="PPO ratio clipping epsilon"),
         "kl_coeff": Hyperparameter(0.2, float, 0.0, None, doc="initial KL penalty coefficient (0: none)"),
         "vf_loss_coeff": Hyperparameter(0.5, float, 0.0, None, doc="weight of the value-function loss"),
-        "train_batch_size": Hyperparameter(32, int, 1, None,
+        "train_batch_size": Hyperparameter(64, int, 1, None,
                                            doc="env steps per training iteration (rounded down to a "
                                                "multiple of num_envs)"),
         "minibatch_size": Hyperparameter(32, int, 1, None, doc="samples per SGD minibatch"),

@@ -2,7 +2,7 @@
 
 Run by hand::
 
-    python benchmarks/bench_grid.py AGENT [--settings NAME ...] [--envs ...] [--seeds 5] [--budget 500]
+    python benchmarks/bench_grid.py AGENT [--settings NAME ...] [--envs ...] [--seeds 5] [--first-seed 0] [--budget 500]
                                     [--json runs.json] [--reference runs.json --reference-agent optuna]
     python benchmarks/bench_grid.py AGENT --render runs.json ... [--reference ...]
 
@@ -49,7 +49,7 @@ _BO_ROUND2 = {
                               (10, 0.2, 0.5, "EI", 0.0), (10, 0.2, 0.5, "LCB", 0.01), (5, 0.1, 0.5, "EI", 0.01),
                               (5, 0.15, 0.5, "EI", 0.01), (5, 0.2, 0.5, "LCB", 0.01)]
 }
-SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {**_BO_ROUND1, **_BO_ROUND2}, "ppo": {
+_PPO_UNSHAPED = {
     "old-defaults": {"train_batch_size": 128, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
     "batch64": {"train_batch_size": 64, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
     "batch32": {"train_batch_size": 32, "minibatch_size": 32, "num_epochs": 4, "lr": 0.03},
@@ -87,6 +87,20 @@ SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {**_BO_ROUND1, **_BO_ROUND2}
                     "clip_param": 0.3, "entropy_coeff": 0.01},
     "fast-epochs20-clip0.5": {"train_batch_size": 16, "minibatch_size": 16, "num_epochs": 20, "clip_param": 0.5,
                               "entropy_coeff": 0.01},
+}
+# reward shaping (the default since these runs is "log_gap"), then around it; chosen on seeds 10-14
+# (``--first-seed 10``), scored by bench_agents.py on seeds 0-4
+_PPO_SHAPED = {
+    "none": {"reward_shaping": "none"},
+    "log_gap": {"reward_shaping": "log_gap"},
+    "log_gap-entropy0.1": {"reward_shaping": "log_gap", "entropy_coeff": 0.1},
+    "log_gap-lr0.01": {"reward_shaping": "log_gap", "lr": 0.01},
+    "log_gap-batch64": {"reward_shaping": "log_gap", "train_batch_size": 64},
+}
+SETTINGS: dict[str, dict[str, dict]] = {"bayesopt": {**_BO_ROUND1, **_BO_ROUND2}, "ppo": {
+    # the first grids ran before reward shaping: they train on the reward itself
+    **{name: {**hp, "reward_shaping": "none"} for name, hp in _PPO_UNSHAPED.items()},
+    **_PPO_SHAPED,
 }}
 CHECKPOINTS = (100, 200)
 
@@ -97,6 +111,8 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", help="names from SETTINGS[AGENT] (default: all)")
     parser.add_argument("--envs", nargs="+", default=list(archgym.ENVIRONMENTS))
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run from here (e.g. 10: held out from bench_agents.py's 0-4)")
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--json", type=Path, help="write every run to this file (as it goes)")
     parser.add_argument("--render", nargs="+", type=Path, help="tabulate runs from these --json files")
@@ -115,7 +131,7 @@ def main() -> None:
         for env_id in args.envs:
             env = gym.make(env_id)
             for name in args.settings or list(grid):
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     run = run_agent(env, args.agent, args.budget, seed, grid[name])
                     run["setting"] = name
                     runs.append(run)
