@@ -80,7 +80,10 @@ def _dramsys_config(sim: DRAMSimulator, design: dict, trace_file: Path) -> dict:
         mapping["BANKGROUP_BIT"] = list(m.bankgroup)
     return {"simulation": {
         "simulationid": "bench", "memspec": f"{sim.spec.name}.json", "addressmapping": mapping,
-        "mcconfig": {**design, "CmdMux": "Oldest", "PowerDownPolicy": "NoPowerDown", "RefreshManagement": False},
+        # ReadWrite buffers take their sizes from RequestBufferSizeRead/Write (else 8 each): the design's
+        "mcconfig": {**design, "RequestBufferSizeRead": design["RequestBufferSize"],
+                     "RequestBufferSizeWrite": design["RequestBufferSize"],
+                     "CmdMux": "Oldest", "PowerDownPolicy": "NoPowerDown", "RefreshManagement": False},
         "simconfig": {"AddressOffset": 0, "CheckTLM2Protocol": False, "DatabaseRecording": False, "Debug": False,
                       "EnableWindowing": False, "PowerAnalysis": True, "SimulationName": "bench",
                       "SimulationProgressBar": False, "StoreMode": "NoStorage", "UseMalloc": False,

@@ -10,7 +10,9 @@ One loop advances through three kinds of events in time order (ties in this orde
    with its response) and queue it towards the controller. One request enters the controller per
    cycle, ``FRONTEND_CYCLES`` after acceptance. Buffer room: ``Bankwise`` = per bank,
    ``ReadWrite`` = per direction, ``Shared`` = in total, each ``RequestBufferSize`` bursts; a slot
-   frees when the burst's RD/WR command issues.
+   frees when the burst's RD/WR command issues. With ``buffer_admission="dramsys"`` (DRAMSys v5.1's
+   counters) ``Bankwise`` asks the bank of the last burst stored instead of the request's own, and
+   ``ReadWrite`` needs room in both directions.
 2. **refresh trigger** every tREFI (all-bank refresh), handled by DRAMSys's flexibility counter:
    postpone while requests are buffered (up to ``RefreshMaxPostponed``), then force (block the banks,
    precharge all, refresh); when idle, refresh and pull in up to ``RefreshMaxPulledin`` more.
@@ -44,8 +46,8 @@ import numpy as np
 from simulators.dram.specs import MemSpec
 from simulators.jit import filled, jit, loop_input
 
-__all__ = ["FRONTEND_CYCLES", "ArbiterKind", "BufferKind", "BurstTrace", "ControllerConfig", "ControllerRun",
-           "PagePolicy", "SchedulerKind", "UnrealisableError", "simulate"]
+__all__ = ["ADMISSIONS", "FRONTEND_CYCLES", "ArbiterKind", "BufferKind", "BurstTrace", "ControllerConfig",
+           "ControllerRun", "PagePolicy", "SchedulerKind", "UnrealisableError", "simulate"]
 
 #: cycles between the arbiter accepting a request and the controller seeing it (one think delay)
 FRONTEND_CYCLES = 1
@@ -54,6 +56,10 @@ PAGE_POLICIES = ("Open", "OpenAdaptive", "Closed", "ClosedAdaptive")
 SCHEDULERS = ("Fifo", "FrFcfs", "FrFcfsGrp")
 BUFFERS = ("Bankwise", "ReadWrite", "Shared")
 ARBITERS = ("Simple", "Fifo", "Reorder")
+#: how a request's buffer room is checked: ``incoming`` (its own banks' / direction's slots) or ``dramsys``
+#: (DRAMSys v5.1's counters: ``Bankwise`` asks the bank of the last burst stored, ``ReadWrite`` needs room
+#: in both directions; a request needs room for all its bursts at once either way)
+ADMISSIONS = ("incoming", "dramsys")
 
 PagePolicy = str
 SchedulerKind = str
@@ -75,7 +81,7 @@ class UnrealisableError(Exception):
 
 @dataclass(frozen=True)
 class ControllerConfig:
-    """The ten controller knobs (DRAMSys/ArchGym names and values)."""
+    """The ten controller knobs (DRAMSys/ArchGym names and values), and how buffer room is checked."""
 
     page_policy: str = "Open"
     scheduler: str = "FrFcfs"
@@ -87,6 +93,7 @@ class ControllerConfig:
     refresh_max_pulledin: int = 8
     arbiter: str = "Simple"
     max_active_transactions: int = 128
+    buffer_admission: str = "incoming"  # not a knob: ``ADMISSIONS``, set by the simulator
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,10 +180,12 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
     sched = _code("Scheduler", cfg.scheduler, SCHEDULERS)
     bufkind = _code("SchedulerBuffer", cfg.scheduler_buffer, BUFFERS)
     arb = _code("Arbiter", cfg.arbiter, ARBITERS)
+    admission = _code("buffer_admission", cfg.buffer_admission, ADMISSIONS)
     buf_size = cfg.request_buffer_size
 
-    # A request must fit the buffer at once, as DRAMSys admits all its bursts together.
-    kmax = trace.slots_needed(spec.banks, bufkind == _BANKWISE)
+    # A request must fit the buffer at once, as DRAMSys admits all its bursts together (DRAMSys's
+    # Bankwise counter asks one bank for room for all of them).
+    kmax = trace.slots_needed(spec.banks, bufkind == _BANKWISE and admission == 0)
     if kmax > buf_size:
         raise UnrealisableError(f"a request needs {kmax} buffer slots ({spec.burst_bytes}-byte bursts) but "
                                 f"RequestBufferSize is {buf_size} ({cfg.scheduler_buffer})")
@@ -191,7 +200,7 @@ def simulate(trace: BurstTrace, spec: MemSpec, cfg: ControllerConfig) -> Control
                          f"long for a trace of {len(trace.bank)} bursts")
     config = [policy, sched, bufkind, arb, int(cfg.resp_queue == "Reorder"), int(cfg.refresh_policy == "AllBank"),
               buf_size, cfg.max_active_transactions if arb != _SIMPLE else 0,
-              cfg.refresh_max_postponed, cfg.refresh_max_pulledin]
+              cfg.refresh_max_postponed, cfg.refresh_max_pulledin, admission]
     # one machine type per argument: the loop compiles once
     timing, config = (loop_input(np.array(a, dtype=np.int64)) for a in (timing, config))
     bank, row, column, is_write, parent, arrival, first, bursts = trace.loop_arrays
@@ -248,6 +257,7 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
     policy, sched, bufkind, arb = config[0], config[1], config[2], config[3]
     ctrl_reorder, ref_on, buf_size, max_active = config[4] != 0, config[5] != 0, config[6], config[7]
     max_post, max_pull = config[8], -config[9]
+    dramsys_room = config[10] != 0
     arb_reorder = arb == _ARB_REORDER
     t_rdwr = t_rl + t_burst + 2 - t_wl
     t_wrrd_s, t_wrrd_l = t_wl + t_burst + t_wtr_s, t_wl + t_burst + t_wtr_l
@@ -261,6 +271,14 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
 
     # -- state ------------------------------------------------------------------------------------
     qcap = 2 * buf_size  # a bank buffers at most this many bursts (ReadWrite: buf_size per direction)
+    if dramsys_room and bufkind == _BANKWISE:
+        # DRAMSys's counter asks only the last burst's bank: a bank a request's other bursts land on
+        # can fill past RequestBufferSize (with one burst a request it cannot: that bank was asked)
+        for p in range(n_req):
+            if nburst[p] > 1:
+                qcap = n_bursts
+                break
+    last_bank = 0  # the bank of the last burst stored (DRAMSys starts it at bank 0)
     queue = filled(n_banks * qcap, 0)  # bank b's bursts: queue[b * qcap : b * qcap + qlen[b]]
     qlen = filled(n_banks, 0)
     hitcnt = filled(n_banks, 0)
@@ -351,7 +369,12 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
                     if bufkind == _SHARED:
                         room = nbuf + k <= buf_size
                     elif bufkind == _READWRITE:
-                        room = (nwr_buf if wr_of[x] else nrd_buf) + k <= buf_size
+                        if dramsys_room:
+                            room = nrd_buf + k <= buf_size and nwr_buf + k <= buf_size
+                        else:
+                            room = (nwr_buf if wr_of[x] else nrd_buf) + k <= buf_size
+                    elif dramsys_room:
+                        room = qlen[last_bank] + k <= buf_size
                     elif k == 1:
                         room = qlen[bank_of[x]] < buf_size
                     else:
@@ -379,6 +402,9 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
             x = first[p]
             for y in range(x, x + nburst[p]):
                 b = bank_of[y]
+                if qlen[b] >= qcap:
+                    raise RuntimeError("controller invariant broken: a bank buffer overflowed (please report "
+                                       "this design)")
                 queue[b * qcap + qlen[b]] = y
                 qlen[b] += 1
                 if row_of[y] == open_row[b]:
@@ -397,6 +423,7 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
                 else:
                     nrd_buf += 1
             nbuf += nburst[p]
+            last_bank = bank_of[x + nburst[p] - 1]
             p += 1
             continue
 

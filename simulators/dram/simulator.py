@@ -12,6 +12,7 @@ import numpy as np
 
 from simulators.core import BatchEvaluation, Choice, DesignSpace, Direction, Evaluation, IntRange, Metric, Simulator
 from simulators.dram.controller import (
+    ADMISSIONS,
     ARBITERS,
     BUFFERS,
     PAGE_POLICIES,
@@ -26,7 +27,7 @@ from simulators.dram.mapping import bind_trace
 from simulators.dram.specs import MemSpec, load_memspec
 from simulators.dram.traces import SYNTHETIC_WORKLOADS, Trace, load_trace, synthetic_trace
 from simulators.jit import COMPILED
-from simulators.params import check_number
+from simulators.params import check_choice, check_number
 
 __all__ = ["DEFAULT_TARGET_FACTORS", "KNOBS", "METRICS", "REFERENCE_DESIGN", "TARGET_FACTORS", "DRAMSimulator",
            "default_space"]
@@ -105,6 +106,12 @@ class DRAMSimulator(Simulator):
     ``memspec`` is ``ddr3_1600`` (ArchGym's part), ``ddr4_2400``, ``lpddr4_3200``, a YAML/JSON spec
     file or a ``MemSpec``. The initiator offers its requests at ``initiator_mhz`` (800 MHz, ArchGym's
     trace player). Results are cached per design (the model is deterministic).
+
+    ``buffer_admission`` says how the scheduler buffer is asked for room. ``"incoming"`` (the
+    default) checks the incoming request's own banks (``Bankwise``) or direction (``ReadWrite``).
+    ``"dramsys"`` reproduces DRAMSys v5.1's counters: ``Bankwise`` asks the bank of the last burst
+    stored, and ``ReadWrite`` needs room in both directions. The two differ most with 1-slot
+    ``Bankwise`` buffers, where DRAMSys admits one request at a time (docs/envs/dram.md).
     """
 
     metrics = METRICS
@@ -118,7 +125,9 @@ class DRAMSimulator(Simulator):
         write_fraction: float | None = None,
         seed: int | None = None,
         initiator_mhz: float = 800.0,
+        buffer_admission: str = "incoming",
     ) -> None:
+        self.buffer_admission = check_choice(buffer_admission, "buffer_admission", ADMISSIONS)
         self.spec = load_memspec(memspec)
         self.memspec = memspec if isinstance(memspec, str) else self.spec.name
         initiator_mhz = check_number(initiator_mhz, "initiator_mhz", low=1.0, high=100_000.0)  # MHz to GHz clocks
@@ -174,10 +183,10 @@ class DRAMSimulator(Simulator):
         return {name: factor * ref.metrics[name] for name, factor in factors.items()}
 
     # -- evaluation -------------------------------------------------------------------------------------
-    @staticmethod
-    def config(design: dict[str, Any]) -> ControllerConfig:
+    def config(self, design: dict[str, Any]) -> ControllerConfig:
         """The controller configuration of a validated design."""
-        return ControllerConfig(**{field: design[knob] for knob, field in KNOBS.items()})
+        return ControllerConfig(**{field: design[knob] for knob, field in KNOBS.items()},
+                                buffer_admission=self.buffer_admission)
 
     def canonical_indices(self, indices: np.ndarray) -> np.ndarray:
         """Knobs that cannot act, set to one value (``Simulator.canonical_indices``): the result cache
