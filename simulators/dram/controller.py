@@ -272,8 +272,9 @@ def _run(bank_of, row_of, col_of, wr_of, par_of, arr, first, nburst,  # noqa: C9
     # -- state ------------------------------------------------------------------------------------
     qcap = 2 * buf_size  # a bank buffers at most this many bursts (ReadWrite: buf_size per direction)
     if dramsys_room and bufkind == _BANKWISE:
-        # DRAMSys's counter asks only the last burst's bank: a bank a request's other bursts land on
-        # can fill past RequestBufferSize (with one burst a request it cannot: that bank was asked)
+        # DRAMSys's counter asks only the last burst's bank: a bank that a request's other bursts land
+        # on can fill past RequestBufferSize. With one burst a request it cannot: every bank is asked
+        # (as the last one) at the admission after its own last burst entered.
         for p in range(n_req):
             if nburst[p] > 1:
                 qcap = n_bursts
