@@ -18,7 +18,7 @@ it only our side is measured ("DRAMSys not found, set DRAMSYS=path").
 Also measured: the numba compile time of the controller (first call in a fresh process with an empty
 compile cache, then in a fresh process with the cache filled) and ``evaluate_batch`` throughput.
 
-    python benchmarks/bench_dram.py [--repeat 5] [--requests 10000]
+    python benchmarks/bench_dram.py [--repeat 5] [--requests 10000] [--buffer-admission incoming|dramsys]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from simulators.dram import REFERENCE_DESIGN, DRAMSimulator, save_stl
+from simulators.dram.controller import ADMISSIONS
 from simulators.jit import COMPILED
 
 MIXES = {
@@ -156,6 +157,8 @@ def main() -> None:  # noqa: C901
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--buffer-admission", choices=ADMISSIONS, default="incoming",
+                        help="our model's buffer admission (dramsys: DRAMSys v5.1's counters)")
     args = parser.parse_args()
     found = _dramsys()
     if found is None:
@@ -169,7 +172,8 @@ def main() -> None:  # noqa: C901
     runs = 0
     with tempfile.TemporaryDirectory() as tmp:
         for workload, memspec, writes in CASES:
-            sim = DRAMSimulator(workload, memspec=memspec, requests=args.requests, write_fraction=writes)
+            sim = DRAMSimulator(workload, memspec=memspec, requests=args.requests, write_fraction=writes,
+                                buffer_admission=args.buffer_admission)
             trace_file = save_stl(sim.trace, Path(tmp) / f"{workload}-{writes}.stl")
             sim._simulate(sim.space.validate(REFERENCE_DESIGN))  # compile or load the controller once
             for label, overrides in MIXES.items():
