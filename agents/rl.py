@@ -157,10 +157,10 @@ class PPOAgent(Agent):
     name = "ppo"
     drives_env: ClassVar[bool] = True
     hyperparameters = {
-        "lr": Hyperparameter(0.03, float, 1e-7, 1.0, doc="Adam learning rate"),
-        "entropy_coeff": Hyperparameter(0.05, float, 0.0, None, doc="entropy bonus (keeps exploring)"),
+        "lr": Hyperparameter(0.005, float, 1e-7, 1.0, doc="Adam learning rate"),
+        "entropy_coeff": Hyperparameter(0.005, float, 0.0, None, doc="entropy bonus (keeps exploring)"),
         "clip_param": Hyperparameter(0.2, float, 1e-6, None, doc="PPO ratio clipping epsilon"),
-        "kl_coeff": Hyperparameter(0.2, float, 0.0, None, doc="initial KL penalty coefficient (0: none)"),
+        "kl_coeff": Hyperparameter(0.0, float, 0.0, None, doc="initial KL penalty coefficient (0: none)"),
         "vf_loss_coeff": Hyperparameter(0.5, float, 0.0, None, doc="weight of the value-function loss"),
         "train_batch_size": Hyperparameter(64, int, 1, None,
                                            doc="env steps per training iteration (rounded down to a "
