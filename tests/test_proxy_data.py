@@ -148,6 +148,16 @@ def test_a_proxy_is_refused_for_another_env_or_settings(model_dir):
         ProxySimulator(model_dir, simulator=Scaled(scale=2.0))
 
 
+def test_a_setting_one_side_never_recorded_is_named_as_such():
+    # e.g. a DRAM proxy trained before the simulator recorded ``buffer_admission``
+    from archgym.dataset.provenance import record_difference
+
+    assert record_difference({"memspec": "ddr3"}, {"memspec": "ddr3", "buffer_admission": "incoming"},
+                             ("proxy", "env")) == "buffer_admission: not recorded (proxy) vs 'incoming' (env)"
+    assert record_difference({"a": None}, {}, ("x", "y")) == "a: None (x) vs not recorded (y)"
+    assert record_difference({"a": 1}, {"a": 1}, ("x", "y")) is None
+
+
 def test_choices_use_the_validation_split_and_the_final_fit_adds_it_never_the_test_split(tmp_path):
     from archgym.dataset import read_dataset
     from archgym.proxy.rows import proxy_rows

@@ -157,8 +157,14 @@ def record_difference(have: Mapping[str, Any] | None, want: Mapping[str, Any] | 
     a, b = comparable(dict(have or {})), comparable(dict(want or {}))
     if a == b:
         return None
-    parts = [f"{k}={a.get(k, '<none>')!r} ({labels[0]}) vs {b.get(k, '<none>')!r} ({labels[1]})"
-             for k in sorted(set(a) | set(b)) if a.get(k, "<none>") != b.get(k, "<none>")]
+    def value(record: Mapping[str, Any], key: str) -> str:
+        # a key one side lacks was not recorded there (e.g. a setting added after that run): say so,
+        # rather than print a placeholder that reads like a value
+        return repr(record[key]) if key in record else "not recorded"
+
+    parts = [f"{k}: {value(a, k)} ({labels[0]}) vs {value(b, k)} ({labels[1]})" if k not in a or k not in b
+             else f"{k}={a[k]!r} ({labels[0]}) vs {b[k]!r} ({labels[1]})"
+             for k in sorted(set(a) | set(b)) if (k in a, a.get(k)) != (k in b, b.get(k))]
     return "; ".join(parts)
 
 
