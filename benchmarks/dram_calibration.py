@@ -4,12 +4,12 @@ meet them and how near the nearest designs come to each target.
     python benchmarks/dram_calibration.py [--memspecs ddr3_1600 ddr4_2400 lpddr4_3200]
                                           [--admissions incoming dramsys] [--workload cloud-1]
 
-The target factors (``simulators.dram.TARGET_FACTORS``) were calibrated so that between 1 in 1,000 and 1 in
-10,000 designs meet the pair, with each target at least 0.17% away from the value of any design that meets
-the other target, so that the count does not hinge on the last digit (docs/envs/dram.md, "Default
-targets"). This prints, for each case, the count, its fraction, and per target that smallest relative
-distance ("gap": only such designs can change the count by crossing the target), so a change of the model
-(such as ``buffer_admission``) can be checked against those rules.
+The target factors (``simulators.dram.TARGET_FACTORS``, one set per admission) were calibrated so that
+between 1 in 1,000 and 1 in 10,000 designs meet the pair, with each target at least 0.17% away from the
+value of any design that meets the other target, so that the count does not hinge on the last digit
+(docs/envs/dram.md, "Default targets"). This prints, for each case, the count, its fraction, and per
+target that smallest relative distance ("gap": only such designs can change the count by crossing the
+target), so a change of the model (such as ``buffer_admission``) can be checked against those rules.
 Every design is evaluated (each class of equivalent designs once, as ``archgym optimum`` does): about a
 minute per case on two cores.
 """

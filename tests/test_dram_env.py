@@ -13,6 +13,7 @@ from gymnasium.utils.env_checker import check_env
 import archgym  # noqa: F401 - registers the env ids
 from archgym.envs import DesignEnv
 from simulators.dram import REFERENCE_DESIGN, TARGET_FACTORS, DRAMSimulator
+from simulators.dram.controller import ADMISSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,12 +74,14 @@ def test_bad_kwargs_are_clear(kwargs, match):
 
 
 def test_default_targets_are_factors_of_the_reference_design():
-    for memspec in ("ddr3_1600", "ddr4_2400", "lpddr4_3200"):
-        sim = DRAMSimulator("cloud-1", memspec=memspec, requests=2000)
-        ref = sim.evaluate(REFERENCE_DESIGN).metrics
-        targets = sim.default_targets()
-        assert targets == {k: f * ref[k] for k, f in TARGET_FACTORS[memspec].items()}
-        assert set(targets) == {"power", "latency"}
+    for admission in ("incoming", "dramsys"):  # each admission has its own calibrated factors
+        for memspec in ("ddr3_1600", "ddr4_2400", "lpddr4_3200"):
+            sim = DRAMSimulator("cloud-1", memspec=memspec, requests=2000, buffer_admission=admission)
+            ref = sim.evaluate(REFERENCE_DESIGN).metrics
+            targets = sim.default_targets()
+            assert targets == {k: f * ref[k] for k, f in TARGET_FACTORS[admission][memspec].items()}
+            assert set(targets) == {"power", "latency"}
+    assert set(TARGET_FACTORS) == set(ADMISSIONS)
     env = gym.make("archgym/DRAM-v0", workload="stream", requests=1000).unwrapped
     assert {t.metric for t in env.objective.targets} == {"power", "latency"}
 
@@ -91,12 +94,18 @@ def test_default_targets_are_reachable():
              ("lpddr4_3200", dict(REFERENCE_DESIGN, PagePolicy="ClosedAdaptive", Scheduler="Fifo",
                                   SchedulerBuffer="ReadWrite", RequestBufferSize=4, RefreshPolicy="NoRefresh",
                                   Arbiter="Reorder", MaxActiveTransactions=4)))
-    for memspec, design in cases:
-        sim = DRAMSimulator("cloud-1", memspec=memspec)
+    # under buffer_admission="dramsys" (its own factors; the designs found the same way)
+    dramsys = (("ddr3_1600", dict(REFERENCE_DESIGN, RequestBufferSize=2, Arbiter="Fifo", MaxActiveTransactions=4)),
+               ("ddr4_2400", dict(REFERENCE_DESIGN, Scheduler="Fifo", RequestBufferSize=4, RefreshMaxPostponed=4,
+                                  RefreshMaxPulledin=1, Arbiter="Fifo", MaxActiveTransactions=8)),
+               ("lpddr4_3200", dict(REFERENCE_DESIGN, Scheduler="Fifo", RequestBufferSize=4, RefreshMaxPulledin=1,
+                                    Arbiter="Reorder", MaxActiveTransactions=4)))
+    for admission, (memspec, design) in [("incoming", c) for c in cases] + [("dramsys", c) for c in dramsys]:
+        sim = DRAMSimulator("cloud-1", memspec=memspec, buffer_admission=admission)
         m = sim.evaluate(design).metrics
-        assert all(m[k] <= v for k, v in sim.default_targets().items()), memspec
+        assert all(m[k] <= v for k, v in sim.default_targets().items()), (memspec, admission)
         near = sim.evaluate(dict(design, MaxActiveTransactions=2 * design["MaxActiveTransactions"])).metrics
-        assert not all(near[k] <= v for k, v in sim.default_targets().items()), memspec  # a rare class
+        assert not all(near[k] <= v for k, v in sim.default_targets().items()), (memspec, admission)  # rare
         ref = sim.evaluate(REFERENCE_DESIGN).metrics
         assert ref["power"] > sim.default_targets()["power"]  # DRAMSys's example controller misses them
 
