@@ -74,7 +74,7 @@ def test_bad_kwargs_are_clear(kwargs, match):
 
 
 def test_default_targets_are_factors_of_the_reference_design():
-    for admission in ("incoming", "dramsys"):  # each admission has its own calibrated factors
+    for admission in ADMISSIONS:  # each admission has its own calibrated factors
         for memspec in ("ddr3_1600", "ddr4_2400", "lpddr4_3200"):
             sim = DRAMSimulator("cloud-1", memspec=memspec, requests=2000, buffer_admission=admission)
             ref = sim.evaluate(REFERENCE_DESIGN).metrics
@@ -94,7 +94,7 @@ def test_default_targets_are_reachable():
              ("lpddr4_3200", dict(REFERENCE_DESIGN, PagePolicy="ClosedAdaptive", Scheduler="Fifo",
                                   SchedulerBuffer="ReadWrite", RequestBufferSize=4, RefreshPolicy="NoRefresh",
                                   Arbiter="Reorder", MaxActiveTransactions=4)))
-    # under buffer_admission="dramsys" (its own factors; the designs found the same way)
+    # under buffer_admission="dramsys", with its own factors (designs found by enumerating under dramsys)
     dramsys = (("ddr3_1600", dict(REFERENCE_DESIGN, RequestBufferSize=2, Arbiter="Fifo", MaxActiveTransactions=4)),
                ("ddr4_2400", dict(REFERENCE_DESIGN, Scheduler="Fifo", RequestBufferSize=4, RefreshMaxPostponed=4,
                                   RefreshMaxPulledin=1, Arbiter="Fifo", MaxActiveTransactions=8)),
