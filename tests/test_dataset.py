@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import dataclasses
 import math
 import os
 import signal
@@ -122,6 +123,36 @@ def test_load_arrays_gives_the_space_encoding(tmp_path):
     with pytest.raises(ValueError, match=r"unknown metric\(s\) \['power'\]"):
         load_arrays(tmp_path / "data", SPACE, ["power"])
 
+
+def test_load_arrays_returns_rows_of_one_setting_or_refuses(tmp_path):
+    # the same designs under two settings: returning both would give each design two results
+    sim = "test.toy:Toy"
+    for run_id, scale in (("run/a", 1), ("run/b", 2.0), ("run/c", 1.0)):
+        write_toy(tmp_path / "data", 20, run=dataclasses.replace(RUN, run_id=run_id, simulator=sim,
+                                                                  settings={"scale": scale, "trace": None}))
+    with pytest.raises(ValueError, match=r"mixes rows of 2 kinds: scale=1 \(40 rows\); scale=2.0 \(20 rows\); .*"
+                                         r"choose one kind with env_id=, workload= and settings="):
+        load_arrays(tmp_path / "data", SPACE)
+    with pytest.raises(ValueError, match=r"mixes rows of 2 kinds \(among its rows of workload='toy'\)"):
+        load_arrays(tmp_path / "data", SPACE, workload="toy")
+    # settings are compared by meaning: 1 and 1.0 are one setting
+    idx, metrics, _ = load_arrays(tmp_path / "data", SPACE, settings={"scale": 1.0, "trace": None})
+    assert len(idx) == 40 and np.array_equal(idx[:20], idx[20:])
+    assert len(load_arrays(tmp_path / "data", SPACE, settings={"trace": None, "scale": 2})[0]) == 20
+    with pytest.raises(ValueError, match=r"no rows with settings \{'scale': 3\}; it holds scale=1 \(40 rows\); "
+                                         r"scale=2.0 \(20 rows\)"):
+        load_arrays(tmp_path / "data", SPACE, settings={"scale": 3})
+    with pytest.raises(ValueError, match="settings must be a mapping"):
+        load_arrays(tmp_path / "data", SPACE, settings="scale=1")
+    # rows of another simulator, and rows written without settings, are kinds of their own
+    write_toy(tmp_path / "data", 5, run=dataclasses.replace(RUN, run_id="run/d", simulator="test.toy:Other",
+                                                             settings={"scale": 1}))
+    write_toy(tmp_path / "data", 5, run=dataclasses.replace(RUN, run_id="run/e"))
+    with pytest.raises(ValueError, match=r"4 kinds: simulator='test.toy:Toy', scale=1 \(40 rows\); "
+                                         r"simulator='test.toy:Toy', scale=2.0 \(20 rows\); "
+                                         r"simulator='test.toy:Other', scale=1 \(5 rows\); "
+                                         r"simulator='', no settings recorded \(5 rows\)"):
+        load_arrays(tmp_path / "data", SPACE)
 
 def test_append_batch_writes_the_same_rows_as_append(tmp_path):
     designs = toy_designs(30, seed=3)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archgym.dataset.provenance import comparable
 from archgym.dataset.schema import SCHEMA_VERSION, arrow_schema, check_dataset, scan_dataset, value_type
 from simulators.core import DesignSpace, Parameter
 
@@ -87,34 +91,111 @@ def design_indices(space: DesignSpace, columns: Mapping[str, Any]) -> np.ndarray
 
 
 def load_arrays(path: str | os.PathLike[str], space: DesignSpace, metrics: Sequence[str] | None = None, *,
-                env_id: str | None = None, workload: str | None = None,
+                env_id: str | None = None, workload: str | None = None, settings: Mapping[str, Any] | None = None,
                 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """``(index matrix, {metric: values}, feasible mask)`` of a dataset written for ``space``.
 
-    ``metrics`` picks metric columns (default: all); ``env_id``/``workload`` keep only those rows.
-    The index matrix uses the space's index encoding (a continuous parameter needs ``levels``).
+    ``metrics`` picks metric columns (default: all). The rows returned come from one env, workload,
+    simulator and simulator settings, since the same design has other results under other settings:
+    ``env_id``, ``workload`` and ``settings`` (a mapping as the ``settings`` column records it, e.g.
+    ``json.loads(df["settings"].iloc[0])``; compared as ``archgym proxy`` compares them: a file by its
+    content, numbers by value) keep only those rows, and when the rows left still span several of
+    these a ``ValueError`` lists them. The index matrix uses the space's index encoding (a continuous
+    parameter needs ``levels``).
     """
+    import pyarrow as pa
+
     info = check_dataset(path, space)
     available = [m.name for m in info.metrics]
     chosen = list(available if metrics is None else metrics)
     unknown = [m for m in chosen if m not in available]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; dataset {path} holds {available}")
-    table = read_table(path, [*space.names, *chosen, "feasible", "env_id", "workload"])
-    if env_id is not None or workload is not None:
-        import pyarrow.compute as pc
-
-        mask = None
-        for column, wanted in (("env_id", env_id), ("workload", workload)):
-            if wanted is not None:
-                m = pc.equal(table[column], wanted)
-                mask = m if mask is None else pc.and_(mask, m)
-        table = table.filter(mask)
+    if settings is not None and not isinstance(settings, Mapping):
+        raise ValueError(f"settings must be a mapping of simulator settings (as the dataset's settings column "
+                         f"records them), got {type(settings).__name__}")
+    table = read_table(path, [*space.names, *chosen, "feasible", *_ORIGIN])
+    origins = _origins(table.select(list(_ORIGIN)).to_pandas())
+    origins = [o for o in origins if env_id in (None, o.env_id) and workload in (None, o.workload)]
+    if settings is not None:
+        want = comparable(dict(settings))
+        if origins and not any(o.settings == want for o in origins):
+            raise ValueError(f"dataset {path} has no rows with settings {dict(settings)!r}"
+                             f"{_among(env_id, workload)}; it holds {_list_origins(origins)}")
+        origins = [o for o in origins if o.settings == want]
+    if len(origins) > 1:
+        raise ValueError(f"dataset {path} mixes rows of {len(origins)} kinds{_among(env_id, workload)}: "
+                         f"{_list_origins(origins)}; the same design has other results under other settings, so "
+                         "choose one kind with env_id=, workload= and settings=")
+    table = table.filter(pa.array(origins[0].rows if origins else np.zeros(len(table), dtype=bool)))
     cols = {p.name: table[p.name].to_numpy(zero_copy_only=False) for p in space}
     indices = design_indices(space, cols)
     values = {m: table[m].to_numpy(zero_copy_only=False).astype(np.float64) for m in chosen}
     feasible = table["feasible"].to_numpy(zero_copy_only=False).astype(bool)
     return indices, values, feasible
+
+
+#: the columns that say what produced a row (``load_arrays`` returns rows of one kind)
+_ORIGIN = ("env_id", "workload", "simulator", "settings")
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """The rows of one env, workload, simulator and settings (by meaning: ``comparable``)."""
+
+    env_id: str
+    workload: str
+    simulator: str | None
+    settings: Any  # the comparable record; None when no settings were recorded
+    rows: np.ndarray  # boolean mask over the table
+
+
+def _origins(df: pandas.DataFrame) -> list[_Origin]:
+    """The kinds of rows of a table of the ``_ORIGIN`` columns, settings texts merged by meaning."""
+    codes = df.groupby(list(_ORIGIN), sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    origins: list[_Origin] = []
+    for code in np.unique(codes):
+        rows = codes == code
+        env, workload, simulator, text = (df[c].iloc[int(np.argmax(rows))] for c in _ORIGIN)
+        simulator = None if simulator is None or simulator != simulator else str(simulator)  # None or NaN
+        record = comparable(json.loads(text)) if isinstance(text, str) else None
+        for i, o in enumerate(origins):
+            if (o.env_id, o.workload, o.simulator, o.settings) == (env, workload, simulator, record):
+                origins[i] = dataclasses.replace(o, rows=o.rows | rows)
+                break
+        else:
+            origins.append(_Origin(str(env), str(workload), simulator, record, rows))
+    return origins
+
+
+def _among(env_id: str | None, workload: str | None) -> str:
+    chosen = [f"{k}={v!r}" for k, v in (("env_id", env_id), ("workload", workload)) if v is not None]
+    return f" (among its rows of {', '.join(chosen)})" if chosen else ""
+
+
+def _list_origins(origins: Sequence[_Origin]) -> str:
+    """Each kind of rows by what sets it apart from the others (env, workload, simulator, the settings
+    that differ), with its row count."""
+    records = [o.settings if isinstance(o.settings, dict) else {} for o in origins]
+    # a setting is listed when two kinds that both record it differ in it, or two kinds of one simulator
+    # (of two simulators, a setting only one has is told by the simulator)
+    differ: set[str] = set()
+    for i, (a, ra) in enumerate(zip(origins, records)):
+        for b, rb in zip(origins[i + 1:], records[i + 1:]):
+            if a.settings is not None and b.settings is not None:
+                differ |= {k for k in set(ra) | set(rb) if (a.simulator == b.simulator or (k in ra and k in rb))
+                           and (k in ra, ra.get(k)) != (k in rb, rb.get(k))}
+    differ = sorted(differ)
+    out = []
+    for o, record in zip(origins, records):
+        parts = [f"{name}={getattr(o, name)!r}" for name in ("env_id", "workload", "simulator")
+                 if len({getattr(x, name) for x in origins}) > 1]
+        if o.settings is None:
+            parts.append("no settings recorded")
+        else:
+            parts += [f"{k}={record[k]!r}" if k in record else f"{k}: not recorded" for k in differ]
+        out.append(f"{', '.join(parts) or 'the same settings'} ({int(o.rows.sum())} rows)")
+    return "; ".join(out)
 
 
 def dataset_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
