@@ -9,6 +9,7 @@ import shutil
 import gymnasium as gym
 import numpy as np
 import pytest
+import xgboost
 from gymnasium.utils.env_checker import check_env
 
 import archgym
@@ -103,28 +104,44 @@ def test_a_tree_whose_children_are_not_adjacent_is_renumbered():
     feat, thr, val, left, depth = _adjacent_children(tree)
     assert depth == 2 and (thr < np.inf).sum() == 2 and left.tolist()[2:] == [2, 3, 4]  # leaves loop on themselves
     rows = np.array([[0.0, 0.0], [0.0, 5.0], [0.7, 0.0], [0.5, 2.0]], dtype=np.float32)
-    args = (feat, thr, val, left, np.array([0] * 8), np.array([0] * 8), np.array([depth]))
-    sums = _walk(*args, rows, 1)
-    # eight lanes walk the same tree: eight times each row's leaf
-    assert np.asarray(sums).tolist() == [8 * 10.0, 8 * 20.0, 8 * 30.0, 8 * 30.0]
+    args = (feat, thr, val, left, np.array([0] * 8), np.arange(8), np.array([depth]))
+    leaves = np.asarray(_walk(*args, rows, 8)).reshape(4, 8)
+    # eight lanes walk the same tree, each into its own slot: each row's leaf eight times
+    assert leaves.tolist() == [[10.0] * 8, [20.0] * 8, [30.0] * 8, [30.0] * 8]
 
 
 def test_one_design_predictions_match_xgboost(systolic):
-    """Few-row predictions walk the trees in compiled code; they must agree with XGBoost's own predictor."""
+    """Few-row predictions walk the trees in compiled code; they must equal XGBoost's own predictor's to
+    the bit, so that a design's prediction does not depend on the batch it is predicted in (a dataset a
+    proxy backend logged then replays exactly: `archgym dataset validate`)."""
     model = load_proxy(systolic["model"])
     features = model.encoder.from_indices(model.space.sample_batch(np.random.default_rng(6), 300, "random"))
-    names = list(model._boosters)
-    walker = TreeWalker([model._boosters[n] for n in names], features.shape[1])
+    names = list(model._boosters) + ["feasible"] * (model._classifier is not None)
+    walker = TreeWalker([model._booster(n) for n in names], features.shape[1])
+    assert walker.exact
     ours = walker.margins(features)
     for j, name in enumerate(names):
-        theirs = model._boosters[name].inplace_predict(features, predict_type="margin")
-        assert np.allclose(ours[:, j], theirs, rtol=0, atol=1e-4), name
+        theirs = model._booster(name).inplace_predict(features, predict_type="margin")
+        assert np.array_equal(ours[:, j], theirs.astype(np.float64)), name
     sim = ProxySimulator(model)
     designs = model.space.decode_indices_batch(model.space.sample_batch(np.random.default_rng(7), 40, "random"))
     batch = sim.evaluate_batch(designs)
     for d, expected in zip(designs, batch):
         got = sim.evaluate(d)
-        assert got.feasible and got.metrics == pytest.approx(expected.metrics, rel=1e-4)
+        assert got.feasible == expected.feasible and got.metrics == expected.metrics
+
+
+def test_a_walker_that_cannot_reproduce_xgboost_says_so():
+    """The base margin must single out one float32 value; a booster whose first tree alone disagrees with
+    the walk (here: another booster's first tree) leaves the walker inexact, and the model then lets
+    XGBoost predict every batch."""
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 3)).astype(np.float32)
+    a = xgboost.train({"max_depth": 3}, xgboost.DMatrix(x, label=x[:, 0] * 2), 20)
+    b = xgboost.train({"max_depth": 3}, xgboost.DMatrix(x, label=-x[:, 1]), 20)
+    assert TreeWalker([a, b], 3).exact
+    walker = TreeWalker([a], 3)
+    assert not walker._fit_base([b], 3)
 
 
 def test_proxy_backend_runs_an_env_and_a_search_rechecked_on_the_simulator(systolic):

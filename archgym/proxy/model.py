@@ -1,9 +1,10 @@
 """A trained proxy: boosters per metric, an optional feasibility classifier, and its manifest.
 
 Batches are predicted by XGBoost; a handful of designs (``env.step``) by a compiled walk of the same
-trees (``TreeWalker``), which avoids XGBoost's per-call overhead and agrees with it to float32
-rounding. ``ProxyModel.save`` writes the directory, ``load_proxy`` reads it (checking the manifest
-strictly and opening only the files it names inside the directory).
+trees (``TreeWalker``), which avoids XGBoost's per-call overhead and gives XGBoost's margins to the
+bit, so that a design's prediction does not depend on the batch it is predicted in.
+``ProxyModel.save`` writes the directory, ``load_proxy`` reads it (checking the manifest strictly and
+opening only the files it names inside the directory).
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ class ProxyModel:
         names = list(self._boosters) + ([_FEASIBLE] if self._classifier is not None else [])
         if not n or not names:
             margins = {name: np.empty(n) for name in names}
-        elif n <= _WALK_ROWS:
-            margins = dict(zip(names, self._tree_walker(names, features.shape[1]).margins(features).T))
+        elif n <= _WALK_ROWS and self._tree_walker(names, features.shape[1]).exact:
+            margins = dict(zip(names, self._walker.margins(features).T))
         else:
             margins = {name: np.asarray(self._booster(name).inplace_predict(features, predict_type="margin"),
                                         dtype=np.float64) for name in names}
