@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_file_to_write", "check_format", "dumps", "json_default", "read_json", "write_json"]
+__all__ = ["check_file_to_write", "check_format", "dumps", "json_default", "plain", "read_json", "write_json"]
 
 
 def json_default(obj: Any) -> Any:
@@ -31,6 +31,12 @@ def json_default(obj: Any) -> Any:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``np.int64(128)`` -> ``128``), anything else as it is:
+    for messages and records that show a value as the user wrote it."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def nan_to_none(record: Any) -> dict[str, Any]:

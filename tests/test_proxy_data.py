@@ -47,8 +47,23 @@ def test_training_keeps_exactly_the_rows_of_its_setting(tmp_path):
     distinct = len(np.unique(space.sample_batch(np.random.default_rng(0), 300, "random"), axis=0))
     assert model.manifest.training["distinct_designs"] == distinct  # one setting's designs, not both settings' rows
     assert model.manifest.simulator_settings == {"scale": 2.0}
+    # what was left out is recorded, and said (train here; score below)
+    t = model.manifest.training
+    assert t["rows_other_settings"] == 300 and t["rows_repeated"] == 300 - distinct
+    assert t["other_settings"] == ["scale=1.0 (dataset) vs 2.0 (wanted) (300 rows)"] and t["fitted_runs"] == ["s2.0"]
     prediction = ProxySimulator(model, simulator=env_of(2.0).simulator).evaluate({"a": 8, "b": 8, "c": "x"})
     assert prediction.metrics["cost"] == pytest.approx(128, rel=0.25)
+    report = model.score(data)
+    assert report["rows"] == distinct and report["rows_of_fitted_runs"] == distinct  # its own training runs
+    assert report["left_out"].startswith("300 row(s) of other simulator settings left out (scale=1.0 (dataset)")
+    collect(env_of(2.0), "test/Scaled-v0", tmp_path / "fresh", 100, seed=9, run_id="fresh")
+    fresh = model.score(tmp_path / "fresh")
+    assert fresh["rows_of_fitted_runs"] == 0 and fresh["rows_other_settings"] == 0
+    assert fresh["left_out"] == f"{100 - fresh['rows']} repeated row(s) of a design kept once"  # a small space
+    with pytest.raises(ValueError, match=r"scale=1.0 \(dataset\) vs 2.0 \(wanted\) \(100 rows\)\. Score the proxy on "
+                                         r"rows recorded with the settings it was trained on"):
+        collect(env_of(1.0), "test/Scaled-v0", tmp_path / "other", 100, seed=9, run_id="other")
+        model.score(tmp_path / "other")
     with pytest.raises(ValueError, match=r"600 rows of test/Scaled-v0 / 'toy' were produced with other simulator "
                                          r"settings than this one's: scale=1.0 \(dataset\) vs 3.0 \(wanted\) "
                                          r"\(300 rows\); scale=2.0 \(dataset\) vs 3.0 \(wanted\) \(300 rows\)"):
@@ -171,7 +186,7 @@ def test_choices_use_the_validation_split_and_the_final_fit_adds_it_never_the_te
     assert entry.rows_fit == entry.rows_train + entry.rows_val and entry.target_weight in (0, 1)
     assert set(entry.validation_score_by_depth) == {"3"} and entry.trees <= FAST["n_estimators"]
     # scramble the metric on the test rows only: the trained model must not change at all
-    rows = proxy_rows(data, env.space, env.simulator.metrics, "test/Scaled-v0", "toy", {"scale": 1.0})
+    rows = proxy_rows(data, env.space, env.simulator.metrics, "test/Scaled-v0", "toy", {"scale": 1.0}).rows
     _, _, test = _split(len(rows), np.random.default_rng(0), 0.15, 0.15, None)
     test_designs = {tuple(rows.loc[i, list(env.space.names)]) for i in test}
     part = next(data.glob("*.parquet"))

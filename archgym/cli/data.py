@@ -197,6 +197,9 @@ def cmd_proxy_train(args: argparse.Namespace) -> int:
     print(f"proxy for {env_id} ({model.workload}) written to {args.out}: {t['distinct_designs']:,} distinct designs "
           f"({t['rows_train']:,} train, {t['rows_val']:,} validation, {t['rows_test']:,} test; split by {t['split']}, "
           f"seed {t['seed']}), trained in {t['seconds']:.1f} s\n")
+    if t.get("rows_other_settings"):
+        print(f"{t['rows_other_settings']:,} row(s) of {env_id} ({model.workload}) with other simulator settings "
+              f"were left out: {'; '.join(t['other_settings'])}\n")
     print(_proxy_report_table(report))
     print(f"\nuse it: gym.make({env_id!r}, backend='proxy', proxy={args.out!r}" +
           "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")")
@@ -210,7 +213,10 @@ def cmd_proxy_score(args: argparse.Namespace) -> int:
         print_json({"model": args.model, "data": args.data, "report": report})
         return EXIT_OK
     print(f"proxy {args.model} on {args.data}: {report['rows']:,} distinct designs "
-          f"({report['feasible_rows']:,} feasible)\n")
+          f"({report['feasible_rows']:,} feasible)" + (f"; {report['left_out']}" if report["left_out"] else "") + "\n")
+    if report["rows_of_fitted_runs"]:
+        print(f"note: {report['rows_of_fitted_runs']:,} of these designs come from runs the proxy was trained on; "
+              "a score on them flatters it (its held-out test score is in the manifest's report)\n")
     print(_proxy_report_table(report))
     return EXIT_OK
 

@@ -25,7 +25,7 @@ import numpy as np
 from archgym.dataset.provenance import build_recorded_objective, build_simulator
 from archgym.dataset.reader import design_indices, design_values, read_dataset
 from archgym.dataset.schema import scan_dataset
-from archgym.io import nan_to_none
+from archgym.io import nan_to_none, plain
 from simulators.core import BatchEvaluation, metrics_difference, space_difference
 
 __all__ = ["Mismatch", "ValidationReport", "validate_dataset"]
@@ -79,10 +79,6 @@ def _differs(recorded: np.ndarray, replayed: np.ndarray, rtol: float) -> np.ndar
     with np.errstate(invalid="ignore"):
         close = np.abs(recorded - replayed) <= rtol * np.maximum(np.abs(recorded), np.abs(replayed))
     return ~(both_nan | close)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None, seed: int = 0,
@@ -141,15 +137,15 @@ def _replay(report: ValidationReport, sim: Any, rows: Any, rtol: float, label: s
             evaluations = sim.evaluate_batch(design_indices(space, cols))
         else:
             values = {p.name: design_values(p, cols[p.name]) for p in space}
-            designs = [{name: _plain(values[name][i]) for name in space.names} for i in range(len(chunk))]
+            designs = [{name: plain(values[name][i]) for name in space.names} for i in range(len(chunk))]
             evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in designs], sim.metric_names)
         run_ids, steps = chunk["run_id"].to_numpy(), chunk["step"].to_numpy()
 
         def report_cells(column: str, bad: np.ndarray, recorded: Any, replayed: Any,
                          run_ids: np.ndarray = run_ids, steps: np.ndarray = steps) -> None:
             for i in np.flatnonzero(bad):
-                report.mismatches.append(Mismatch(str(run_ids[i]), int(steps[i]), column, _plain(recorded[i]),
-                                                  _plain(replayed[i])))
+                report.mismatches.append(Mismatch(str(run_ids[i]), int(steps[i]), column, plain(recorded[i]),
+                                                  plain(replayed[i])))
 
         feasible = chunk["feasible"].to_numpy(dtype=bool)
         report_cells("feasible", feasible != evaluations.feasible, feasible, evaluations.feasible)

@@ -213,13 +213,21 @@ class ProxyModel:
         return self._classifier if name == _FEASIBLE else self._boosters[name]
 
     def score(self, data: str | os.PathLike[str] | pandas.DataFrame) -> dict[str, Any]:
-        """Accuracy on the rows of a dataset that match this proxy's env and workload (one row per
-        distinct design): per metric on the truly feasible rows, and of the feasibility prediction."""
+        """Accuracy on the rows of a dataset that match this proxy's env, workload and settings (one row per
+        distinct design): per metric on the truly feasible rows, and of the feasibility prediction. The
+        report also counts the rows from runs the proxy was fitted on (``rows_of_fitted_runs``: a score
+        on them flatters it) and says what was left out."""
         from archgym.proxy.rows import proxy_rows
 
-        df = proxy_rows(data, self.space, self.metrics, self.env_id, self.workload, self.manifest.simulator_settings,
-                        settings_form=settings_form)
-        return self.score_rows(df)
+        selected = proxy_rows(data, self.space, self.metrics, self.env_id, self.workload,
+                              self.manifest.simulator_settings, settings_form=settings_form,
+                              hint="Score the proxy on rows recorded with the settings it was trained on")
+        report = self.score_rows(selected.rows)
+        fitted = set(self.manifest.training.get("fitted_runs", ()))
+        report["rows_of_fitted_runs"] = int(selected.rows["run_id"].astype(str).isin(fitted).sum())
+        report["rows_other_settings"] = selected.other_settings_rows
+        report["left_out"] = selected.left_out()
+        return report
 
     def score_rows(self, df: pandas.DataFrame) -> dict[str, Any]:
         """``score`` on rows already selected (one per distinct design)."""

@@ -14,26 +14,53 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from archgym.dataset import check_dataset, read_dataset
 from archgym.dataset.provenance import comparable, record_difference
+from archgym.io import plain
 from simulators.core import DesignSpace, Metric
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["proxy_rows"]
+__all__ = ["ProxyRows", "proxy_rows"]
+
+
+@dataclass(frozen=True)
+class ProxyRows:
+    """The rows a proxy learns from or is scored on (one per distinct design), and what of the env's and
+    workload's rows was left out: rows of other simulator settings (how each setting differs, with its
+    row count) and repeated rows of a design already kept."""
+
+    rows: pandas.DataFrame
+    other_settings: tuple[str, ...] = ()
+    other_settings_rows: int = 0
+    repeated_rows: int = 0
+
+    def left_out(self) -> str:
+        """The rows left out, in words ('' when none were)."""
+        parts = []
+        if self.other_settings_rows:
+            parts.append(f"{self.other_settings_rows:,} row(s) of other simulator settings left out ("
+                         + "; ".join(self.other_settings) + ")")
+        if self.repeated_rows:
+            parts.append(f"{self.repeated_rows:,} repeated row(s) of a design kept once")
+        return "; ".join(parts)
 
 
 def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpace, metrics: Sequence[Metric],
                env_id: str, workload: str, settings: Mapping[str, Any], *,
-               settings_form: Any = None) -> pandas.DataFrame:
+               settings_form: Any = None,
+               hint: str = "Choose the env's settings to match (e.g. -k KEY=VALUE), or train on another dataset",
+               ) -> ProxyRows:
     """The dataset rows of ``env_id``/``workload`` recorded with simulator ``settings``, one per distinct
     design, checked against the space. ``settings_form(record)`` maps a row's settings record to the form
-    ``settings`` is given in (the proxy leaves out the workload and space, which it compares itself)."""
+    ``settings`` is given in (the proxy leaves out the workload and space, which it compares itself);
+    ``hint`` ends the refusal when no row has those settings."""
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
@@ -66,11 +93,12 @@ def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpa
             others.append(f"{diff} ({count} rows)")
     if not keep.any():
         raise ValueError(f"the dataset's {len(rows)} rows of {env_id} / {workload!r} were produced with other "
-                         "simulator settings than this one's: " + "; ".join(others) +
-                         ". Choose the env's settings to match (e.g. -k KEY=VALUE), or train on another dataset")
+                         "simulator settings than this one's: " + "; ".join(others) + f". {hint}")
+    other_rows = int((~keep).sum())
     rows = rows[keep]
     _check_consistent(rows, space, metrics, env_id)
-    return rows.drop_duplicates(subset=list(space.names), keep="first").reset_index(drop=True)
+    distinct = rows.drop_duplicates(subset=list(space.names), keep="first").reset_index(drop=True)
+    return ProxyRows(distinct, tuple(others), other_rows, len(rows) - len(distinct))
 
 
 def _check_consistent(rows: pandas.DataFrame, space: DesignSpace, metrics: Sequence[Metric], env_id: str) -> None:
@@ -91,7 +119,7 @@ def _check_consistent(rows: pandas.DataFrame, space: DesignSpace, metrics: Seque
     if bad.any():
         i, j = a[np.flatnonzero(bad)[0]], b[np.flatnonzero(bad)[0]]
         first, second = rows.iloc[i], rows.iloc[j]
-        design = {p: first[p] for p in space.names}
+        design = {p: plain(first[p]) for p in space.names}
         differ = [m.name for m in metrics if first[m.name] != second[m.name]
                   and not (np.isnan(first[m.name]) and np.isnan(second[m.name]))]
         raise ValueError(f"{int(bad.sum())} pair(s) of rows of {env_id} with the same settings give one design "

@@ -157,8 +157,9 @@ def train_proxy(
         raise ValueError(f"transforms name unknown metric(s) {unknown}; metrics are {list(simulator.metric_names)}")
     started = time.perf_counter()
     space, metrics = simulator.space, simulator.metrics
-    df = proxy_rows(data, space, metrics, env_id, simulator.workload, simulator_settings(simulator),
-                    settings_form=settings_form)
+    selected = proxy_rows(data, space, metrics, env_id, simulator.workload, simulator_settings(simulator),
+                          settings_form=settings_form)
+    df = selected.rows
     canonical = simulator.canonical_indices if simulator.declares_equivalences and space.indexable else None
     encoder = FeatureEncoder(space, canonical=canonical)
     features = encoder.from_columns({p: df[p].to_numpy() for p in space.names})
@@ -255,6 +256,10 @@ def train_proxy(
             "dataset": str(data) if not hasattr(data, "columns") else "<table>",
             "distinct_designs": len(df), "feasible_designs": int(feasible.sum()),
             "rows_train": len(train), "rows_val": len(val), "rows_test": len(test),
+            "rows_other_settings": selected.other_settings_rows, "other_settings": list(selected.other_settings),
+            "rows_repeated": selected.repeated_rows,
+            # the runs the fitted (training and validation) rows came from: a score on them flatters the proxy
+            "fitted_runs": sorted(set(df["run_id"].iloc[np.concatenate([train, val])].astype(str))),
             "seed": seed, "split": split, "test_fraction": test_fraction, "val_fraction": val_fraction,
             "xgboost_params": {**params, "max_depth": depths}, "n_jobs": n_jobs,
             "xgboost_version": xgb.__version__, "archgym_version": archgym.__version__,
