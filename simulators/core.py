@@ -493,6 +493,9 @@ class _SimulatorType(ABCMeta):
             if kind is inspect.Parameter.VAR_KEYWORD:
                 settings.update(value)
             elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                default = signature.parameters[name].default
+                if type(default) is float and type(value) is int:  # 800 for a default of 800.0: one setting,
+                    value = float(value)  # recorded alike (a record's JSON text then reads the same)
                 settings[name] = value
         sim.__dict__.setdefault("_settings", settings)
         return sim

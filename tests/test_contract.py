@@ -154,6 +154,10 @@ def test_settings_record_the_arguments_as_resolved():
     sim = builtin("systolic", dram="hbm2")
     assert sim.settings == {"workload": "resnet18", "dram": "hbm2", "traffic": "reuse", "space": None}
     assert type(sim)(**sim.settings).evaluate(sim.default_design()) == sim.evaluate(sim.default_design())
+    # an int for a float default is the same setting, recorded as the default's type (one JSON text)
+    given, default = builtin("dram", initiator_mhz=800), builtin("dram")
+    assert given.settings == default.settings and type(given.settings["initiator_mhz"]) is float
+    assert builtin("dram", seed=3).settings["seed"] == 3  # a default of None keeps what was given
 
 
 # -- check_simulator catches broken simulators -------------------------------------------------------------
