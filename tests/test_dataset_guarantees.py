@@ -358,3 +358,31 @@ def test_explore_and_the_cli_keep_a_few_floats_per_evaluation(monkeypatch, capsy
     assert main(["explore", ENV, "--agent", "random_walk", "--budget", "50"]) == 0
     capsys.readouterr()
     assert results[0].evaluations == 50 and results[0].records == []
+
+
+def test_validate_imports_no_module_a_dataset_names_unless_allowed(tmp_path, monkeypatch, capsys):
+    """A dataset is data: a recorded simulator class from a module outside archgym is not imported (its
+    code would run) unless the user allows that module."""
+    (tmp_path / "side_effect_sim.py").write_text(textwrap.dedent("""
+        from pathlib import Path
+        Path(__file__).with_name("imported.flag").write_text("ran")
+        from simulators.systolic import SystolicSimulator as Sim
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "side_effect_sim", raising=False)
+    data = tmp_path / "data"
+    systolic_data(data, 10)
+    part = next(data.glob("*.parquet"))
+
+    def retarget(t: pa.Table) -> pa.Table:
+        i = t.schema.get_field_index("simulator")
+        return t.set_column(i, t.schema.field(i), pa.array(["side_effect_sim:Sim"] * len(t)).dictionary_encode()
+                            .cast(t.schema.field(i).type))
+
+    rewrite_part(part, retarget)
+    report = validate_dataset(data)
+    assert report.checked == 0 and not (tmp_path / "imported.flag").exists()
+    assert "would import 'side_effect_sim', which runs that module's code; allow it with --import side_effect_sim" \
+        in report.problems[0]
+    assert main(["dataset", "validate", str(data), "--import", "side_effect_sim"]) == 0
+    assert (tmp_path / "imported.flag").exists() and "replayed 10 of 10 rows" in capsys.readouterr().out

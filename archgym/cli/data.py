@@ -49,7 +49,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 _DATASET_ACTIONS = ("validate", "upgrade")
 _DATASET_OPTIONS = {"csv": (None,), "sample": ("validate",), "seed": ("validate",), "out": ("upgrade",),
-                    "env": ("upgrade",), "workload": ("upgrade",), "kwarg": ("upgrade",)}
+                    "env": ("upgrade",), "workload": ("upgrade",), "kwarg": ("upgrade",), "imports": ("validate",)}
 
 
 def cmd_dataset(args: argparse.Namespace) -> int:
@@ -60,7 +60,7 @@ def cmd_dataset(args: argparse.Namespace) -> int:
                          f"--out NEW_DIR --env ENV; got {' '.join(args.words)!r}")
     for option, actions in _DATASET_OPTIONS.items():
         if getattr(args, option) not in (None, []) and action not in actions:
-            flag = "--" + option.replace("_", "-")
+            flag = "--import" if option == "imports" else "--" + option.replace("_", "-")
             where = " or ".join(f"`archgym dataset {a}`" if a else "the summary" for a in actions)
             raise ValueError(f"{flag} only applies to {where}")
     if action == "validate":
@@ -115,7 +115,8 @@ def _dataset_validate(args: argparse.Namespace, data: str) -> int:
             bar.total = total
             bar.update(done)
 
-        report = validate_dataset(data, sample=args.sample, seed=args.seed or 0, progress=progress)
+        report = validate_dataset(data, sample=args.sample, seed=args.seed or 0, progress=progress,
+                                  import_modules=args.imports)
     if args.json:
         print_json(report.to_dict())
         return EXIT_OK if report.ok else EXIT_FAILURE
@@ -262,6 +263,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--csv", metavar="FILE", help="also write every row to this CSV file")
     p.add_argument("--sample", type=int, help="validate: replay this many rows drawn at random (default: all)")
     p.add_argument("--seed", type=int, help="validate: the seed of --sample (default 0)")
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                   help="validate: a module outside archgym that a run's recorded simulator may import (its code "
+                        "runs: only for a module you trust; repeatable). Without it such runs are not replayed")
     p.add_argument("--out", "-o", metavar="NEW_DIR", help="upgrade: the dataset to write")
     p.add_argument("--env", "-e", help="upgrade: the environment the rows were produced on")
     add_env_options(p)

@@ -18,7 +18,8 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,7 @@ def build_recorded_objective(record: Mapping[str, Any], metrics: Sequence[Metric
     return build_objective(spec, metrics)
 
 
-def _decode(name: str, value: Any) -> Any:
+def _decode(name: str, value: Any, imports: Collection[str]) -> Any:
     if isinstance(value, Mapping):
         keys = set(value)
         if keys in ({"file", "sha256"}, {"directory", "sha256"}):
@@ -207,25 +208,35 @@ def _decode(name: str, value: Any) -> Any:
         if keys == {"design_space"}:
             return DesignSpace.from_dict(value["design_space"])
         if keys == {"simulator", "settings"}:
-            return build_simulator(value["simulator"], value["settings"])
+            return build_simulator(value["simulator"], value["settings"], imports=imports)
         if keys == {"object", "sha256"}:
             raise ValueError(f"setting {name!r} was a Python object ({value['object']}), which a dataset records "
                              "by a hash only: the simulator cannot be rebuilt from the dataset")
-        return {k: _decode(f"{name}.{k}", v) for k, v in value.items()}
+        return {k: _decode(f"{name}.{k}", v, imports) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(name, v) for v in value]
+        return [_decode(name, v, imports) for v in value]
     return value
 
 
-def build_simulator(target: str, settings: Mapping[str, Any]) -> Simulator:
+def build_simulator(target: str, settings: Mapping[str, Any], *, imports: Collection[str] = ()) -> Simulator:
     """The simulator a run recorded: class ``target`` (``module:Class``) built with the recorded settings
-    (files checked against their hashes); ``ValueError`` naming what cannot be rebuilt."""
-    from simulators.loading import load_object
+    (files checked against their hashes); ``ValueError`` naming what cannot be rebuilt.
+
+    A dataset is data, and importing a module runs its code: the class must come from archgym's own
+    packages (``simulators``, ``archgym``), from a module this process has already imported (say, the
+    user's own simulator, imported to register its env), or from a module listed in ``imports``
+    (``archgym dataset validate --import MODULE``). Anything else is refused before it is imported."""
+    from simulators.loading import load_object, split_target
 
     if not isinstance(target, str) or not target:
         raise ValueError("the run records no simulator class")
+    module, _ = split_target(target, "simulator")
+    trusted = module.split(".")[0] in ("simulators", "archgym") or module in sys.modules or module in imports
+    if not trusted:
+        raise ValueError(f"the recorded simulator {target!r} would import {module!r}, which runs that module's code; "
+                         f"allow it with --import {module} (import_modules=[{module!r}] in Python) if you trust it")
     cls = load_object(target, "simulator")
     if not (isinstance(cls, type) and issubclass(cls, Simulator)):
         raise ValueError(f"{target} is not a simulators.core.Simulator class")
-    kwargs = {k: _decode(k, v) for k, v in dict(settings).items()}
+    kwargs = {k: _decode(k, v, imports) for k, v in dict(settings).items()}
     return cls(**kwargs)

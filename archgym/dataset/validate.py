@@ -16,7 +16,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,9 +82,12 @@ def _differs(recorded: np.ndarray, replayed: np.ndarray, rtol: float) -> np.ndar
 
 
 def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None, seed: int = 0,
-                     rtol: float = 1e-9, progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+                     rtol: float = 1e-9, progress: Callable[[int, int], None] | None = None,
+                     import_modules: Sequence[str] = ()) -> ValidationReport:
     """Replay the rows of dataset ``path`` (all, or ``sample`` of them drawn at random with ``seed``) on
-    the simulators and objectives their runs recorded; the report lists every mismatch and problem."""
+    the simulators and objectives their runs recorded; the report lists every mismatch and problem.
+    A recorded simulator outside archgym's packages is imported only from a module already imported or
+    listed in ``import_modules`` (``build_simulator``): a dataset someone handed you runs no code."""
     started = time.perf_counter()
     info = scan_dataset(path)
     df = read_dataset(path)
@@ -113,7 +116,7 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
             settings = json.loads(settings_text)
             if settings is None or not target:
                 raise ValueError("the run records no simulator settings")
-            sim = build_simulator(target, settings)
+            sim = build_simulator(target, settings, imports=tuple(import_modules))
             diff = space_difference(info.space.to_dict(), sim.space.to_dict()) or metrics_difference(
                 [m.to_dict() for m in info.metrics], [m.to_dict() for m in sim.metrics])
             if diff:
