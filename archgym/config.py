@@ -55,6 +55,7 @@ import numpy as np
 import yaml
 
 from simulators.params import Choice, FloatRange, Parameter, check_bool, check_int, check_number, is_integer
+from simulators.yamldata import load_yaml
 
 if TYPE_CHECKING:
     from agents import Hyperparameter
@@ -420,7 +421,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     if not path.is_file():
         raise SpecError(f"sweep spec {str(path)!r} " + ("is not a regular file" if path.exists() else "does not exist"))
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({exc})") from None
     return parse_sweep(data, source=str(path))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archgym.io import read_json, write_json
+from simulators.yamldata import load_yaml
 
 if TYPE_CHECKING:
     from archgym.config import SweepSpec
@@ -157,7 +158,7 @@ def load_run_spec(run_dir: str | os.PathLike[str]) -> SweepSpec:
     if not path.is_file():
         raise ValueError(f"{run_dir} holds no sweep (no {SPEC_FILE})")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({exc})") from None
     return parse_sweep(data, source=str(path))

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from archgym.io import json_default
+from simulators.yamldata import load_yaml
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: exit codes of an interrupted command, as a shell reports them (128 + the signal number)
@@ -34,7 +35,7 @@ def parse_assignments(pairs: Sequence[str] | None, what: str, *, yaml_values: bo
             raise ValueError(f"{what} {key!r} given twice")
         if yaml_values and text:
             try:
-                out[key] = yaml.safe_load(text)
+                out[key] = load_yaml(text)
             except yaml.YAMLError as exc:
                 raise ValueError(f"{what} {key!r}: cannot read {text!r} as a YAML value "
                                  f"({str(exc).splitlines()[0]})") from None
@@ -51,7 +52,7 @@ def read_yaml_file(path: str, what: str) -> Any:
     if not p.is_file():
         raise ValueError(f"{what} {path!r} does not exist")
     try:
-        return yaml.safe_load(p.read_text())
+        return load_yaml(p.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ValueError(f"{what} {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
 

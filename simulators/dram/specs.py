@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from simulators.yamldata import load_yaml
+
 __all__ = ["BUNDLED_SPECS", "AddressMapping", "MemSpec", "Rail", "Timing", "load_memspec"]
 
 #: bundled spec name -> data file
@@ -321,7 +323,7 @@ def load_memspec(memspec: str | os.PathLike[str] | MemSpec) -> MemSpec:
         return memspec
     if isinstance(memspec, str) and memspec in BUNDLED_SPECS:
         text = resources.files("simulators.dram").joinpath("data").joinpath(BUNDLED_SPECS[memspec]).read_text()
-        return parse_memspec(yaml.safe_load(text), where=memspec)
+        return parse_memspec(load_yaml(text), where=memspec)
     if not isinstance(memspec, (str, os.PathLike)):
         raise ValueError(f"memspec must be one of {sorted(BUNDLED_SPECS)}, a .yaml/.json path or a MemSpec, "
                          f"got {type(memspec).__name__}")
@@ -333,7 +335,7 @@ def load_memspec(memspec: str | os.PathLike[str] | MemSpec) -> MemSpec:
         raise ValueError(f"memspec file {str(path)!r} does not exist")
     text = path.read_text()
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"memspec {path}: cannot parse: {exc}") from None
     return parse_memspec(data, where=str(path))

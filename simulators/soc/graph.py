@@ -40,6 +40,7 @@ import numpy as np
 
 from simulators.params import check_int
 from simulators.soc import tech
+from simulators.yamldata import load_yaml, yaml_loader
 
 __all__ = ["BUNDLED", "Accel", "Edge", "Task", "TaskGraph", "graph_from_dict", "load_graph", "synthetic_graph"]
 
@@ -304,11 +305,14 @@ def graph_from_dict(data: Mapping[str, Any], source: str = "task graph") -> Task
 def _line_loader():
     import yaml
 
-    class LineLoader(yaml.SafeLoader):
-        """SafeLoader that records each mapping's first line under ``__line__``."""
+    base = yaml_loader()
+
+    class LineLoader(base):
+        """archgym's YAML loader (``simulators.yamldata``) that records each mapping's first line under
+        ``__line__``."""
 
     def construct_mapping(loader, node, deep=False):
-        mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+        mapping = base.construct_mapping(loader, node, deep=deep)
         mapping[_LINE] = node.start_mark.line + 1
         return mapping
 
@@ -321,7 +325,7 @@ def read_yaml(text: str, source: str) -> TaskGraph:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=_line_loader())  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml(text, _line_loader())
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not valid YAML ({exc})") from None
     return graph_from_dict(data, source)

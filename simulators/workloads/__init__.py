@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from simulators.params import is_integer
+from simulators.yamldata import load_yaml
 
 __all__ = ["Layer", "Network", "available", "load_network"]
 
@@ -280,7 +281,7 @@ def read_yaml(text: str, source: str) -> tuple[str | None, list[Layer]]:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not valid YAML ({exc})") from None
     name = None

@@ -1,0 +1,95 @@
+"""The one YAML reader of archgym's data and configs: spec files, agent and env configs, ``-k``/``--hp``
+values, memspecs, layer tables and task graphs.
+
+It is PyYAML's safe loader (no Python objects) with two changes, so that what a file says is what
+archgym reads:
+
+- **A key given twice in one mapping is an error**, naming the key and both lines. PyYAML keeps the
+  last one silently, so ``budget: 5`` followed by ``budget: 7`` ran 7 and a second ``random_walk:``
+  under ``agents`` replaced the first.
+- **Scalars follow YAML 1.2's core schema**, not PyYAML's YAML 1.1. ``010`` is ten (1.1: octal
+  eight), ``1:30`` is a string (1.1: ninety, base 60), ``2e-3`` and ``1e3`` are numbers (1.1: strings,
+  as a float needs a dot there), and only ``true``/``false`` (any case) are booleans (1.1 also read
+  ``yes``, ``no``, ``on`` and ``off``). Hexadecimal ``0x10`` and octal ``0o10`` stay integers, as 1.2 has
+  them; ``.inf`` and ``.nan`` stay floats.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+__all__ = ["load_yaml", "yaml_loader"]
+
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                    r"|\.(?:nan|NaN|NAN))$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+@functools.cache
+def yaml_loader() -> type:
+    """The loader class (a ``yaml.SafeLoader`` subclass; subclass it to add constructors)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader with YAML 1.2 core scalars and duplicate keys refused."""
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: the base constructor says so
+                    continue
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice in one mapping (first on line "
+                                    f"{first.start_mark.line + 1}); YAML keeps only one of them, so say it once",
+                        key_node.start_mark)
+            return super().construct_mapping(node, deep=deep)
+
+    # the implicit resolvers, without YAML 1.1's bool, int and float ones (a copy: SafeLoader keeps its own)
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+    Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
+
+    def construct_bool(loader: Any, node: Any) -> bool:
+        return loader.construct_scalar(node).lower() == "true"
+
+    def construct_int(loader: Any, node: Any) -> int:
+        text = loader.construct_scalar(node)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        return int(text, 10)
+
+    def construct_float(loader: Any, node: Any) -> float:
+        text = loader.construct_scalar(node).lower()
+        if text.endswith(".inf"):
+            return float("-inf") if text.startswith("-") else float("inf")
+        if text == ".nan":
+            return float("nan")
+        return float(text)
+
+    Loader.add_constructor("tag:yaml.org,2002:bool", construct_bool)
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    Loader.add_constructor("tag:yaml.org,2002:float", construct_float)
+    return Loader
+
+
+def load_yaml(text: str, loader: type | None = None) -> Any:
+    """The data of YAML ``text`` (``yaml.YAMLError`` when it is not valid or gives a key twice)."""
+    import yaml
+
+    return yaml.load(text, Loader=loader or yaml_loader())  # noqa: S506 - a SafeLoader subclass

@@ -1,0 +1,67 @@
+"""The one YAML reader (simulators.yamldata): YAML 1.2 core scalars, a key given twice refused, everywhere."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from archgym.cli import main
+from simulators.yamldata import load_yaml
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("010", 10), ("-7", -7), ("+5", 5), ("0x10", 16), ("0o10", 8),  # YAML 1.1 read 010 as octal 8
+    ("2e-3", 0.002), ("1e3", 1000.0), ("1.", 1.0), ("-.5", -0.5), (".inf", math.inf), ("-.Inf", -math.inf),
+    ("true", True), ("False", False),
+    ("1:30", "1:30"), ("yes", "yes"), ("off", "off"), ("'010'", "010"), ("1_000", "1_000"),  # 1.1: 90, bools, 1000
+    ("~", None), ("null", None),
+])
+def test_scalars_follow_yaml_1_2_core(text, value):
+    assert load_yaml(f"v: {text}") == {"v": value}
+
+
+def test_nan_is_a_float():
+    assert math.isnan(load_yaml("v: .nan")["v"])
+
+
+@given(st.integers())
+def test_every_integer_reads_back(n):
+    assert load_yaml(str(n)) == n
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_finite_float_reads_back(x):
+    value = load_yaml(repr(x))
+    assert isinstance(value, float) and value == x
+
+
+@pytest.mark.parametrize("text", ["a: 1\nb: 2\na: 3\n", "top:\n  x: 1\n  x: 1\n", "- {k: 1, k: 2}\n"])
+def test_a_key_given_twice_is_refused_with_both_lines(text):
+    with pytest.raises(yaml.YAMLError, match=r"key '(a|x|k)' is given twice in one mapping \(first on line \d\)"):
+        load_yaml(text)
+
+
+def test_merge_keys_still_override():
+    assert load_yaml("base: &b {p: 1, q: 2}\nuse:\n  <<: *b\n  p: 3\n")["use"] == {"p": 3, "q": 2}
+
+
+def test_the_cli_refuses_duplicate_keys_and_reads_1_2_numbers(tmp_path, capsys):
+    config = tmp_path / "ga.yaml"
+    config.write_text("agent: ga\nhyperparameters:\n  population: 8\n  population: 16\n")
+    assert main(["explore", "archgym/Systolic-v0", "-a", "ga", "--budget", "5", "--agent-config", str(config)]) == 2
+    assert "key 'population' is given twice in one mapping (first on line 3)" in capsys.readouterr().err
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: s\nenv: {id: archgym/Systolic-v0}\nbudget: 5\nbudget: 7\nseeds: [0]\n"
+                    "agents: {random_walk: {}}\n")
+    assert main(["sweep", str(spec)]) == 2
+    assert "key 'budget' is given twice" in capsys.readouterr().err
+    # -k values: 2e-3 is a number (YAML 1.1 read a string and the target check refused it)
+    assert main(["list", "--env", "archgym/Systolic-v0", "-k", "targets={latency: 2e-3}", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["explore", "archgym/Systolic-v0", "-a", "ga", "--budget", "5", "--hp", "population=010",
+                 "--json"]) == 0
+    assert '"population": 10' in capsys.readouterr().out
