@@ -117,3 +117,25 @@ def test_bad_spec_fails_before_ray_starts(tmp_path, capsys, monkeypatch):
     path.write_text(yaml.safe_dump(bad(budget=-5)))
     assert main(["sweep", str(path)]) == 2
     assert "budget: must be a positive integer" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_spec_that_differs_from_the_one_the_run_was_made_with(tmp_path, capsys, monkeypatch):
+    """--resume runs the stored spec: an edited spec file (here a larger budget) would not be applied, so it
+    is refused, naming the difference, before Ray starts."""
+    import archgym.tune
+    from archgym.cli import main
+    from archgym.cli.sweeps import _resumable
+    from archgym.runs import write_spec
+
+    monkeypatch.setattr(archgym.tune, "start_ray", lambda *a, **k: pytest.fail("Ray started"))
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(dict(GOOD, run_dir=str(tmp_path / "run"))))
+    spec = load_sweep(path)
+    (tmp_path / "run").mkdir()
+    write_spec(tmp_path / "run", spec)
+    assert _resumable(load_sweep(path), path) == spec.run_dir  # the same spec: resumed
+    path.write_text(yaml.safe_dump(dict(GOOD, run_dir=str(tmp_path / "run"), budget=GOOD["budget"] + 2)))
+    assert main(["sweep", str(path), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"budget={GOOD['budget'] + 2}" in err and f"vs {GOOD['budget']}" in err
+    assert "Resume with the run directory" in err

@@ -12,6 +12,24 @@ from archgym.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, print_js
 from archgym.display import table
 
 
+def _resumable(spec: Any, path: Path) -> Path:
+    """The run directory of ``spec`` when the spec it was made from is the same: resuming runs the stored
+    spec, so an edited one (another budget, more seeds) is refused rather than silently not applied."""
+    from archgym.dataset.provenance import record_difference
+    from archgym.runs import SPEC_FILE, load_run_spec
+
+    if not (spec.run_dir / SPEC_FILE).is_file():
+        return spec.run_dir  # resume_sweep says there is no sweep to resume
+    stored = load_run_spec(spec.run_dir)
+    have, want = (dict(s.to_dict(), run_dir=None, name=s.name) for s in (spec, stored))
+    diff = record_difference(have, want, (str(path), f"{spec.run_dir / SPEC_FILE}"))
+    if diff:
+        raise ValueError(f"--resume runs the spec the run directory was made with, and {path} differs from it: "
+                         f"{diff}. Resume with the run directory itself ({spec.run_dir}), or start a new sweep "
+                         "with another run_dir")
+    return spec.run_dir
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from archgym.config import load_sweep
     from archgym.optimum import ensure_run_optimum
@@ -20,7 +38,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     target = Path(args.spec)
     if args.resume:
-        run_dir = target if target.is_dir() else load_sweep(target).run_dir
+        run_dir = target if target.is_dir() else _resumable(load_sweep(target), target)
         outcome = resume_sweep(run_dir, address=args.address)
     else:
         spec = load_sweep(target)  # validated before Ray starts
