@@ -21,6 +21,7 @@ import numpy as np
 
 from archgym.display import table
 from archgym.runs import (
+    SPEC_FILE,
     TRAJECTORIES_DIR,
     TrialRecord,
     load_run_spec,
@@ -82,6 +83,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     trials = read_trials(run_dir)
     if not trials:
         raise ValueError(f"{run_dir} has no trial results (trials/*.json): run the sweep first")
+    _check_trials(run_dir, trials)
     out = run_dir / "report"
     out.mkdir(exist_ok=True)
     write_results(run_dir, trials)
@@ -216,12 +218,17 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
     names = (optimum.pareto_metrics if optimum else None) or _target_metrics(run_dir)
     if not names:
         return None
-    try:
-        from archgym.dataset import read_dataset
+    from archgym.dataset import read_dataset
 
-        frame = read_dataset(run_dir / TRAJECTORIES_DIR)
-    except (ValueError, FileNotFoundError, ImportError):
-        return None
+    data = run_dir / TRAJECTORIES_DIR
+    if not data.is_dir():
+        raise ValueError(f"{run_dir} has no {TRAJECTORIES_DIR}/ (every sweep logs its evaluations there): the "
+                         "Pareto fronts cannot be computed")
+    try:
+        frame = read_dataset(data)
+    except (ValueError, FileNotFoundError) as exc:
+        raise ValueError(f"{data}: the sweep's evaluations cannot be read ({exc}), so neither can the Pareto "
+                         "fronts") from None
     if frame.empty or not all(n in frame.columns for n in names):
         return None
     directions, units = _metric_info(run_dir, names)
@@ -269,11 +276,33 @@ class _Normalizer:
 
 
 def _spec(run_dir: Path):
-    """The run's spec, or ``None`` for a run directory without one (trial records only)."""
-    try:
-        return load_run_spec(run_dir)
-    except ValueError:
+    """The run's spec, or ``None`` for a run directory without one (trial records only); a spec file
+    that cannot be read is an error, not a report without its environment."""
+    if not (run_dir / SPEC_FILE).is_file():
         return None
+    return load_run_spec(run_dir)
+
+
+def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
+    """``ValueError`` for trial records the run's spec could not have produced (edited or mixed-in files):
+    an agent, seed or budget the spec does not have, or a best design outside its env's space."""
+    spec = _spec(run_dir)
+    if spec is None:
+        return
+    agents = {a.name for a in spec.agents}
+    sim, _ = _sweep_simulator_and_objective(run_dir)
+    names = set(sim.space.names) if sim is not None else None
+    for t in trials:
+        where = f"{run_dir}/trials: trial {t.trial_id!r}"
+        if t.agent not in agents:
+            raise ValueError(f"{where}: agent {t.agent!r} is not one of the spec's agents {sorted(agents)}")
+        if t.seed not in spec.seeds:
+            raise ValueError(f"{where}: seed {t.seed} is not one of the spec's seeds")
+        if t.budget != spec.budget:
+            raise ValueError(f"{where}: budget {t.budget} is not the spec's {spec.budget}")
+        if names is not None and t.best_design and set(t.best_design) != names:
+            raise ValueError(f"{where}: its best design's knobs {sorted(t.best_design)} are not those of "
+                             f"{spec.env_id} ({sorted(names)})")
 
 
 def _sweep_simulator_and_objective(run_dir: Path):

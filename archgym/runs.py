@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archgym.io import read_json, write_json
+from simulators.params import is_integer, is_number
 from simulators.yamldata import load_yaml
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ TRIALS_DIR = "trials"
 OPTIMUM_FILE = "optimum.json"
 RESULTS_FILE = "results.csv"
 TRAJECTORIES_DIR = "trajectories"
+#: a trial record's status (see ``TrialRecord.status``)
+TRIAL_STATUSES = ("running", "done", "stopped", "error")
 
 
 @dataclass
@@ -99,7 +102,40 @@ class TrialRecord:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {unknown} in a trial record")
-        return cls(**data)
+        record = cls(**data)
+        problem = record._problem()
+        if problem:
+            raise ValueError(f"{where}: {problem}")
+        return record
+
+    def _problem(self) -> str | None:
+        """What makes the record's values impossible (a hand-edited or broken file), or ``None``."""
+        def number(x: Any) -> bool:
+            return is_number(x) and not math.isnan(x)
+
+        for name in ("trial_id", "agent"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                return f"{name} must be a non-empty string, got {getattr(self, name)!r}"
+        for name, low in (("setting", 0), ("seed", 0), ("budget", 1), ("evaluations", 0)):
+            if not is_integer(getattr(self, name)) or getattr(self, name) < low:
+                return f"{name} must be an integer >= {low}, got {getattr(self, name)!r}"
+        if self.status not in TRIAL_STATUSES:
+            return f"status must be one of {list(TRIAL_STATUSES)}, got {self.status!r}"
+        if not number(self.best_reward) or (self.evaluations and not math.isfinite(self.best_reward)):
+            return f"best_reward must be a number (finite once a design was evaluated), got {self.best_reward!r}"
+        if not isinstance(self.history, list) or not all(number(x) for x in self.history):
+            return "history must be a list of numbers (the best reward after each evaluation)"
+        if len(self.history) != self.evaluations:
+            return f"history has {len(self.history)} entries for {self.evaluations} evaluations"
+        if self.history and self.history[-1] != self.best_reward:
+            return f"best_reward {self.best_reward!r} is not the history's last best reward {self.history[-1]!r}"
+        if self.target_met_at is not None and not (is_integer(self.target_met_at)
+                                                    and 1 <= self.target_met_at <= self.evaluations):
+            return f"target_met_at must be an evaluation number in 1..{self.evaluations}, got {self.target_met_at!r}"
+        for name in ("hyperparameters", "best_design", "best_metrics"):
+            if not isinstance(getattr(self, name), Mapping):
+                return f"{name} must be a JSON object, got {type(getattr(self, name)).__name__}"
+        return None
 
 
 def trial_path(run_dir: str | os.PathLike[str], trial_id: str) -> Path:

@@ -16,7 +16,7 @@ from archgym.optimum import Optimum, find_optimum
 from archgym.report import build_report
 from simulators.core import Choice, DesignSpace
 from simulators.dram import DRAMSimulator
-from simulators.systolic import default_space
+from simulators.systolic import SystolicSimulator, default_space
 
 
 def narrow_space() -> DesignSpace:
@@ -226,3 +226,43 @@ def test_report_opens_with_the_verdict_and_explains_every_column(tmp_path):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 6 and len({(r["agent"], r["setting"]) for r in rows}) == 6
     assert all(json.loads(r["hyperparameters"]) == {"p": int(r["setting"])} for r in rows)
+
+
+def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
+    """A report must not quietly drop a section or count an impossible record: a broken spec.yaml, trial
+    records the spec could not have produced and unreadable trajectories are refused, naming them."""
+    from archgym.config import parse_sweep
+    from archgym.runs import write_spec
+
+    spec = parse_sweep({"name": "t", "env": {"id": "archgym/Systolic-v0"}, "budget": 30, "seeds": [0, 1],
+                        "agents": {"random_walk": {}, "ga": {}}, "run_dir": str(tmp_path)}, source="t.yaml")
+    run = fake_run(tmp_path)
+    write_spec(run, spec)
+    design = SystolicSimulator().default_design()
+    for path in (run / "trials").glob("*.json"):
+        trial = json.loads(path.read_text())
+        path.write_text(json.dumps(dict(trial, best_design=design)))
+    with pytest.raises(ValueError, match=r"has no trajectories/ \(every sweep logs its evaluations there\)"):
+        build_report(run)
+    (run / "trajectories").mkdir()
+    (run / "trajectories" / "part-x-00000000-00000.parquet").write_bytes(b"not parquet")
+    with pytest.raises(ValueError, match=r"trajectories: the sweep's evaluations cannot be read"):
+        build_report(run)
+    trial_file = run / "trials" / "ga-000-s0.json"
+    good = json.loads(trial_file.read_text())
+    for change, message in (({"agent": "nope"}, r"agent 'nope' is not one of the spec's agents"),
+                            ({"seed": 7}, r"seed 7 is not one of the spec's seeds"),
+                            ({"best_design": {"x": 1}}, r"best design's knobs \['x'\] are not those of"),
+                            ({"status": "weird"}, r"status must be one of \['running', 'done', 'stopped', 'error'\]"),
+                            ({"best_reward": float("nan")}, r"best_reward must be a number"),
+                            ({"best_reward": 2.0}, r"best_reward 2.0 is not the history's last best reward"),
+                            ({"evaluations": -3}, r"evaluations must be an integer >= 0"),
+                            ({"history": good["history"] * 2}, r"history has 60 entries for 30 evaluations"),
+                            ({"history": ["a"] * 30}, r"history must be a list of numbers")):
+        trial_file.write_text(json.dumps(dict(good, **change)))
+        with pytest.raises(ValueError, match=message):
+            build_report(run)
+    trial_file.write_text(json.dumps(good))
+    (run / "spec.yaml").write_text((run / "spec.yaml").read_text()[:40])  # truncated
+    with pytest.raises(ValueError, match="spec.yaml"):
+        build_report(run)
