@@ -121,6 +121,12 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
           "tournament_size=5"], "tournament_size (5) must be at most population (4)"),
         (["optimum", "systolic", "--limit", "-5"], "limit must be a positive integer"),
         (["collect", "quant", "--samples", str(10**12), "--out", "never-written"], "more than half of this machine"),
+        # an empty path is the current directory to the file system: refused, never written into
+        (["collect", "systolic", "-n", "5", "-o", ""], "argument --out/-o: must be a path, got an empty string"),
+        (["explore", "systolic", "-a", "random_walk", "-b", "5", "--log", " "], "argument --log: must be a path"),
+        (["proxy", "train", "data", "--env", "systolic", "--out", ""], "argument --out/-o: must be a path"),
+        (["report", ""], "argument run_dir: must be a path"),
+        (["optimum", "systolic", "--out", ""], "argument --out: must be a path"),
     ],
 )
 def test_the_audited_cli_cases(capsys, argv, message):

@@ -44,6 +44,14 @@ def parse_assignments(pairs: Sequence[str] | None, what: str, *, yaml_values: bo
     return out
 
 
+def path_arg(text: str) -> str:
+    """The argparse ``type`` of every path argument: an empty path, which the file system reads as the
+    current directory (writing a dataset or a model there), is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a path, got an empty string (write . for the current directory)")
+    return text
+
+
 def read_yaml_file(path: str, what: str) -> Any:
     """The data of a YAML file a user named (``ValueError`` for a missing, unreadable or unsafe file)."""
     p = Path(path)

@@ -17,6 +17,7 @@ from archgym.cli.common import (
     add_env_options,
     env_kwargs_from_args,
     parse_assignments,
+    path_arg,
     print_json,
 )
 from archgym.display import format_quantity, table
@@ -232,7 +233,8 @@ def add_parsers(sub: Any) -> None:
                                    "--run-id resumes that run (only its missing designs are evaluated).")
     p.add_argument("env", help=ENV_HELP)
     p.add_argument("--samples", "-n", type=int, required=True, help="number of designs to evaluate")
-    p.add_argument("--out", "-o", required=True, metavar="DATA", help="dataset directory (created or appended to)")
+    p.add_argument("--out", "-o", type=path_arg, required=True, metavar="DATA",
+                   help="dataset directory (created or appended to)")
     p.add_argument("--method", choices=SAMPLING_METHODS, default="random", help="sampling method (default random)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--batch", type=int, default=4096,
@@ -260,13 +262,13 @@ def add_parsers(sub: Any) -> None:
                                    "rows of that env. (A directory named like an action: write ./validate.)")
     p.add_argument("words", nargs="+", metavar="[ACTION] DIR", help="a dataset directory, optionally after "
                                                                      "'validate' or 'upgrade'")
-    p.add_argument("--csv", metavar="FILE", help="also write every row to this CSV file")
+    p.add_argument("--csv", type=path_arg, metavar="FILE", help="also write every row to this CSV file")
     p.add_argument("--sample", type=int, help="validate: replay this many rows drawn at random (default: all)")
     p.add_argument("--seed", type=int, help="validate: the seed of --sample (default 0)")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                    help="validate: a module outside archgym that a run's recorded simulator may import (its code "
                         "runs: only for a module you trust; repeatable). Without it such runs are not replayed")
-    p.add_argument("--out", "-o", metavar="NEW_DIR", help="upgrade: the dataset to write")
+    p.add_argument("--out", "-o", type=path_arg, metavar="NEW_DIR", help="upgrade: the dataset to write")
     p.add_argument("--env", "-e", help="upgrade: the environment the rows were produced on")
     add_env_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -280,9 +282,9 @@ def add_parsers(sub: Any) -> None:
                              description="Fit one XGBoost regressor per metric on the dataset's rows of ENV and its "
                                          "workload, write MODEL_DIR (XGBoost JSON + manifest.json) and print the "
                                          "accuracy on the held-out test split.")
-    p.add_argument("data", help="dataset directory")
+    p.add_argument("data", type=path_arg, help="dataset directory")
     p.add_argument("--env", "-e", required=True, help="the environment the proxy stands in for: " + ENV_HELP)
-    p.add_argument("--out", "-o", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.add_argument("--out", "-o", type=path_arg, required=True, metavar="MODEL_DIR", help="model directory to write")
     add_env_options(p)
     p.add_argument("--seed", type=int, default=0, help="split and boosting seed (default 0)")
     p.add_argument("--test-fraction", type=float, default=0.15, help="held-out test share (default 0.15)")
@@ -299,8 +301,8 @@ def add_parsers(sub: Any) -> None:
 
     p = proxy_sub.add_parser("score", help="accuracy of a trained proxy on a dataset",
                              description="Score a proxy on the rows of a dataset that match its env and workload.")
-    p.add_argument("model", metavar="MODEL_DIR", help="model directory written by `archgym proxy train`")
-    p.add_argument("data", help="dataset directory")
+    p.add_argument("model", type=path_arg, metavar="MODEL_DIR", help="model directory written by `archgym proxy train`")
+    p.add_argument("data", type=path_arg, help="dataset directory")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_proxy_score)
 

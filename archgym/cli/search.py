@@ -13,6 +13,7 @@ from archgym.cli.common import (
     add_env_options,
     env_kwargs_from_args,
     parse_assignments,
+    path_arg,
     print_json,
     read_yaml_file,
 )
@@ -121,12 +122,14 @@ def add_parsers(sub: Any) -> None:
                                    "and print the best design found.")
     p.add_argument("env", help=ENV_HELP)
     p.add_argument("--agent", "-a", help="agent name (`archgym list` shows them)")
-    p.add_argument("--agent-config", metavar="FILE", help="an agent and its hyperparameters (configs/agents/*.yaml)")
+    p.add_argument("--agent-config", type=path_arg, metavar="FILE",
+                   help="an agent and its hyperparameters (configs/agents/*.yaml)")
     p.add_argument("--budget", "-b", type=int, required=True, help="simulator evaluations")
     p.add_argument("--seed", "-s", type=int, default=0, help="seed of the agent and env (default 0)")
     p.add_argument("--hp", nargs="+", action="extend", metavar="KEY=VALUE",
                    help="agent hyperparameters, e.g. population=16 (repeatable; a key given twice is an error)")
-    p.add_argument("--log", metavar="DIR", help="write every evaluation to this trajectory dataset directory")
+    p.add_argument("--log", type=path_arg, metavar="DIR",
+                   help="write every evaluation to this trajectory dataset directory")
     add_env_options(p)
     p.add_argument("--json", action="store_true", help="print JSON (with the best-so-far history)")
     p.set_defaults(func=cmd_explore)
@@ -147,6 +150,6 @@ def add_parsers(sub: Any) -> None:
                         "design of long searches, labelled as a bound")
     p.add_argument("--search-budget", type=int, default=20_000,
                    help="evaluations per search with --best-known (default 20000)")
-    p.add_argument("--out", metavar="FILE", help="also write the result (with the Pareto front) as JSON")
+    p.add_argument("--out", type=path_arg, metavar="FILE", help="also write the result (with the Pareto front) as JSON")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_optimum)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archgym.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, print_json
+from archgym.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, path_arg, print_json
 from archgym.display import table
 
 
@@ -97,7 +97,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run a Ray Tune sweep from a spec (the hyperparameter-lottery study)",
                        description="Run every trial of a sweep spec (configs/sweeps/*.yaml) on an embedded Ray or "
                                    "a Ray cluster, then write the report into the run directory.")
-    p.add_argument("spec", help="sweep spec YAML (with --resume: the spec or its run directory)")
+    p.add_argument("spec", type=path_arg, help="sweep spec YAML (with --resume: the spec or its run directory)")
     p.add_argument("--address", help="join this Ray cluster (e.g. 10.0.0.5:6379) instead of an embedded Ray")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep, keeping finished trials")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -106,7 +106,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("report", help="tables and figures for a sweep's run directory",
                        description="Write RUN_DIR/report/: per-agent summary, lottery spread, best-so-far and "
                                    "regret curves, Pareto fronts with hypervolume (PNG + CSV), and report.md.")
-    p.add_argument("run_dir", help="a sweep's run directory")
+    p.add_argument("run_dir", type=path_arg, help="a sweep's run directory")
     p.add_argument("--no-figures", action="store_true", help="tables only")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_report)
