@@ -26,7 +26,7 @@ import numpy as np
 
 from simulators.core import DesignSpace, Evaluation, Metric
 from simulators.loading import load_object
-from simulators.params import Choice, FloatRange, IntRange, Parameter, check_int
+from simulators.params import MAX_SEED, Choice, FloatRange, IntRange, Parameter, check_int
 
 ENTRY_POINT_GROUP = "archgym.agents"
 
@@ -102,7 +102,7 @@ class Agent(ABC):
             raise ValueError(f"{self.name}: unknown hyperparameter(s) {unknown}; "
                              f"allowed: {sorted(self.hyperparameters)}")
         try:
-            seed = check_int(seed, "seed", low=0, allow_none=True)
+            seed = check_int(seed, "seed", low=0, high=MAX_SEED, allow_none=True)
         except ValueError as exc:
             raise ValueError(f"{self.name}: {exc}") from None
         self.space = space

@@ -44,6 +44,7 @@ runs code you did not see named.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import zlib
 from collections.abc import Mapping
@@ -54,7 +55,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
-from simulators.params import Choice, FloatRange, Parameter, check_bool, check_int, check_number, is_integer
+from simulators.params import (
+    MAX_SEED,
+    Choice,
+    FloatRange,
+    Parameter,
+    check_bool,
+    check_int,
+    check_number,
+    is_integer,
+)
 from simulators.yamldata import load_yaml
 
 if TYPE_CHECKING:
@@ -63,6 +73,9 @@ if TYPE_CHECKING:
 __all__ = ["SearchDim", "AgentSweep", "SweepSpec", "TrialSpec", "TuneSettings", "load_sweep", "parse_sweep"]
 
 _DIM_KINDS = ("grid", "choice", "uniform", "loguniform")
+#: the most trials one spec may expand to (each is a Ray task and a record; a typo like seeds: 1000000000
+#: must not allocate the machine away)
+MAX_TRIALS = 100_000
 _TOP_KEYS = ("name", "env", "budget", "seeds", "agents", "search_seed", "tune", "run_dir", "optimum", "imports")
 _TUNE_KEYS = ("max_concurrent_trials", "cpus_per_trial", "scheduler", "report_every", "max_failures", "num_cpus")
 _SCHEDULER_KEYS = ("type", "grace_period", "reduction_factor")
@@ -122,6 +135,12 @@ class AgentSweep:
     fixed: dict[str, Any]
     search: dict[str, SearchDim]
     samples: int = 1
+
+    def count(self) -> int:
+        """How many settings ``settings`` gives, without making them."""
+        grid = [len(d.values) for d in self.search.values() if d.kind == "grid"]
+        draws = self.samples if any(d.kind != "grid" for d in self.search.values()) else 1
+        return math.prod(grid) * draws
 
     def settings(self, rng: np.random.Generator) -> list[dict[str, Any]]:
         """Every hyperparameter setting: grid points x ``samples`` draws of the random dimensions."""
@@ -331,7 +350,11 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     if isinstance(env, str):
         env_id, env_kwargs = env, {}
     elif isinstance(env, Mapping) and set(env) <= {"id", "kwargs"} and "id" in env:
-        env_id, env_kwargs = env["id"], dict(env.get("kwargs") or {})
+        kwargs = env.get("kwargs") or {}
+        if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+            raise _fail(f"{where}: env.kwargs", f"must map keyword names to values (gym.make's keywords), got "
+                                               f"{kwargs!r}")
+        env_id, env_kwargs = env["id"], dict(kwargs)
     else:
         raise _fail(f"{where}: env", f"must be an env id or {{id: ..., kwargs: {{...}}}}, got {env!r}")
     imports = data.get("imports", [])
@@ -369,9 +392,14 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         raise _fail(f"{where}: budget", str(exc)) from None
     seeds_raw = data.get("seeds", 1)
     if is_integer(seeds_raw):
-        seeds = tuple(range(_int(f"{where}: seeds", seeds_raw, low=1)))
+        n = _int(f"{where}: seeds", seeds_raw, low=1)
+        if n > MAX_TRIALS:
+            raise _fail(f"{where}: seeds", f"{n} seeds is more trials than a sweep runs (at most {MAX_TRIALS:,})")
+        seeds = tuple(range(n))
     elif isinstance(seeds_raw, list) and seeds_raw:
         seeds = tuple(_int(f"{where}: seeds[{i}]", s, low=0) for i, s in enumerate(seeds_raw))
+        if any(s > MAX_SEED for s in seeds):
+            raise _fail(f"{where}: seeds", f"must be at most {MAX_SEED} (2**63 - 1: what a seed column holds)")
         if len(set(seeds)) != len(seeds):
             raise _fail(f"{where}: seeds", f"must be distinct, got {seeds_raw}")
     else:
@@ -381,6 +409,10 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     if not isinstance(agents_raw, Mapping) or not agents_raw:
         raise _fail(f"{where}: agents", "must map agent names to their sweep (at least one agent)")
     sweeps = tuple(_parse_agent(f"{where}: agents.{n}", n, raw) for n, raw in agents_raw.items())
+    trials = sum(a.count() for a in sweeps) * len(seeds)
+    if trials > MAX_TRIALS:
+        raise _fail(f"{where}: agents", f"the spec expands to {trials:,} trials (settings x seeds), more than a sweep "
+                                        f"runs (at most {MAX_TRIALS:,}): narrow the grids, samples or seeds")
     tune_settings = _parse_tune(f"{where}: tune", data.get("tune"))
     search_seed = _int(f"{where}: search_seed", data.get("search_seed", 0), low=0)
 
@@ -409,6 +441,27 @@ def _check_code(where: str, target: Any, imports: list[str]) -> None:
     if module not in imports and not module.startswith("simulators."):
         raise _fail(where, f"{target!r} imports {module!r}, which runs that module's code; list it under "
                            f"'imports: [{module}]' in the spec to allow it")
+
+
+def check_trial_agents(spec: SweepSpec) -> None:
+    """``SpecError`` for a trial whose agent would refuse its hyperparameters together (``ga``: a
+    ``tournament_size`` above ``population``, ``nsga2``: a population it cannot split), found by building
+    each setting's agent on the env's space once, before a run directory or Ray exists. (Each value alone
+    was checked when the spec was read.)"""
+    from agents import get
+    from archgym.catalog import make_env
+
+    space = make_env(spec.env_id, spec.env_kwargs).space
+    seen: set[tuple[str, int]] = set()
+    for trial in spec.trials():
+        if (trial.agent, trial.setting) in seen:
+            continue
+        seen.add((trial.agent, trial.setting))
+        try:
+            get(trial.agent)(space, seed=trial.seed, **trial.hyperparameters)
+        except ValueError as exc:
+            raise _fail(f"{spec.source}: agents.{trial.agent}", f"setting {trial.setting} "
+                                                                 f"{trial.hyperparameters}: {exc}") from None
 
 
 def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:

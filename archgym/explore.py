@@ -23,7 +23,7 @@ from archgym.envs import DesignEnv
 from archgym.objective import TargetObjective
 from archgym.progress import Progress
 from simulators.core import Evaluation, Metric
-from simulators.params import check_int
+from simulators.params import MAX_SEED, check_int
 
 __all__ = ["EvaluationRecord", "ExploreResult", "TrajectorySink", "check_budget", "check_memory", "explore"]
 
@@ -116,7 +116,7 @@ def explore(
     runs after each evaluation with the result so far (e.g. to report to Ray Tune).
     """
     budget = check_budget(budget, keep_records=keep_records)
-    seed = check_int(seed, "seed", low=0, allow_none=True)
+    seed = check_int(seed, "seed", low=0, high=MAX_SEED, allow_none=True)
     for name, value in (("hyperparameters", hyperparameters), ("env_kwargs", env_kwargs)):
         if value is not None and not isinstance(value, Mapping):
             raise ValueError(f"{name} must be a mapping of names to values, got {value!r}")

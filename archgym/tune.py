@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agents._ray import quiet_ray_logs, start_ray
-from archgym.config import SweepSpec, TrialSpec, parse_sweep
+from archgym.config import SweepSpec, TrialSpec, check_trial_agents, parse_sweep
 from archgym.runs import (
     SPEC_FILE,
     TRAJECTORIES_DIR,
@@ -180,6 +180,8 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
     if (run_dir / SPEC_FILE).exists():
         raise ValueError(f"run directory {run_dir} already holds a sweep: resume it with --resume, "
                          "or choose another run_dir")
+    check_trial_agents(spec)  # before the run directory exists: a refused setting leaves nothing behind
+    start_ray(address, None if address else spec.tune.num_cpus)  # likewise a cluster that cannot be joined
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run_dir {run_dir} is a file, not a directory")
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "MAX_SEED",
     "Choice",
     "FloatRange",
     "IntRange",
@@ -39,6 +40,9 @@ __all__ = [
     "is_integer",
     "is_number",
 ]
+
+#: the largest seed archgym takes: what an int64 column (a dataset's ``seed``) and numpy's generators hold
+MAX_SEED = 2**63 - 1
 
 _MAX_LISTED = 12  # how many allowed values an error message spells out before abbreviating
 

@@ -127,6 +127,11 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
         (["proxy", "train", "data", "--env", "systolic", "--out", ""], "argument --out/-o: must be a path"),
         (["report", ""], "argument run_dir: must be a path"),
         (["optimum", "systolic", "--out", ""], "argument --out: must be a path"),
+        # seeds beyond int64 overflowed when a row was written (after a part file existed)
+        (["explore", "systolic", "-a", "random_walk", "-b", "5", "-s", str(2**63), "--log", "never-written"],
+         "seed must be an integer in [0, 9223372036854775807]"),
+        (["collect", "systolic", "-n", "5", "-o", "never-written", "--seed", str(10**20)],
+         "seed must be an integer in [0, 9223372036854775807]"),
     ],
 )
 def test_the_audited_cli_cases(capsys, argv, message):

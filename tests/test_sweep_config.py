@@ -89,6 +89,13 @@ def bad(**changes):
         (bad(tune__scheduler={"type": "hyperband"}), "tune.scheduler: must be null or \\{type: asha"),
         (bad(tune__workers=3), "tune: unknown key\\(s\\) \\['workers'\\]"),
         (bad(optimum="yes"), "optimum: must be true or false"),
+        (bad(env__kwargs=[1, 2]), r"env.kwargs: must map keyword names to values \(gym.make's keywords\), got "
+                                  r"\[1, 2\]"),
+        (bad(env__kwargs={1: 2}), "env.kwargs: must map keyword names to values"),
+        (bad(seeds=[2**63]), r"seeds: must be at most 9223372036854775807"),
+        (bad(seeds=10**9), r"seeds: 1000000000 seeds is more trials than a sweep runs \(at most 100,000\)"),
+        (bad(agents__ga__hyperparameters__population={"grid": list(range(2, 2000))}, agents__ga__samples=30,
+             seeds=2), r"agents: the spec expands to 119,884 trials \(settings x seeds\), more than a sweep runs"),
     ],
 )
 def test_malformed_specs_name_the_key(data, message):
@@ -139,3 +146,16 @@ def test_resume_refuses_a_spec_that_differs_from_the_one_the_run_was_made_with(t
     err = capsys.readouterr().err
     assert f"budget={GOOD['budget'] + 2}" in err and f"vs {GOOD['budget']}" in err
     assert "Resume with the run directory" in err
+
+
+def test_settings_an_agent_refuses_together_fail_before_a_run_directory_exists(tmp_path, monkeypatch):
+    """Each value passes on its own; the agent refuses the pair (ga: tournament_size 3 > population 2)."""
+    import archgym.tune
+
+    monkeypatch.setattr(archgym.tune, "start_ray", lambda *a, **k: pytest.fail("Ray started"))
+    spec = parse_sweep(dict(GOOD, agents={"ga": {"hyperparameters": {"population": {"grid": [8, 2]}}}},
+                            run_dir=str(tmp_path / "run")), source="spec.yaml")
+    with pytest.raises(SpecError, match=r"agents.ga: setting 1 \{'population': 2\}: ga: tournament_size \(3\) must "
+                                        r"be at most population \(2\)"):
+        archgym.tune.run_sweep(spec)
+    assert not (tmp_path / "run").exists()

@@ -22,7 +22,7 @@ import numpy as np
 from archgym.dataset.writer import RunInfo, TrajectoryWriter
 from archgym.explore import check_memory
 from simulators.core import BatchEvaluation
-from simulators.params import check_int
+from simulators.params import MAX_SEED, check_int
 
 __all__ = ["CollectResult", "collect"]
 
@@ -62,6 +62,7 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
     ``progress(done, total, seconds)`` is called after each call."""
     samples = check_int(samples, "samples", low=1)
     batch = check_int(batch, "batch", low=1)
+    seed = check_int(seed, "seed", low=0, high=MAX_SEED, allow_none=True)
     sim = env.simulator
     # the designs are drawn up front (a Latin hypercube needs them all; a resumed run redraws the same)
     check_memory(samples, 24 * len(sim.space), f"samples {samples:,}", "sampled designs")

@@ -37,7 +37,7 @@ from archgym.proxy.model import (
 )
 from archgym.proxy.rows import proxy_rows
 from simulators.core import Simulator
-from simulators.params import check_int, is_integer
+from simulators.params import MAX_SEED, check_int, is_integer
 
 if TYPE_CHECKING:
     import pandas
@@ -136,6 +136,7 @@ def train_proxy(
     if split not in ("row", "run"):
         raise ValueError(f"split must be 'row' or 'run', got {split!r}")
     n_jobs = check_int(n_jobs, "n_jobs", low=1)
+    seed = check_int(seed, "seed", low=0, high=MAX_SEED)
     params = {**DEFAULT_XGB_PARAMS, **(xgb_params or {})}
     known = set(xgb.XGBRegressor().get_params())
     unknown = sorted(set(params) - known - {"seed", "nthread"})
