@@ -65,7 +65,7 @@ from simulators.params import (
     check_number,
     is_integer,
 )
-from simulators.yamldata import load_yaml
+from simulators.yamldata import load_yaml, read_text
 
 if TYPE_CHECKING:
     from agents import Hyperparameter
@@ -474,7 +474,7 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
     if not path.is_file():
         raise SpecError(f"sweep spec {str(path)!r} " + ("is not a regular file" if path.exists() else "does not exist"))
     try:
-        data = load_yaml(path.read_text())
+        data = load_yaml(read_text(path, "sweep spec"))
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({exc})") from None
     return parse_sweep(data, source=str(path))

@@ -29,7 +29,7 @@ import yaml
 
 from archgym.io import read_json, write_json
 from simulators.params import is_integer, is_number
-from simulators.yamldata import load_yaml
+from simulators.yamldata import load_yaml, read_text
 
 if TYPE_CHECKING:
     from archgym.config import SweepSpec
@@ -194,7 +194,7 @@ def load_run_spec(run_dir: str | os.PathLike[str]) -> SweepSpec:
     if not path.is_file():
         raise ValueError(f"{run_dir} holds no sweep (no {SPEC_FILE})")
     try:
-        data = load_yaml(path.read_text())
+        data = load_yaml(read_text(path, "the run's spec"))
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({exc})") from None
     return parse_sweep(data, source=str(path))

@@ -1,5 +1,7 @@
-"""The one YAML reader of archgym's data and configs: spec files, agent and env configs, ``-k``/``--hp``
-values, memspecs, layer tables and task graphs.
+"""The one YAML reader of archgym's data and configs (spec files, agent and env configs, ``-k``/``--hp``
+values, memspecs, layer tables and task graphs), and the one reader of a text file a user names
+(``read_text``: a file that is not UTF-8 is refused naming the file and the byte, not with the codec's
+bare message).
 
 It is PyYAML's safe loader (no Python objects) with two changes, so that what a file says is what
 archgym reads:
@@ -17,10 +19,12 @@ archgym reads:
 from __future__ import annotations
 
 import functools
+import os
 import re
+from pathlib import Path
 from typing import Any
 
-__all__ = ["load_yaml", "yaml_loader"]
+__all__ = ["load_yaml", "read_text", "yaml_loader"]
 
 _INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
@@ -93,3 +97,14 @@ def load_yaml(text: str, loader: type | None = None) -> Any:
     import yaml
 
     return yaml.load(text, Loader=loader or yaml_loader())  # noqa: S506 - a SafeLoader subclass
+
+
+def read_text(path: str | os.PathLike[str], what: str) -> str:
+    """The text of the UTF-8 file ``path`` (``what`` names it in errors: "sweep spec", "trace file", ...)."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ValueError(f"{what} {str(path)!r} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
+                         f"(offset {exc.start}); save it as UTF-8") from None

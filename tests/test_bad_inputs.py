@@ -181,3 +181,19 @@ def test_a_trace_must_be_in_time_order(tmp_path):
 def test_implausible_sizes_are_refused_up_front(env_id, kwargs, message):
     with pytest.raises(ValueError, match=message):
         gym.make(env_id, **kwargs)
+
+
+@pytest.mark.parametrize(("argv", "what"), [
+    (["sweep", "{f}.yaml"], "sweep spec"),
+    (["evaluate", "dram", "-k", "workload={f}.stl"], "trace file"),
+    (["evaluate", "dram", "-k", "memspec={f}.yaml"], "memspec file"),
+    (["evaluate", "systolic", "-w", "{f}.csv"], "workload file"),
+    (["evaluate", "soc", "-w", "{f}.yaml"], "task graph file"),
+    (["explore", "systolic", "-a", "ga", "-b", "5", "--agent-config", "{f}.yaml"], "agent config"),
+])
+def test_a_file_that_is_not_utf8_is_named_with_the_byte(capsys, tmp_path, argv, what):
+    stem = tmp_path / "latin1"
+    for suffix in (".yaml", ".stl", ".csv"):
+        stem.with_suffix(suffix).write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    code, err = run(capsys, *[a.format(f=stem) for a in argv])
+    assert code == 2 and f"{what} " in err and "is not UTF-8 text: byte 0xe9 at line 1 (offset 9)" in err, err

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from archgym.io import json_default
-from simulators.yamldata import load_yaml
+from simulators.yamldata import load_yaml, read_text
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: exit codes of an interrupted command, as a shell reports them (128 + the signal number)
@@ -60,7 +60,7 @@ def read_yaml_file(path: str, what: str) -> Any:
     if not p.is_file():
         raise ValueError(f"{what} {path!r} does not exist")
     try:
-        return load_yaml(p.read_text())
+        return load_yaml(read_text(p, what))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ValueError(f"{what} {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
 

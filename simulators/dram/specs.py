@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from simulators.yamldata import load_yaml
+from simulators.yamldata import load_yaml, read_text
 
 __all__ = ["BUNDLED_SPECS", "AddressMapping", "MemSpec", "Rail", "Timing", "load_memspec"]
 
@@ -333,7 +333,7 @@ def load_memspec(memspec: str | os.PathLike[str] | MemSpec) -> MemSpec:
                          "or give a .yaml/.yml/.json spec file")
     if not path.is_file():
         raise ValueError(f"memspec file {str(path)!r} does not exist")
-    text = path.read_text()
+    text = read_text(path, "memspec file")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

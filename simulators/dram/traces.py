@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from simulators.params import check_int, check_number
+from simulators.yamldata import read_text
 
 __all__ = ["LINE_BYTES", "SYNTHETIC_WORKLOADS", "Trace", "load_trace", "save_stl", "synthetic_trace"]
 
@@ -156,22 +157,26 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
     lengths: list[int] = []
     line_numbers: list[int] = []
     parse = _parse_stl_line if suffix == ".stl" else _parse_csv_line
-    with p.open() as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            if suffix == ".csv" and not cycles and text.replace(" ", "").lower() == "cycle,command,address":
-                continue
-            try:
-                cycle, write, address, length = parse(text)
-            except ValueError as exc:
-                raise ValueError(f"trace {p.name} line {number}: {exc}: {text!r}") from None
-            cycles.append(cycle)
-            writes.append(write)
-            addresses.append(address)
-            lengths.append(length)
-            line_numbers.append(number)
+    try:
+        with p.open(encoding="utf-8") as handle:
+            for number, raw in enumerate(handle, start=1):
+                text = raw.strip()
+                if not text or text.startswith("#"):
+                    continue
+                if suffix == ".csv" and not cycles and text.replace(" ", "").lower() == "cycle,command,address":
+                    continue
+                try:
+                    cycle, write, address, length = parse(text)
+                except ValueError as exc:
+                    raise ValueError(f"trace {p.name} line {number}: {exc}: {text!r}") from None
+                cycles.append(cycle)
+                writes.append(write)
+                addresses.append(address)
+                lengths.append(length)
+                line_numbers.append(number)
+    except UnicodeDecodeError:
+        read_text(p, "trace file")  # raises, saying where the file stops being UTF-8
+        raise
     if not cycles:
         raise ValueError(f"trace file {str(p)!r} has no requests")
     return Trace(name=p.name, cycle=np.array(cycles, dtype=np.int64), is_write=np.array(writes, dtype=bool),

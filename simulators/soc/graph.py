@@ -40,7 +40,7 @@ import numpy as np
 
 from simulators.params import check_int
 from simulators.soc import tech
-from simulators.yamldata import load_yaml, yaml_loader
+from simulators.yamldata import load_yaml, read_text, yaml_loader
 
 __all__ = ["BUNDLED", "Accel", "Edge", "Task", "TaskGraph", "graph_from_dict", "load_graph", "synthetic_graph"]
 
@@ -355,7 +355,7 @@ def load_graph(workload: str | os.PathLike[str] | TaskGraph | Mapping[str, Any])
         if path.suffix.lower() in (".yaml", ".yml"):
             if not path.is_file():
                 raise ValueError(f"task graph file {str(path)!r} does not exist")
-            return read_yaml(path.read_text(), str(path))
+            return read_yaml(read_text(path, "task graph file"), str(path))
     raise ValueError(f"unknown workload {workload!r}; choose one of {list(BUNDLED)}, 'synthetic:<tasks>:<seed>', "
                      "a path to a .yaml task graph, or a TaskGraph")
 

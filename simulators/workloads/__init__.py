@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from simulators.params import is_integer
-from simulators.yamldata import load_yaml
+from simulators.yamldata import load_yaml, read_text
 
 __all__ = ["Layer", "Network", "available", "load_network"]
 
@@ -312,7 +312,7 @@ def load_network(workload: str | os.PathLike[str] | Network | Iterable[Layer]) -
         if path.suffix.lower() in (".csv", ".yaml", ".yml"):
             if not path.is_file():
                 raise ValueError(f"workload file {text_name!r} does not exist")
-            text = path.read_text()
+            text = read_text(path, "workload file")
             if path.suffix.lower() == ".csv":
                 return Network(path.stem, read_csv(text, str(path)), source=str(path))
             name, layers = read_yaml(text, str(path))
