@@ -154,7 +154,8 @@ class DesignEnv(gym.Env):
         """The design an action stands for (``ValueError`` when the action is outside the space)."""
         self._need_one_step("action_to_design")
         if not self.action_space.contains(action):
-            raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
+            raise ValueError(f"action {action!r} is outside the action space {self.action_space}"
+                             f"{_why_outside(self.action_space, action)}")
         if self.action_type == "multidiscrete":
             return self.space.decode_indices(np.asarray(action, dtype=np.int64))
         if self.action_type == "dict":
@@ -262,7 +263,8 @@ class DesignEnv(gym.Env):
     def _step_knob(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """A sequential step: set the current knob; evaluate once the last one is set."""
         if not self.action_space.contains(action):
-            raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
+            raise ValueError(f"action {action!r} is outside the action space {self.action_space}"
+                             f"{_why_outside(self.action_space, action)}")
         p = self.space.parameters[len(self._indices)]
         index = int(action)
         self._steps += 1
@@ -426,3 +428,24 @@ def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: st
 
         sim = ProxySimulator(proxy, simulator=sim)
     return DesignEnv(sim, **env_kwargs)
+
+
+def _why_outside(space: Any, action: Any) -> str:
+    """Why gymnasium's ``space.contains(action)`` said no, when it is one of the common reasons: a NumPy
+    array of another dtype or shape, or the first element out of range (else '')."""
+    if not isinstance(space, (spaces.Box, spaces.MultiDiscrete)) or not isinstance(action, np.ndarray):
+        return ""
+    if action.shape != space.shape:
+        return f": its shape is {action.shape}, the space's {space.shape}"
+    if not np.can_cast(action.dtype, space.dtype):
+        return (f": a {action.dtype} array, which gymnasium does not accept for a {space.dtype} space (cast it, "
+                f"e.g. action.astype(np.{space.dtype}))")
+    if isinstance(space, spaces.Box):
+        low, high = space.low, space.high
+    else:
+        low, high = space.start, space.start + space.nvec - 1
+    bad = np.flatnonzero(~((action >= low) & (action <= high)))
+    if len(bad):
+        i = int(bad[0])
+        return f": element {i} is {action.flat[i].item()!r}, outside [{low.flat[i].item()!r}, {high.flat[i].item()!r}]"
+    return ""

@@ -124,10 +124,19 @@ def test_action_outside_the_space_is_an_error():
     env = gym.make("archgym/Systolic-v0").unwrapped
     env.reset()
     bad = env.space.nvec.copy()  # one past the last index of every parameter
-    with pytest.raises(ValueError, match="outside the action space"):
+    with pytest.raises(ValueError, match=rf"outside the action space .*: element 0 is {bad[0]}, outside \[0, "
+                                         rf"{bad[0] - 1}\]"):
         env.step(bad)
     with pytest.raises(ValueError, match="outside the action space"):
         env.step([0, 0])
+    # the message says why gymnasium refused an array: its shape, or a dtype a float32 Box does not take
+    box = gym.make("archgym/Systolic-v0", action_type="box").unwrapped
+    box.reset()
+    with pytest.raises(ValueError, match=r"its shape is \(3,\), the space's \(9,\)"):
+        box.step(np.zeros(3, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"a float64 array, which gymnasium does not accept for a float32 space"):
+        box.step(np.full(len(box.space), 0.5))
+    assert box.step(np.full(len(box.space), 0.5, dtype=np.float32))[1] >= 0  # cast, it is taken
 
 
 def test_render_ansi():
