@@ -197,3 +197,11 @@ def test_a_file_that_is_not_utf8_is_named_with_the_byte(capsys, tmp_path, argv, 
         stem.with_suffix(suffix).write_bytes("name: caf\u00e9\n".encode("latin-1"))
     code, err = run(capsys, *[a.format(f=stem) for a in argv])
     assert code == 2 and f"{what} " in err and "is not UTF-8 text: byte 0xe9 at line 1 (offset 9)" in err, err
+
+
+def test_a_malformed_schema_1_manifest_is_named(capsys, tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "manifest.json").write_text('{"format": "archgym-trajectories", "schema_version": 1}')
+    code, err = run(capsys, "dataset", "upgrade", str(old), "--out", str(tmp_path / "new"), "--env", "systolic")
+    assert code == 2 and "manifest.json: not a schema-1 manifest (no ['space', 'metrics'])" in err, err

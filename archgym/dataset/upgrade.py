@@ -40,8 +40,16 @@ def upgrade_dataset(old: str | os.PathLike[str], out: str | os.PathLike[str], en
     check_format(manifest, str(old / LEGACY_MANIFEST), fmt="archgym-trajectories", version=1,
                  version_key="schema_version")
     sim = env.simulator
-    space = DesignSpace.from_dict(manifest["space"])
-    metrics = [Metric(m["name"], m["unit"], m["direction"], m.get("description", "")) for m in manifest["metrics"]]
+    where = old / LEGACY_MANIFEST
+    missing = [k for k in ("space", "metrics") if k not in manifest]
+    if missing:
+        raise ValueError(f"{where}: not a schema-1 manifest (no {missing})")
+    try:
+        space = DesignSpace.from_dict(manifest["space"])
+        metrics = [Metric(m["name"], m["unit"], m["direction"], m.get("description", ""))
+                   for m in manifest["metrics"]]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{where}: its space or metrics are malformed ({type(exc).__name__}: {exc})") from None
     diff = space_difference(space.to_dict(), sim.space.to_dict()) or metrics_difference(
         [m.to_dict() for m in metrics], [m.to_dict() for m in sim.metrics])
     if diff:
