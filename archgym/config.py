@@ -293,6 +293,9 @@ def _parse_agent(where: str, name: str, raw: Any) -> AgentSweep:
         parsed = _parse_dim(f"{where}.hyperparameters.{key}", key, value, declared[key])
         (search if isinstance(parsed, SearchDim) else fixed)[key] = parsed
     samples = _int(f"{where}.samples", raw.get("samples", 1), low=1)
+    if samples > 1 and not any(d.kind != "grid" for d in search.values()):
+        raise _fail(f"{where}.samples", f"draws the random dimensions (uniform, loguniform, choice), and {name} "
+                                        f"has none here: {samples} samples would run the same settings once")
     return AgentSweep(name, fixed, search, samples)
 
 
@@ -342,6 +345,8 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     for key in ("env", "budget", "agents"):
         if key not in data:
             raise _fail(where, f"missing required key {key!r}")
+    if "name" in data and not (isinstance(data["name"], str) and data["name"]):
+        raise _fail(f"{where}: name", f"must be a non-empty name (or left out: the file's stem), got {data['name']!r}")
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
         raise _fail(f"{where}: name", f"must be letters, digits, '-' or '_', got {name!r}")
@@ -414,6 +419,10 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         raise _fail(f"{where}: agents", f"the spec expands to {trials:,} trials (settings x seeds), more than a sweep "
                                         f"runs (at most {MAX_TRIALS:,}): narrow the grids, samples or seeds")
     tune_settings = _parse_tune(f"{where}: tune", data.get("tune"))
+    grace = (tune_settings.scheduler or {}).get("grace_period")
+    if grace is not None and grace >= budget:
+        raise _fail(f"{where}: tune.scheduler.grace_period", f"{grace} is not below the budget ({budget}): the "
+                                                            "scheduler could never stop a trial early")
     search_seed = _int(f"{where}: search_seed", data.get("search_seed", 0), low=0)
 
     run_dir_raw = data.get("run_dir", f"runs/{name}")

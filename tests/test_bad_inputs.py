@@ -127,6 +127,12 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
         (["proxy", "train", "data", "--env", "systolic", "--out", ""], "argument --out/-o: must be a path"),
         (["report", ""], "argument run_dir: must be a path"),
         (["optimum", "systolic", "--out", ""], "argument --out: must be a path"),
+        # options that would be silently ignored
+        (["optimum", "systolic", "--search-budget", "5"], "--search-budget only applies with --best-known"),
+        (["optimum", "soc", "--best-known", "--limit", "5"], "--limit only applies to the exact optimum"),
+        (["list", "--workload", "resnet18"], "--workload and -k choose an environment's options: they need --env"),
+        (["list", "--agent", "ga", "--env", "systolic"], "give --agent or --env, not both"),
+        (["list", "--json", "--markdown"], "give --json or --markdown, not both"),
         # seeds beyond int64 overflowed when a row was written (after a part file existed)
         (["explore", "systolic", "-a", "random_walk", "-b", "5", "-s", str(2**63), "--log", "never-written"],
          "seed must be an integer in [0, 9223372036854775807]"),

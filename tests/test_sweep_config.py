@@ -92,6 +92,11 @@ def bad(**changes):
         (bad(env__kwargs=[1, 2]), r"env.kwargs: must map keyword names to values \(gym.make's keywords\), got "
                                   r"\[1, 2\]"),
         (bad(env__kwargs={1: 2}), "env.kwargs: must map keyword names to values"),
+        (bad(name=""), "name: must be a non-empty name"),
+        (bad(name=False), "name: must be a non-empty name"),
+        (bad(agents__random_walk={"samples": 5}), r"agents.random_walk.samples: draws the random dimensions"),
+        (bad(tune__scheduler={"type": "asha", "grace_period": 20}),
+         r"tune.scheduler.grace_period: 20 is not below the budget \(20\)"),
         (bad(seeds=[2**63]), r"seeds: must be at most 9223372036854775807"),
         (bad(seeds=10**9), r"seeds: 1000000000 seeds is more trials than a sweep runs \(at most 100,000\)"),
         (bad(agents__ga__hyperparameters__population={"grid": list(range(2, 2000))}, agents__ga__samples=30,

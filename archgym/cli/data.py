@@ -111,6 +111,9 @@ def _dataset_validate(args: argparse.Namespace, data: str) -> int:
     from archgym.dataset import validate_dataset
     from archgym.progress import Progress
 
+    if args.seed is not None and args.sample is None:
+        raise ValueError("--seed draws the --sample rows: it needs --sample")
+
     with Progress(1, "validate", enabled=False if args.json else None) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

@@ -23,6 +23,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     import agents
     import archgym
 
+    if args.agent and args.env:
+        raise ValueError("give --agent or --env, not both (each lists its own table)")
+    if not args.env and (args.workload is not None or args.kwarg):
+        raise ValueError("--workload and -k choose an environment's options: they need --env")
+    if args.json and args.markdown:
+        raise ValueError("give --json or --markdown, not both")
     if args.agent:
         cls = agents.get(args.agent)
         if args.json:

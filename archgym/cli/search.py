@@ -71,12 +71,19 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_SEARCH_BUDGET = 20_000  # evaluations per search of --best-known
+
+
 def cmd_optimum(args: argparse.Namespace) -> int:
     import gymnasium
 
-    from archgym.optimum import find_optimum
+    from archgym.optimum import DEFAULT_LIMIT, find_optimum
 
     env_id = resolve_env_id(args.env)
+    if args.search_budget is not None and not args.best_known:
+        raise ValueError("--search-budget only applies with --best-known (the exact optimum evaluates every design)")
+    if args.limit is not None and args.best_known:
+        raise ValueError("--limit only applies to the exact optimum, not with --best-known")
     if args.out:  # before minutes of enumeration, not after
         try:
             check_file_to_write(args.out)
@@ -87,9 +94,12 @@ def cmd_optimum(args: argparse.Namespace) -> int:
     if args.best_known:
         from archgym.optimum import best_known
 
-        opt = best_known(env, budget=args.search_budget, progress=progress)
+        budget = _SEARCH_BUDGET if args.search_budget is None else args.search_budget
+        if budget < 1:
+            raise ValueError(f"--search-budget must be a positive number of evaluations, got {budget}")
+        opt = best_known(env, budget=budget, progress=progress)
     else:
-        opt = find_optimum(env, limit=args.limit, progress=progress)
+        opt = find_optimum(env, limit=DEFAULT_LIMIT if args.limit is None else args.limit, progress=progress)
     if args.out:
         opt.save(args.out)
     if args.json:
@@ -143,13 +153,13 @@ def add_parsers(sub: Any) -> None:
                                    "searches (SoC-v0).")
     p.add_argument("env", help=ENV_HELP)
     add_env_options(p)
-    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
-                   help=f"refuse spaces larger than this (default {DEFAULT_LIMIT:.0e})")
+    p.add_argument("--limit", type=int,
+                   help=f"refuse spaces larger than this many designs (default {DEFAULT_LIMIT})")
     p.add_argument("--best-known", action="store_true",
                    help="for a space too large to enumerate and without additive structure (SoC-v0): the best "
                         "design of long searches, labelled as a bound")
-    p.add_argument("--search-budget", type=int, default=20_000,
-                   help="evaluations per search with --best-known (default 20000)")
+    p.add_argument("--search-budget", type=int,
+                   help=f"evaluations per search with --best-known (default {_SEARCH_BUDGET})")
     p.add_argument("--out", type=path_arg, metavar="FILE", help="also write the result (with the Pareto front) as JSON")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_optimum)
