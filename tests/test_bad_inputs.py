@@ -211,3 +211,23 @@ def test_a_malformed_schema_1_manifest_is_named(capsys, tmp_path):
     (old / "manifest.json").write_text('{"format": "archgym-trajectories", "schema_version": 1}')
     code, err = run(capsys, "dataset", "upgrade", str(old), "--out", str(tmp_path / "new"), "--env", "systolic")
     assert code == 2 and "manifest.json: not a schema-1 manifest (no ['space', 'metrics'])" in err, err
+
+
+def test_messages_say_what_the_path_or_setting_really_is(capsys, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, err = run(capsys, "report", str(tmp_path / "afile"))
+    assert code == 2 and "is a file, not a sweep's run directory" in err
+    run_dir = tmp_path / "run"
+    (run_dir / "trajectories").mkdir(parents=True)
+    (run_dir / "spec.yaml").write_text("name: r\n")
+    code, err = run(capsys, "dataset", str(run_dir))
+    assert code == 2 and f"a sweep's run directory: its evaluations are the dataset {run_dir / 'trajectories'}" in err
+    # a hyperparameter the chosen mode never reads
+    code, err = run(capsys, "explore", "systolic", "-a", "random_walk", "-b", "5", "--hp", "restart=0.5")
+    assert code == 2 and "restart is the local walk's chance of a fresh sample; it needs mode='local'" in err
+    code, err = run(capsys, "collect", "systolic", "-n", "40", "-o", str(tmp_path / "one"), "-q")
+    assert code == 0
+    code, err = run(capsys, "proxy", "train", str(tmp_path / "one"), "--env", "systolic", "--out",
+                    str(tmp_path / "m"), "--split", "run")
+    assert code == 2 and "split by run puts whole runs in the train, validation and test sets, so it needs at " \
+                         "least 3 runs; the rows come from 1" in err

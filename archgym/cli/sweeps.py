@@ -81,7 +81,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
-        raise ValueError(f"run directory {str(run_dir)!r} does not exist")
+        raise ValueError(f"run directory {str(run_dir)!r} " + ("is a file, not a sweep's run directory"
+                                                              if run_dir.exists() else "does not exist"))
     report = build_report(run_dir, figures=not args.no_figures)
     if args.json:
         print_json(report)

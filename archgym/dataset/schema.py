@@ -223,6 +223,8 @@ def scan_dataset(path: str | os.PathLike[str], *, allow_empty: bool = False) -> 
             if allow_empty:
                 return None
             what = "does not exist" if not path.exists() else f"holds no {PART_GLOB} files"
+            if (path / "spec.yaml").is_file() and (path / "trajectories").is_dir():
+                what += f" (a sweep's run directory: its evaluations are the dataset {path / 'trajectories'})"
             raise ValueError(f"{path} is not a trajectory dataset: it {what}")
         parts, first_meta = [], None
         try:

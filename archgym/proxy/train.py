@@ -83,6 +83,9 @@ def _split(n: int, rng: np.random.Generator, test: float, val: float, groups: np
         parts = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
     else:
         names, codes = np.unique(groups, return_inverse=True)
+        if len(names) < 3:
+            raise ValueError(f"split by run puts whole runs in the train, validation and test sets, so it needs "
+                             f"at least 3 runs; the rows come from {len(names)} (split by row instead)")
         sizes = np.bincount(codes)
         side = np.full(len(names), 2)  # 0 test, 1 validation, 2 train; runs in random order fill test, then val
         filled = [0, 0]
