@@ -90,6 +90,8 @@ def test_user_spec_round_trips_through_yaml_and_json(tmp_path):
     (lambda d: d["mapping"].update(bank=[13, 14]), r"mapping\.bank: needs 3 bits"),
     (lambda d: d["mapping"].update(bank=[12, 14, 15]), r"mapping\.bank: bit 12 is already used by column"),
     (lambda d: d.update(speed=3), r"unknown field\(s\) \['speed'\]"),
+    (lambda d: d["power"].update(vdd=-5), r"power\.vdd: expected a mapping, got int"),
+    (lambda d: d.update(timing=[1]), r"timing: expected a mapping, got list"),
 ])
 def test_bad_specs_name_the_field(edit, match):
     data = _spec_dict()

@@ -158,9 +158,9 @@ def _number_field(where: str, field: str, value: Any, *, positive: bool = True) 
     return float(value)
 
 
-def _mapping(where: str, data: Any) -> dict[str, Any]:
+def _mapping(where: str, data: Any, section: str = "(top level)") -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise _err(where, "(top level)", f"expected a mapping, got {type(data).__name__}")
+        raise _err(where, section, f"expected a mapping, got {type(data).__name__}")
     return dict(data)
 
 
@@ -176,7 +176,7 @@ def _power_of_two(where: str, field: str, value: int) -> None:
 
 
 def _parse_timing(where: str, data: Any) -> Timing:
-    data = _mapping(where, data)
+    data = _mapping(where, data, "timing")
     allowed = _TIMING_FIELDS + _PAIRS
     _check_keys(where, "timing", data, allowed)
     values: dict[str, int] = {}
@@ -217,12 +217,12 @@ def _parse_timing(where: str, data: Any) -> Timing:
 
 
 def _parse_rails(where: str, data: Any) -> tuple[Rail, ...]:
-    data = _mapping(where, data)
+    data = _mapping(where, data, "power")
     if not data:
         raise _err(where, "power", "needs at least one rail, e.g. vdd: {voltage: 1.5, idd0: 70, ...}")
     rails = []
     for name, rail in data.items():
-        rail = _mapping(where, rail)
+        rail = _mapping(where, rail, f"power.{name}")
         _check_keys(where, f"power.{name}", rail, ("voltage", *_CURRENTS))
         missing = [k for k in ("voltage", *_CURRENTS) if k not in rail]
         if missing:
@@ -239,7 +239,7 @@ def _parse_rails(where: str, data: Any) -> tuple[Rail, ...]:
 
 
 def _parse_mapping(where: str, data: Any, arch: Mapping[str, int]) -> AddressMapping:
-    data = _mapping(where, data)
+    data = _mapping(where, data, "mapping")
     _check_keys(where, "mapping", data, _MAPPING_FIELDS)
     expected = {
         "byte": arch["width"] * arch["devices"] // 8,
@@ -281,7 +281,7 @@ def parse_memspec(data: Any, where: str = "<dict>") -> MemSpec:
     for name in _TOP_FIELDS:
         if name not in data:
             raise _err(where, name, "missing")
-    arch_data = _mapping(where, data["architecture"])
+    arch_data = _mapping(where, data["architecture"], "architecture")
     _check_keys(where, "architecture", arch_data, _ARCH_FIELDS)
     arch = {}
     for name in _ARCH_FIELDS:
