@@ -127,6 +127,7 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
         (["proxy", "train", "data", "--env", "systolic", "--out", ""], "argument --out/-o: must be a path"),
         (["report", ""], "argument run_dir: must be a path"),
         (["optimum", "systolic", "--out", ""], "argument --out: must be a path"),
+        (["evaluate", "quant", "-k", "bits=[4, 8, 4]"], "bits must list each bit width once"),
         # options that would be silently ignored
         (["optimum", "systolic", "--search-budget", "5"], "--search-budget only applies with --best-known"),
         (["optimum", "soc", "--best-known", "--limit", "5"], "--limit only applies to the exact optimum"),

@@ -106,6 +106,9 @@ def _check_bits(bits: Any) -> tuple[int, ...]:
     bad = [b for b in bits if not is_integer(b) or b not in BIT_WIDTHS]
     if bad:
         raise ValueError(f"bits: {bad} not supported; allowed bit widths are {list(BIT_WIDTHS)}")
+    if len({int(b) for b in bits}) != len(bits):
+        raise ValueError(f"bits must list each bit width once (they are the choices of every layer's knob), "
+                         f"got {list(bits)}")
     return tuple(sorted({int(b) for b in bits}))
 
 
