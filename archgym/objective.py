@@ -183,6 +183,10 @@ class WeightedSumObjective(Objective):
         missing = [n for n in weights if n not in references]
         if missing:
             raise ValueError(f"weighted-sum objective needs a reference value for {missing}")
+        unweighted = [n for n in references if n not in weights]
+        if unweighted:
+            raise ValueError(f"weighted-sum objective: reference value(s) for {unweighted} without a weight; give "
+                             "each metric in the sum a weight and a reference, and leave the others out of both")
         self.weights = {n: _positive_number(f"weight of {n!r}", w) for n, w in weights.items()}
         self.references = {n: _positive_number(f"reference of {n!r}", references[n]) for n in self.weights}
         self._minimize = {n: table[n].direction is Direction.MINIMIZE for n in self.weights}

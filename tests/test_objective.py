@@ -89,6 +89,8 @@ def test_weighted_sum_objective():
         (None, {"targets": {"latency": 0}}, "must be a positive number, got 0"),
         ("pareto", {}, "unknown objective 'pareto'"),
         ({"type": "weighted_sum", "weights": {"latency": 1}}, {}, "needs a reference value for \\['latency'\\]"),
+        ({"type": "weighted_sum", "weights": {"latency": 1}, "references": {"latency": 1, "power": 2}}, {},
+         "reference value\\(s\\) for \\['power'\\] without a weight"),
         ({"type": "weighted_sum", "weights": {}}, {}, "needs weights"),
         ({"type": "target", "targets": {"latency": 1}, "extra": 1}, {}, "unknown key\\(s\\) \\['extra'\\]"),
         ({"type": "lexicographic"}, {}, "unknown objective type 'lexicographic'"),
