@@ -386,3 +386,13 @@ def test_validate_imports_no_module_a_dataset_names_unless_allowed(tmp_path, mon
         in report.problems[0]
     assert main(["dataset", "validate", str(data), "--import", "side_effect_sim"]) == 0
     assert (tmp_path / "imported.flag").exists() and "replayed 10 of 10 rows" in capsys.readouterr().out
+
+
+def test_a_part_missing_a_column_is_named_in_one_line(tmp_path):
+    data = tmp_path / "data"
+    systolic_data(data, 10)
+    part = next(data.glob("*.parquet"))
+    rewrite_part(part, lambda t: t.drop_columns(["latency"]))
+    with pytest.raises(ValueError, match=r"cannot read this Parquet part \(it lacks the column\(s\) \['latency'\] "
+                                         r"that the dataset's schema has\)$"):
+        read_dataset(data)

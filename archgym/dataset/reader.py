@@ -44,7 +44,8 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
                 except FileNotFoundError:
                     raise
                 except (OSError, pa.ArrowException) as exc:
-                    raise ValueError(f"{part.path}: cannot read this Parquet part ({exc})") from None
+                    problem = _read_problem(part.path, schema, exc)
+                    raise ValueError(f"{part.path}: cannot read this Parquet part ({problem})") from None
                 tables.append(table.cast(schema))
         except FileNotFoundError:  # compacted away meanwhile: scan again
             if attempt == 9:
@@ -52,6 +53,19 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
             continue
         return pa.concat_tables(tables) if tables else schema.empty_table()
     raise AssertionError("unreachable")
+
+
+def _read_problem(path: Any, schema: Any, exc: Exception) -> str:
+    """Why a part could not be read, in a line: the columns it lacks, else the reader's first line."""
+    import pyarrow.parquet as pq
+
+    try:
+        missing = [n for n in schema.names if n not in pq.read_schema(path).names]
+    except Exception:  # noqa: BLE001 - the schema is unreadable too: say what the reader said
+        missing = []
+    if missing:
+        return f"it lacks the column(s) {missing} that the dataset's schema has"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def read_dataset(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> pandas.DataFrame:
