@@ -13,7 +13,8 @@ archgym reads:
   eight), ``1:30`` is a string (1.1: ninety, base 60), ``2e-3`` and ``1e3`` are numbers (1.1: strings,
   as a float needs a dot there), and only ``true``/``false`` (any case) are booleans (1.1 also read
   ``yes``, ``no``, ``on`` and ``off``). Hexadecimal ``0x10`` and octal ``0o10`` stay integers, as 1.2 has
-  them; ``.inf`` and ``.nan`` stay floats.
+  them; ``.inf`` and ``.nan`` stay floats. Underscores between digits group them (``20_000``), as
+  YAML 1.1 and Python allow.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from typing import Any
 
 __all__ = ["load_yaml", "read_text", "yaml_loader"]
 
-_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"  # digits, optionally grouped by underscores (20_000)
+_INT = re.compile(rf"^(?:[-+]?{_DIGITS}|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(rf"^(?:[-+]?(?:\.[0-9]+|{_DIGITS}(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
                     r"|\.(?:nan|NaN|NAN))$")
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
@@ -76,7 +78,7 @@ def yaml_loader() -> type:
             return int(text[2:], 16)
         if text.startswith("0o"):
             return int(text[2:], 8)
-        return int(text, 10)
+        return int(text.replace("_", ""), 10)
 
     def construct_float(loader: Any, node: Any) -> float:
         text = loader.construct_scalar(node).lower()
@@ -84,7 +86,7 @@ def yaml_loader() -> type:
             return float("-inf") if text.startswith("-") else float("inf")
         if text == ".nan":
             return float("nan")
-        return float(text)
+        return float(text.replace("_", ""))
 
     Loader.add_constructor("tag:yaml.org,2002:bool", construct_bool)
     Loader.add_constructor("tag:yaml.org,2002:int", construct_int)

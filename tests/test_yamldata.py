@@ -17,7 +17,8 @@ from simulators.yamldata import load_yaml
     ("010", 10), ("-7", -7), ("+5", 5), ("0x10", 16), ("0o10", 8),  # YAML 1.1 read 010 as octal 8
     ("2e-3", 0.002), ("1e3", 1000.0), ("1.", 1.0), ("-.5", -0.5), (".inf", math.inf), ("-.Inf", -math.inf),
     ("true", True), ("False", False),
-    ("1:30", "1:30"), ("yes", "yes"), ("off", "off"), ("'010'", "010"), ("1_000", "1_000"),  # 1.1: 90, bools, 1000
+    ("1:30", "1:30"), ("yes", "yes"), ("off", "off"), ("'010'", "010"),  # YAML 1.1: 90, True, False
+    ("20_000", 20000), ("1_000.5", 1000.5), ("_1", "_1"), ("1__0", "1__0"),  # digits grouped by underscores
     ("~", None), ("null", None),
 ])
 def test_scalars_follow_yaml_1_2_core(text, value):
