@@ -296,7 +296,8 @@ def test_split_by_run_holds_out_whole_runs(tmp_path):
     assert t["split"] == "run" and t["rows_train"] + t["rows_val"] + t["rows_test"] == t["distinct_designs"]
     one = tmp_path / "one"
     collect(env, "test/Toy-v0", one, 200, seed=0, run_id="only")
-    with pytest.raises(ValueError, match="too few rows to train and test a proxy: .* in 1 runs"):
+    with pytest.raises(ValueError, match=r"split by run .* needs at least 3 runs; the rows come from 1 \(split by "
+                                         r"row instead\)"):
         train_proxy(one, env.simulator, env_id="test/Toy-v0", split="run")
     with pytest.raises(ValueError, match="split must be 'row' or 'run'"):
         train_proxy(one, env.simulator, env_id="test/Toy-v0", split="agent")
