@@ -42,22 +42,20 @@ def yaml_loader() -> type:
     class Loader(yaml.SafeLoader):
         """SafeLoader with YAML 1.2 core scalars and duplicate keys refused."""
 
-        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
-            seen: dict[Any, Any] = {}
+        def compose_mapping_node(self, anchor: Any) -> Any:
+            # checked as written, before merge keys (<<) are flattened in: a merge may override a key
+            node = super().compose_mapping_node(anchor)
+            seen: dict[tuple[str, str], Any] = {}
             for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
                     continue
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.setdefault(key, key_node)
-                except TypeError:  # an unhashable key: the base constructor says so
-                    continue
+                first = seen.setdefault((key_node.tag, key_node.value), key_node)
                 if first is not key_node:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"key {key!r} is given twice in one mapping (first on line "
+                    raise yaml.composer.ComposerError(
+                        None, None, f"key {key_node.value!r} is given twice in one mapping (first on line "
                                     f"{first.start_mark.line + 1}); YAML keeps only one of them, so say it once",
                         key_node.start_mark)
-            return super().construct_mapping(node, deep=deep)
+            return node
 
     # the implicit resolvers, without YAML 1.1's bool, int and float ones (a copy: SafeLoader keeps its own)
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
@@ -69,11 +67,19 @@ def yaml_loader() -> type:
     Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
 
+    def refuse(node: Any, what: str) -> Exception:
+        return yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not {what}", node.start_mark)
+
     def construct_bool(loader: Any, node: Any) -> bool:
-        return loader.construct_scalar(node).lower() == "true"
+        text = loader.construct_scalar(node)
+        if not _BOOL.match(text):
+            raise refuse(node, "a boolean (YAML 1.2: true or false)")
+        return text.lower() == "true"
 
     def construct_int(loader: Any, node: Any) -> int:
         text = loader.construct_scalar(node)
+        if not _INT.match(text):
+            raise refuse(node, "an integer (YAML 1.2: decimal digits, 0o octal or 0x hexadecimal)")
         if text.startswith("0x"):
             return int(text[2:], 16)
         if text.startswith("0o"):
@@ -81,12 +87,15 @@ def yaml_loader() -> type:
         return int(text.replace("_", ""), 10)
 
     def construct_float(loader: Any, node: Any) -> float:
-        text = loader.construct_scalar(node).lower()
+        text = loader.construct_scalar(node)
+        if not (_FLOAT.match(text) or _INT.match(text)):
+            raise refuse(node, "a number")
+        text = text.lower()
         if text.endswith(".inf"):
             return float("-inf") if text.startswith("-") else float("inf")
         if text == ".nan":
             return float("nan")
-        return float(text.replace("_", ""))
+        return float(construct_int(loader, node)) if _INT.match(text) else float(text.replace("_", ""))
 
     Loader.add_constructor("tag:yaml.org,2002:bool", construct_bool)
     Loader.add_constructor("tag:yaml.org,2002:int", construct_int)

@@ -48,6 +48,20 @@ def test_a_key_given_twice_is_refused_with_both_lines(text):
 
 def test_merge_keys_still_override():
     assert load_yaml("base: &b {p: 1, q: 2}\nuse:\n  <<: *b\n  p: 3\n")["use"] == {"p": 3, "q": 2}
+    # an anchored mapping that overrides a merged key, merged again deeper down (a layer table's templates)
+    text = ("templates:\n  base: &conv {kind: conv, in_c: 64}\n  strided:\n    down: &down\n      <<: *conv\n"
+            "      in_c: 128\nlayers:\n  - <<: *conv\n    name: c1\n  - <<: *down\n    name: c2\n")
+    assert [layer["in_c"] for layer in load_yaml(text)["layers"]] == [64, 128]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("v: !!bool yes", "'yes' is not a boolean"), ("v: !!int 0b1010", "'0b1010' is not an integer"),
+    ("v: !!int 1:30", "'1:30' is not an integer"), ("v: !!float x", "'x' is not a number"),
+])
+def test_explicit_tags_follow_the_same_rules(text, message):
+    with pytest.raises(yaml.YAMLError, match=message):
+        load_yaml(text)
+    assert load_yaml("v: !!float 3") == {"v": 3.0} and load_yaml("v: !!int 0x10") == {"v": 16}
 
 
 def test_the_cli_refuses_duplicate_keys_and_reads_1_2_numbers(tmp_path, capsys):
