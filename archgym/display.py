@@ -46,9 +46,9 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str], markdown: boo
 
 def yaml_text(value: object) -> str:
     """A value as a YAML flow scalar (how tables show defaults: ``0.7``, ``tpe``, ``[4, 8]``)."""
-    import yaml
+    from simulators.yamldata import dump_yaml
 
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    return dump_yaml(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
 def env_tables(info: Mapping[str, Any], markdown: bool = False) -> str:

@@ -29,7 +29,7 @@ import yaml
 
 from archgym.io import read_json, write_json
 from simulators.params import is_integer, is_number
-from simulators.yamldata import load_yaml, read_text
+from simulators.yamldata import dump_yaml, load_yaml, read_text
 
 if TYPE_CHECKING:
     from archgym.config import SweepSpec
@@ -182,7 +182,7 @@ def write_results(run_dir: str | os.PathLike[str], trials: Sequence[TrialRecord]
 
 def write_spec(run_dir: str | os.PathLike[str], spec: SweepSpec) -> Path:
     path = Path(run_dir) / SPEC_FILE
-    path.write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    path.write_text(dump_yaml(spec.to_dict(), sort_keys=False))
     return path
 
 

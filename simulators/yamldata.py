@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_yaml", "read_text", "yaml_loader"]
+__all__ = ["dump_yaml", "load_yaml", "read_text", "yaml_loader"]
 
 _DIGITS = r"[0-9]+(?:_[0-9]+)*"  # digits, optionally grouped by underscores (20_000)
 _INT = re.compile(rf"^(?:[-+]?{_DIGITS}|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -108,6 +108,34 @@ def load_yaml(text: str, loader: type | None = None) -> Any:
     import yaml
 
     return yaml.load(text, Loader=loader or yaml_loader())  # noqa: S506 - a SafeLoader subclass
+
+
+@functools.cache
+def _dumper() -> type:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """SafeDumper that quotes every string ``load_yaml`` would not read back as that string (PyYAML
+        quotes for YAML 1.1, so ``1e3`` or ``0o10`` went out plain and came back as numbers)."""
+
+    def represent_str(dumper: Any, value: str) -> Any:
+        style = None
+        try:
+            if load_yaml(value) != value:
+                style = "'"
+        except yaml.YAMLError:
+            pass  # not a plain scalar at all: PyYAML's own representer quotes it
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
+
+
+def dump_yaml(data: Any, **options: Any) -> str:
+    """YAML text of ``data`` that ``load_yaml`` reads back as ``data`` (``options`` go to ``yaml.dump``)."""
+    import yaml
+
+    return yaml.dump(data, Dumper=_dumper(), **options)
 
 
 def read_text(path: str | os.PathLike[str], what: str) -> str:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archgym.cli import main
-from simulators.yamldata import load_yaml
+from simulators.yamldata import dump_yaml, load_yaml
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -80,3 +80,25 @@ def test_the_cli_refuses_duplicate_keys_and_reads_1_2_numbers(tmp_path, capsys):
     assert main(["explore", "archgym/Systolic-v0", "-a", "ga", "--budget", "5", "--hp", "population=010",
                  "--json"]) == 0
     assert '"population": 10' in capsys.readouterr().out
+
+
+_DATA = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                     max_leaves=12)
+
+
+@given(_DATA)
+def test_what_dump_yaml_writes_load_yaml_reads_back(data):
+    """A run directory's spec.yaml is written and read back: strings such as '1e3' or '0o10', which PyYAML's
+    YAML 1.1 dumper leaves plain, must come back as strings."""
+    assert load_yaml(dump_yaml(data)) == data
+
+
+def test_a_spec_named_like_a_number_round_trips_through_its_run_directory(tmp_path):
+    from archgym.config import parse_sweep
+    from archgym.runs import load_run_spec, write_spec
+
+    spec = parse_sweep({"env": "archgym/Systolic-v0", "budget": 5, "agents": {"random_walk": {}},
+                        "run_dir": str(tmp_path)}, source="1e3.yaml")
+    write_spec(tmp_path, spec)
+    assert load_run_spec(tmp_path).to_dict() == spec.to_dict() and spec.name == "1e3"
