@@ -26,9 +26,6 @@ class RandomWalk(Agent):
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:
         super().__init__(space, seed=seed, **hyperparameters)
-        if self.config["restart"] != self.hyperparameters["restart"].default and self.config["mode"] != "local":
-            raise ValueError("random_walk: restart is the local walk's chance of a fresh sample; it needs "
-                             "mode='local' (uniform mode samples every design afresh)")
         self._best: dict[str, Any] | None = None
         self._best_reward = -np.inf
 

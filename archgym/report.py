@@ -134,6 +134,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     if regret_rows:
         _write_csv(out / "regret.csv", ["agent", "evaluation", "median", "q25", "q75", "trials"], regret_rows)
     pareto = _pareto_tables(run_dir, trials, optimum)
+    notes = [pareto.pop("missing")] if pareto and "missing" in pareto else []
     if pareto:
         _write_csv(out / "pareto.csv", ["agent", *pareto["metrics"]],
                    [[a, *p] for a, pts in pareto["fronts"].items() for p in pts])
@@ -154,8 +155,8 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
                 a, b = pareto["metrics"][i], pareto["metrics"][j]
                 paths.append(plots.pareto(out / f"pareto_{a}_{b}.png", pareto, pair=(i, j)))
     incomplete = completeness(run_dir, trials)
-    _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete)
-    return {"summary": summary, "verdict": judged.text,
+    _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete, notes)
+    return {"summary": summary, "verdict": judged.text, "notes": notes,
             "ranking": [{"agent": v.agent, "setting": v.best.setting, "hyperparameters": v.best.hyperparameters,
                          "median_best_reward": v.best.median, "interval": list(v.best.interval),
                          "p_beats_next": v.p_beats_next} for v in judged.ranking],
@@ -221,9 +222,9 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
     from archgym.dataset import read_dataset
 
     data = run_dir / TRAJECTORIES_DIR
-    if not data.is_dir():
-        raise ValueError(f"{run_dir} has no {TRAJECTORIES_DIR}/ (every sweep logs its evaluations there): the "
-                         "Pareto fronts cannot be computed")
+    if not data.is_dir():  # removed to save space, or a directory shared without it: said in the report
+        return {"missing": f"{run_dir} has no {TRAJECTORIES_DIR}/ (where the sweep logged its evaluations), so "
+                           "the Pareto fronts were not computed"}
     try:
         frame = read_dataset(data)
     except (ValueError, FileNotFoundError) as exc:
@@ -348,7 +349,7 @@ def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
 
 
 def _write_markdown(path: Path, run_dir: Path, judged: Verdict, stats: Sequence[SettingStats], summary, optimum,
-                    pareto, figures, incomplete) -> None:
+                    pareto, figures, incomplete, notes=()) -> None:
     spec = _spec(run_dir)
     lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", ""]
     if incomplete:
@@ -391,6 +392,8 @@ def _write_markdown(path: Path, run_dir: Path, judged: Verdict, stats: Sequence[
         kind = "Exact optimum" if optimum.exact else "Best known design (a bound: the optimum is at least this good)"
         lines += [f"{kind} {how}: reward {optimum.best_reward:.6f} ({optimum.seconds:.1f} s). {optimum.note}".strip(),
                   ""]
+    if notes:
+        lines += ["## Not in this report", "", *[f"- {n}" for n in notes], ""]
     if pareto:
         lines += ["## Pareto fronts", "", "Over " + ", ".join(pareto["metrics"]) + ". " +
                   ("The true front comes from the exact optimum." if pareto["true_front"] else

@@ -223,9 +223,6 @@ def test_messages_say_what_the_path_or_setting_really_is(capsys, tmp_path):
     (run_dir / "spec.yaml").write_text("name: r\n")
     code, err = run(capsys, "dataset", str(run_dir))
     assert code == 2 and f"a sweep's run directory: its evaluations are the dataset {run_dir / 'trajectories'}" in err
-    # a hyperparameter the chosen mode never reads
-    code, err = run(capsys, "explore", "systolic", "-a", "random_walk", "-b", "5", "--hp", "restart=0.5")
-    assert code == 2 and "restart is the local walk's chance of a fresh sample; it needs mode='local'" in err
     code, err = run(capsys, "collect", "systolic", "-n", "40", "-o", str(tmp_path / "one"), "-q")
     assert code == 0
     code, err = run(capsys, "proxy", "train", str(tmp_path / "one"), "--env", "systolic", "--out",

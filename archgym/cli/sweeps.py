@@ -91,6 +91,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"\nreport: {report['report_dir']}/report.md")
         if report["incomplete"]:
             print(f"archgym: {report['incomplete']}", file=sys.stderr)
+        for note in report["notes"]:
+            print(f"archgym: {note}", file=sys.stderr)
     return EXIT_OK
 
 
