@@ -23,12 +23,13 @@ import importlib.abc
 import importlib.util
 import sys
 import warnings
+from collections.abc import Collection
 from typing import Any
 
 import gymnasium
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "FACTORY", "design_env_ids", "plugin_envs", "register_envs",
-           "register_with_ray"]
+           "register_with_ray", "trusted_module"]
 
 ENTRY_POINT_GROUP = "archgym.envs"
 #: the factory every design env id is registered with
@@ -48,6 +49,22 @@ def plugin_envs() -> dict[str, str]:
     from importlib import metadata
 
     return {ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name not in BUILTIN}
+
+
+def trusted_module(module: str, allowed: Collection[str] = ()) -> bool:
+    """Whether data (a dataset row, a proxy manifest) may make archgym import ``module``, which runs its code:
+    only a module the user already runs or installed for archgym. That is archgym's own packages
+    (``simulators``, ``agents``, ``archgym``), a module this process has already imported, the package of
+    an installed plug-in (``archgym.envs`` entry points), or a module in or under a package in ``allowed``
+    (``--import``). A ``__main__`` module is never trusted: importing one runs a program."""
+    parts = module.split(".")
+    if "__main__" in parts:
+        return False
+    if module in sys.modules or parts[0] in ("simulators", "agents", "archgym"):
+        return True
+    packages = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    plugins = {value.partition(":")[0] for value in plugin_envs().values()}
+    return bool(packages & (set(allowed) | plugins | {p.split(".")[0] for p in plugins}))
 
 
 def register_envs() -> None:

@@ -396,3 +396,23 @@ def test_a_part_missing_a_column_is_named_in_one_line(tmp_path):
     with pytest.raises(ValueError, match=r"cannot read this Parquet part \(it lacks the column\(s\) \['latency'\] "
                                          r"that the dataset's schema has\)$"):
         read_dataset(data)
+
+
+def test_the_import_rule_covers_packages_plugins_and_never_a_main_module(tmp_path, monkeypatch):
+    from archgym.dataset.provenance import build_simulator
+    from archgym.registry import trusted_module
+
+    (tmp_path / "labpkg").mkdir()
+    (tmp_path / "labpkg" / "__init__.py").write_text("")
+    (tmp_path / "labpkg" / "sims.py").write_text("from simulators.systolic import SystolicSimulator as Sim\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("labpkg", "labpkg.sims"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    # a package allowed covers its modules
+    assert not trusted_module("labpkg.sims") and trusted_module("labpkg.sims", ["labpkg"])
+    assert build_simulator("labpkg.sims:Sim", {}, imports=["labpkg"]).settings["workload"] == "resnet18"
+    assert trusted_module("simulators.dram") and not trusted_module("archgym.cli.__main__")
+    monkeypatch.setattr("archgym.registry.plugin_envs", lambda: {"lab/Cache-v0": "installedlab.cache:Cache"})
+    assert trusted_module("installedlab.cache") and trusted_module("installedlab.other")  # an installed plug-in
+    with pytest.raises(ValueError, match="names a program's __main__ module, which data never makes archgym import"):
+        build_simulator("archgym.cli.__main__:main", {})

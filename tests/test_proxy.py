@@ -391,3 +391,24 @@ def test_proxy_on_a_continuous_space(tmp_path):
     sim = ProxySimulator(model, simulator=env.simulator)
     assert sim.evaluate({"x": 1.5, "k": "b"}).metrics["y"] == pytest.approx(3.0, rel=0.05)
     assert model.report["metrics"][0]["r2"] > 0.99
+
+
+def test_a_model_directory_names_no_module_to_import(systolic, tmp_path, monkeypatch):
+    """A proxy directory someone handed you is data, like a dataset: an env id naming a module is not
+    imported to build its canonical features."""
+    import sys
+
+    (tmp_path / "handed_mod.py").write_text("from pathlib import Path\n"
+                                            "Path(__file__).with_name('ran').write_text('x')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "handed_mod", raising=False)
+    model_dir = tmp_path / "model"
+    shutil.copytree(systolic["model"], model_dir)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest.update(env_id="handed_mod:archgym/Systolic-v0", canonical=True)
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
+    model = load_proxy(model_dir)
+    with pytest.raises(ValueError, match=r"env id 'handed_mod:archgym/Systolic-v0' would import 'handed_mod', which "
+                                         r"runs that module's code"):
+        _ = model.encoder
+    assert not (tmp_path / "ran").exists()

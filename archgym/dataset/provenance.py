@@ -18,7 +18,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -222,17 +221,20 @@ def build_simulator(target: str, settings: Mapping[str, Any], *, imports: Collec
     """The simulator a run recorded: class ``target`` (``module:Class``) built with the recorded settings
     (files checked against their hashes); ``ValueError`` naming what cannot be rebuilt.
 
-    A dataset is data, and importing a module runs its code: the class must come from archgym's own
-    packages (``simulators``, ``archgym``), from a module this process has already imported (say, the
-    user's own simulator, imported to register its env), or from a module listed in ``imports``
-    (``archgym dataset validate --import MODULE``). Anything else is refused before it is imported."""
+    A dataset is data, and importing a module runs its code: the class must come from a module
+    ``archgym.registry.trusted_module`` allows (archgym's own, one already imported, an installed
+    plug-in's, or one in or under a package listed in ``imports``: ``archgym dataset validate --import
+    MODULE``). Anything else is refused before it is imported."""
+    from archgym.registry import trusted_module
     from simulators.loading import load_object, split_target
 
     if not isinstance(target, str) or not target:
         raise ValueError("the run records no simulator class")
     module, _ = split_target(target, "simulator")
-    trusted = module.split(".")[0] in ("simulators", "archgym") or module in sys.modules or module in imports
-    if not trusted:
+    if "__main__" in module.split("."):
+        raise ValueError(f"the recorded simulator {target!r} names a program's __main__ module, which data never "
+                         "makes archgym import")
+    if not trusted_module(module, imports):
         raise ValueError(f"the recorded simulator {target!r} would import {module!r}, which runs that module's code; "
                          f"allow it with --import {module} (import_modules=[{module!r}] in Python) if you trust it")
     cls = load_object(target, "simulator")

@@ -109,8 +109,14 @@ class ProxyModel:
         needs its simulator's ``canonical_indices``: given by ``bind`` (``ProxySimulator`` does), or
         else made here once from the manifest's env id and keywords."""
         if self.manifest.canonical and self._encoder.canonical is None:
-            from archgym.catalog import make_env
+            from archgym.catalog import make_env, split_env_module
+            from archgym.registry import trusted_module
 
+            module = split_env_module(self.env_id)[0]
+            if module is not None and not trusted_module(module):  # a model directory is data, like a dataset
+                raise ValueError(f"proxy {self.path or ''}: its manifest's env id {self.env_id!r} would import "
+                                 f"{module!r}, which runs that module's code; import it yourself if you trust it, "
+                                 "or pass the simulator: ProxySimulator(model, simulator=...)")
             try:
                 simulator = make_env(self.env_id, self.manifest.env_kwargs).simulator
             except ValueError as exc:
