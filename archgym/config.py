@@ -334,8 +334,13 @@ def _parse_tune(where: str, raw: Any) -> TuneSettings:
                                                                  low=0), num_cpus)
 
 
-def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None) -> SweepSpec:
-    """Validate spec data (as loaded from YAML) into a ``SweepSpec``; errors name ``source`` and the key."""
+def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None, *,
+                own_imports: bool = True) -> SweepSpec:
+    """Validate spec data (as loaded from YAML) into a ``SweepSpec``; errors name ``source`` and the key.
+
+    ``own_imports=False`` reads a spec that someone else's ``imports`` list may not vouch for (a run
+    directory's ``spec.yaml``, possibly handed over): a module it names must be one
+    ``archgym.registry.trusted_module`` allows, e.g. imported first (``archgym report --import``)."""
     where = source
     if not isinstance(data, Mapping):
         raise _fail(where, "a sweep spec is a mapping (see archgym/config.py)")
@@ -365,7 +370,8 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
     imports = data.get("imports", [])
     if not isinstance(imports, list) or not all(isinstance(m, str) and m for m in imports):
         raise _fail(f"{where}: imports", f"must be a list of module names, got {imports!r}")
-    _check_code(f"{where}: env.kwargs.simulator", env_kwargs.get("simulator"), imports)
+    vouched = imports if own_imports else []
+    _check_code(f"{where}: env.kwargs.simulator", env_kwargs.get("simulator"), vouched, own_imports)
     import gymnasium
 
     from archgym.catalog import resolve_env_id, split_env_module
@@ -376,9 +382,9 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
         env_module = split_env_module(env_id)[0]
     except ValueError as exc:
         raise _fail(f"{where}: env.id", str(exc)) from None
-    if env_module is not None and env_module not in imports and not env_module.startswith("archgym"):
-        raise _fail(f"{where}: env.id", f"{env_id!r} imports {env_module!r}, which runs that module's code; list it "
-                                        f"under 'imports: [{env_module}]' in the spec to allow it")
+    if env_module is not None and not _allowed(env_module, vouched):
+        raise _fail(f"{where}: env.id", f"{env_id!r} imports {env_module!r}, which runs that module's code; "
+                                        + _how_to_allow(env_module, own_imports))
     try:
         env_id = resolve_env_id(env_id)
     except ValueError as exc:
@@ -437,8 +443,23 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None)
                      run_dir.resolve(), optimum, source, tuple(imports), env_module)
 
 
-def _check_code(where: str, target: Any, imports: list[str]) -> None:
-    """A ``"module:Class"`` string is allowed only for a module the spec lists under ``imports``."""
+def _allowed(module: str, imports: list[str]) -> bool:
+    """A module a spec may make archgym import: one it lists under ``imports``, or a trusted one."""
+    from archgym.registry import trusted_module
+
+    return module in imports or trusted_module(module)
+
+
+def _how_to_allow(module: str, own_imports: bool) -> str:
+    if own_imports:
+        return f"list it under 'imports: [{module}]' in the spec to allow it"
+    return (f"a run directory's spec cannot vouch for its own code: if you trust it, pass --import {module} "
+            "(or import it first in Python)")
+
+
+def _check_code(where: str, target: Any, imports: list[str], own_imports: bool = True) -> None:
+    """A ``"module:Class"`` string is allowed only for a module the spec lists under ``imports`` (or a
+    trusted one: ``archgym.registry.trusted_module``)."""
     if not isinstance(target, str):
         return
     from simulators.loading import split_target
@@ -447,9 +468,9 @@ def _check_code(where: str, target: Any, imports: list[str]) -> None:
         module, _ = split_target(target, "simulator")
     except ValueError as exc:
         raise _fail(where, str(exc)) from None
-    if module not in imports and not module.startswith("simulators."):
-        raise _fail(where, f"{target!r} imports {module!r}, which runs that module's code; list it under "
-                           f"'imports: [{module}]' in the spec to allow it")
+    if not _allowed(module, imports):
+        raise _fail(where, f"{target!r} imports {module!r}, which runs that module's code; "
+                           + _how_to_allow(module, own_imports))
 
 
 def check_trial_agents(spec: SweepSpec) -> None:

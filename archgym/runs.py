@@ -197,7 +197,7 @@ def load_run_spec(run_dir: str | os.PathLike[str]) -> SweepSpec:
         data = load_yaml(read_text(path, "the run's spec"))
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({exc})") from None
-    return parse_sweep(data, source=str(path))
+    return parse_sweep(data, source=str(path), own_imports=False)  # a shared run directory vouches for no code
 
 
 def read_optimum(run_dir: str | os.PathLike[str]) -> Optimum | None:

@@ -164,3 +164,25 @@ def test_settings_an_agent_refuses_together_fail_before_a_run_directory_exists(t
                                         r"be at most population \(2\)"):
         archgym.tune.run_sweep(spec)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_directorys_spec_cannot_vouch_for_its_own_code(tmp_path, monkeypatch):
+    """A spec file of your own lists the modules it may import; a run directory's spec.yaml (maybe handed
+    over) cannot: report and resume import such a module only when it is trusted or imported first."""
+    import sys
+
+    from archgym.runs import load_run_spec, write_spec
+
+    (tmp_path / "handmod.py").write_text("from pathlib import Path\nPath(__file__).with_name('ran').write_text('x')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "handmod", raising=False)
+    data = dict(GOOD, env={"id": "handmod:archgym/Systolic-v0"}, imports=["handmod"], run_dir=str(tmp_path / "run"))
+    with pytest.raises(SpecError, match=r"a run directory's spec cannot vouch for its own code: if you trust it, "
+                                        r"pass --import handmod"):
+        parse_sweep(data, source="run/spec.yaml", own_imports=False)
+    assert not (tmp_path / "ran").exists()
+    spec = parse_sweep(data, source="mine.yaml")  # your own spec file: its imports list is your consent
+    assert (tmp_path / "ran").exists() and spec.env_module == "handmod"
+    (tmp_path / "run").mkdir()
+    write_spec(tmp_path / "run", spec)
+    assert load_run_spec(tmp_path / "run").env_module == "handmod"  # imported now, so trusted
