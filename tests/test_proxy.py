@@ -142,6 +142,16 @@ def test_a_walker_that_cannot_reproduce_xgboost_says_so():
     assert TreeWalker([a, b], 3).exact
     walker = TreeWalker([a], 3)
     assert not walker._fit_base([b], 3)
+    # DART weighs its trees, gblinear has none: never walked, XGBoost predicts (a DART proxy used to crash)
+    dart = xgboost.train({"max_depth": 3, "booster": "dart"}, xgboost.DMatrix(x, label=x[:, 0]), 10)
+    assert not TreeWalker([a, dart], 3).exact
+    # a base margin the probes cannot pin down (the float32 values around 0.5 all fit): the booster's own
+    # base_score decides, rather than the walk being given up
+    half = xgboost.train({"max_depth": 3, "base_score": 0.5}, xgboost.DMatrix(x, label=x[:, 0] * 1e-3 + 0.5), 20)
+    walker = TreeWalker([half], 3)
+    probe = rng.random((200, 3)).astype(np.float32)
+    assert walker.exact and np.array_equal(walker.margins(probe)[:, 0],
+                                           half.inplace_predict(probe, predict_type="margin").astype(np.float64))
 
 
 def test_proxy_backend_runs_an_env_and_a_search_rechecked_on_the_simulator(systolic):

@@ -44,8 +44,11 @@ class TreeWalker:
         feat, thr, val, left, roots, depth = [], [], [], [], [], []
         starts = [0]
         offset = 0
-        for booster in boosters:
-            for tree in json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]:
+        models = [json.loads(booster.save_raw("json"))["learner"]["gradient_booster"] for booster in boosters]
+        # DART scales each tree by a weight, gblinear has no trees: only plain gbtree models are walked
+        walkable = all(m.get("name") == "gbtree" for m in models)
+        for model in models if walkable else []:
+            for tree in model["model"]["trees"]:
                 f, t, v, lc, d = _adjacent_children(tree)
                 feat.append(f)
                 thr.append(t)
@@ -55,6 +58,7 @@ class TreeWalker:
                 depth.append(d)
                 offset += len(lc)
             starts.append(len(roots))
+        starts += [0] * (len(boosters) + 1 - len(starts))  # not walkable: no trees at all
         n_trees = len(roots)
         # a leaf of value 0 pads the last group; its leaves land in an extra slot that no booster sums
         feat.append(np.zeros(1, dtype=np.int64))
@@ -74,7 +78,7 @@ class TreeWalker:
         self._starts = np.asarray(starts, dtype=np.int64)
         self.n_boosters = len(boosters)
         self._base = np.zeros(self.n_boosters, dtype=np.float32)
-        self.exact = self._fit_base(boosters, n_features)
+        self.exact = walkable and self._fit_base(boosters, n_features)
 
     def _leaves(self, features: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(features, dtype=np.float32)
@@ -103,10 +107,13 @@ class TreeWalker:
             first = np.asarray(booster[0:1].inplace_predict(many, predict_type="margin"), dtype=np.float32)
             first_leaf = self._first_leaf(int(self._starts[b]), many)
             guess = np.float32(np.median(first.astype(np.float64) - first_leaf.astype(np.float64)))
+            stated = _stated_base_margin(booster)
             candidates, up, down = [guess], guess, guess
             for _ in range(16):
                 up, down = np.nextafter(up, inf), np.nextafter(down, -inf)
                 candidates += [up, down]
+            if stated is not None and stated not in candidates:
+                candidates.append(stated)
             fits = []
             for value in candidates:
                 if not np.array_equal(value + first_leaf, first):  # float32 + float32: one rounding
@@ -114,6 +121,8 @@ class TreeWalker:
                 self._base[b] = value
                 if np.array_equal(self._sums(leaves, len(probe), self._base)[:, b], theirs):
                     fits.append(value)
+            if len(fits) > 1 and stated in fits:  # the probes cannot tell them apart; the booster says which
+                fits = [stated]
             if len(fits) != 1:
                 return False
             self._base[b] = fits[0]
@@ -132,6 +141,23 @@ class TreeWalker:
         """``(rows, boosters)`` margins (the regressors' predictions before the inverse transform), equal to
         ``Booster.inplace_predict(..., predict_type="margin")`` when ``exact``."""
         return self._sums(self._leaves(features), len(features), self._base).astype(np.float64)
+
+
+def _stated_base_margin(booster: xgboost.Booster) -> np.float32 | None:
+    """The base margin the booster's configuration states (its ``base_score`` through the objective's link,
+    in float32 as XGBoost computes it), for the objectives a proxy trains with; ``None`` otherwise."""
+    try:
+        learner = json.loads(booster.save_config())["learner"]
+        text = str(learner["learner_model_param"]["base_score"]).strip("[]").split(",")[0]
+        score = np.float32(float(text))
+        objective = learner["objective"]["name"]
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
+    if objective == "reg:squarederror":
+        return score
+    if objective == "binary:logistic" and 0 < score < 1:
+        return np.float32(-np.log(np.float32(1) / score - np.float32(1)))
+    return None
 
 
 def _adjacent_children(tree: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
