@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from archgym.cli import main
-from archgym.dataset import collect
+from archgym.dataset import collect, read_dataset
 from archgym.envs import DesignEnv
 from archgym.proxy import ProxySimulator, load_proxy, train_proxy
+from archgym.proxy.rows import proxy_rows
 from simulators.core import Choice, DesignSpace, Evaluation, IntRange, Metric, Simulator
 
 FAST = {"n_estimators": 40, "max_depth": 3}
@@ -56,6 +57,11 @@ def test_training_keeps_exactly_the_rows_of_its_setting(tmp_path):
     report = model.score(data)
     assert report["rows"] == distinct and report["rows_of_fitted_runs"] == distinct  # its own training runs
     assert report["left_out"].startswith("300 row(s) of other simulator settings left out (scale=1.0 (dataset)")
+    table = read_dataset(data)
+    table["workload"] = table["workload"].astype(str).where(table["run_id"] != "s1.0", "other")
+    other = proxy_rows(table, space, env_of(2.0).simulator.metrics, "test/Scaled-v0", "toy", {"scale": 2.0})
+    assert (other.other_workloads_rows, other.other_workloads) == (300, ("test/Scaled-v0 / 'other' (300 rows)",))
+    assert other.left_out().startswith("300 row(s) of other envs or workloads left out (test/Scaled-v0 / 'other'")
     collect(env_of(2.0), "test/Scaled-v0", tmp_path / "fresh", 100, seed=9, run_id="fresh")
     fresh = model.score(tmp_path / "fresh")
     assert fresh["rows_of_fitted_runs"] == 0 and fresh["rows_other_settings"] == 0

@@ -202,9 +202,8 @@ def cmd_proxy_train(args: argparse.Namespace) -> int:
     print(f"proxy for {env_id} ({model.workload}) written to {args.out}: {t['distinct_designs']:,} distinct designs "
           f"({t['rows_train']:,} train, {t['rows_val']:,} validation, {t['rows_test']:,} test; split by {t['split']}, "
           f"seed {t['seed']}), trained in {t['seconds']:.1f} s\n")
-    if t.get("rows_other_settings"):
-        print(f"{t['rows_other_settings']:,} row(s) of {env_id} ({model.workload}) with other simulator settings "
-              f"were left out: {'; '.join(t['other_settings'])}\n")
+    if t.get("left_out"):
+        print(f"note: {t['left_out']}\n")
     print(_proxy_report_table(report))
     print(f"\nuse it: gym.make({env_id!r}, backend='proxy', proxy={args.out!r}" +
           "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")")

@@ -40,10 +40,15 @@ class ProxyRows:
     other_settings: tuple[str, ...] = ()
     other_settings_rows: int = 0
     repeated_rows: int = 0
+    other_workloads: tuple[str, ...] = ()  # rows of other envs or workloads: "env / 'workload' (n rows)"
+    other_workloads_rows: int = 0
 
     def left_out(self) -> str:
         """The rows left out, in words ('' when none were)."""
         parts = []
+        if self.other_workloads_rows:
+            parts.append(f"{self.other_workloads_rows:,} row(s) of other envs or workloads left out ("
+                         + "; ".join(self.other_workloads) + ")")
         if self.other_settings_rows:
             parts.append(f"{self.other_settings_rows:,} row(s) of other simulator settings left out ("
                          + "; ".join(self.other_settings) + ")")
@@ -72,7 +77,10 @@ def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpa
     else:
         check_dataset(data, space, metrics)
         df = read_dataset(data)
-    rows = df[(df["env_id"] == env_id) & (df["workload"] == workload)]
+    mine = ((df["env_id"] == env_id) & (df["workload"] == workload)).to_numpy()
+    rows = df[mine]
+    elsewhere = df[~mine].groupby(["env_id", "workload"], observed=True).size()
+    other_workloads = tuple(f"{e} / {w!r} ({n} rows)" for (e, w), n in elsewhere.items() if n)
     if rows.empty:
         held = df.groupby(["env_id", "workload"]).size()
         listed = ", ".join(f"{e} / {w} ({n} rows)" for (e, w), n in held.items()) or "no rows at all"
@@ -98,7 +106,8 @@ def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpa
     rows = rows[keep]
     _check_consistent(rows, space, metrics, env_id)
     distinct = rows.drop_duplicates(subset=list(space.names), keep="first").reset_index(drop=True)
-    return ProxyRows(distinct, tuple(others), other_rows, len(rows) - len(distinct))
+    return ProxyRows(distinct, tuple(others), other_rows, len(rows) - len(distinct), other_workloads,
+                     int((~mine).sum()))
 
 
 def _check_consistent(rows: pandas.DataFrame, space: DesignSpace, metrics: Sequence[Metric], env_id: str) -> None:

@@ -261,7 +261,8 @@ def train_proxy(
             "distinct_designs": len(df), "feasible_designs": int(feasible.sum()),
             "rows_train": len(train), "rows_val": len(val), "rows_test": len(test),
             "rows_other_settings": selected.other_settings_rows, "other_settings": list(selected.other_settings),
-            "rows_repeated": selected.repeated_rows,
+            "rows_repeated": selected.repeated_rows, "rows_other_workloads": selected.other_workloads_rows,
+            "left_out": selected.left_out(),
             # the runs the fitted (training and validation) rows came from: a score on them flatters the proxy
             "fitted_runs": sorted(set(df["run_id"].iloc[np.concatenate([train, val])].astype(str))),
             "seed": seed, "split": split, "test_fraction": test_fraction, "val_fraction": val_fraction,
