@@ -127,6 +127,9 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
         (["proxy", "train", "data", "--env", "systolic", "--out", ""], "argument --out/-o: must be a path"),
         (["report", ""], "argument run_dir: must be a path"),
         (["optimum", "systolic", "--out", ""], "argument --out: must be a path"),
+        (["dataset", ""], "a dataset directory is an empty path"),
+        (["dataset", "validate", ""], "a dataset directory is an empty path"),
+        (["evaluate", "systolic", "-k", "backend=proxy", "-k", "proxy=''"], "the model directory is an empty path"),
         (["evaluate", "quant", "-k", "bits=[4, 8, 4]"], "bits must list each bit width once"),
         # options that would be silently ignored
         (["optimum", "systolic", "--search-budget", "5"], "--search-budget only applies with --best-known"),

@@ -56,6 +56,8 @@ _DATASET_OPTIONS = {"csv": (None,), "sample": ("validate",), "seed": ("validate"
 def cmd_dataset(args: argparse.Namespace) -> int:
     words = list(args.words)
     action = words.pop(0) if words and words[0] in _DATASET_ACTIONS and len(words) > 1 else None
+    if any(not w.strip() for w in args.words):  # Path("") is the current directory
+        raise ValueError("archgym dataset: a dataset directory is an empty path (write . for the current directory)")
     if len(words) != 1:
         raise ValueError("usage: archgym dataset DIR | archgym dataset validate DIR | archgym dataset upgrade OLD_DIR "
                          f"--out NEW_DIR --env ENV; got {' '.join(args.words)!r}")

@@ -212,6 +212,8 @@ def scan_dataset(path: str | os.PathLike[str], *, allow_empty: bool = False) -> 
     """The ``DatasetInfo`` of a dataset directory, after checking every part's format, schema version,
     space and metrics agree (``ValueError`` naming the part otherwise). A directory with no parts is an
     error, or ``None`` with ``allow_empty`` (a writer's first run)."""
+    if isinstance(path, str) and not path.strip():  # Path("") is the current directory
+        raise ValueError("a dataset directory is an empty path (write . for the current directory)")
     path = Path(path)
     if path.is_file():
         raise ValueError(f"{path} is a file: a trajectory dataset is a directory of Parquet parts")

@@ -150,6 +150,8 @@ class TrajectoryWriter:
         import archgym
 
         self._record["archgym_version"] = archgym.__version__
+        if isinstance(path, str) and not path.strip():  # Path("") is the current directory
+            raise ValueError("a dataset directory to write is an empty path (write . for the current directory)")
         self.path = Path(path)
         self.space = space
         self.metrics = tuple(metrics)

@@ -272,6 +272,8 @@ def load_proxy(path: str | os.PathLike[str], *, n_jobs: int = 1, env_id: str | N
     directory and manifest version, so many envs share one copy). The manifest is checked strictly
     and only the files it names inside the directory are opened; with ``env_id``, a proxy trained for
     another env is a ``ValueError`` naming both."""
+    if isinstance(path, str) and not path.strip():  # Path("") is the current directory
+        raise ValueError("proxy: the model directory is an empty path (write . for the current directory)")
     path = Path(path)
     if path.is_file():
         raise ValueError(f"{path} is a file: a proxy model is a directory written by `archgym proxy train`")
