@@ -199,6 +199,8 @@ def _list_origins(origins: Sequence[_Origin]) -> str:
             if a.settings is not None and b.settings is not None:
                 differ |= {k for k in set(ra) | set(rb) if (a.simulator == b.simulator or (k in ra and k in rb))
                            and (k in ra, ra.get(k)) != (k in rb, rb.get(k))}
+    if len({o.workload for o in origins}) > 1:
+        differ.discard("workload")  # the workload column says it already
     differ = sorted(differ)
     out = []
     for o, record in zip(origins, records):
