@@ -342,6 +342,10 @@ def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
         return None
     if state is None and spec is None:
         return None  # trial records alone: nothing says more were planned
+    if state is not None and state.complete:  # ran to its end, yet some trials never reported
+        return (f"INCOMPLETE: this sweep ran to its end, but {total - finished} of its {total} trials left no "
+                "result (they failed before their first report; the sweep's output lists their errors). "
+                f"`archgym sweep {run_dir} --resume` runs them again.")
     how = f"interrupted by {state.signal}" if state and state.status == "interrupted" else \
         "not finished (still running, or its driver was killed)"
     return (f"INCOMPLETE: this sweep was {how}; {finished} of {total} trials ended. "

@@ -268,3 +268,17 @@ def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
     (run / "spec.yaml").write_text((run / "spec.yaml").read_text()[:40])  # truncated
     with pytest.raises(ValueError, match="spec.yaml"):
         build_report(run)
+
+
+def test_a_sweep_that_ended_with_trials_missing_says_so(tmp_path):
+    """Trials that failed before their first report leave no record: a sweep that ran to its end is then
+    incomplete for that reason, not 'still running'."""
+    from archgym.report import completeness
+    from archgym.runs import RunState, read_trials, write_state
+
+    run = fake_run(tmp_path)
+    write_state(run, RunState("complete", 14, 12, started=0.0))
+    text = completeness(run, read_trials(run))
+    assert text.startswith("INCOMPLETE: this sweep ran to its end, but 2 of its 14 trials left no result")
+    write_state(run, RunState("complete", 12, 12, started=0.0))
+    assert completeness(run, read_trials(run)) is None
