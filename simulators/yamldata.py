@@ -139,10 +139,11 @@ def dump_yaml(data: Any, **options: Any) -> str:
 
 
 def read_text(path: str | os.PathLike[str], what: str) -> str:
-    """The text of the UTF-8 file ``path`` (``what`` names it in errors: "sweep spec", "trace file", ...)."""
+    """The text of the UTF-8 file ``path``, without a leading byte-order mark (``what`` names it in errors:
+    "sweep spec", "trace file", ...)."""
     data = Path(path).read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # the byte-order mark spreadsheets write first
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ValueError(f"{what} {str(path)!r} is not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "

@@ -7,6 +7,7 @@ cases the outside audit reported are pinned as examples.
 from __future__ import annotations
 
 import inspect
+import json
 
 import gymnasium as gym
 import pytest
@@ -232,3 +233,16 @@ def test_messages_say_what_the_path_or_setting_really_is(capsys, tmp_path):
                     str(tmp_path / "m"), "--split", "run")
     assert code == 2 and "split by run puts whole runs in the train, validation and test sets, so it needs at " \
                          "least 3 runs; the rows come from 1" in err
+
+
+def test_a_utf8_file_with_a_byte_order_mark_reads_as_without(capsys, tmp_path):
+    from importlib import resources
+
+    text = resources.files("simulators.workloads").joinpath("data", "alexnet.csv").read_text()
+    (tmp_path / "plain.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "bom.csv").write_text(text, encoding="utf-8-sig")  # as spreadsheets save CSV
+    results = []
+    for name in ("plain.csv", "bom.csv"):
+        assert main(["evaluate", "systolic", "-w", str(tmp_path / name), "--json"]) == 0
+        results.append(json.loads(capsys.readouterr().out)["metrics"])
+    assert results[0] == results[1]
