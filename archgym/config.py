@@ -382,7 +382,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None,
         env_module = split_env_module(env_id)[0]
     except ValueError as exc:
         raise _fail(f"{where}: env.id", str(exc)) from None
-    if env_module is not None and not _allowed(env_module, vouched):
+    if env_module is not None and not _allowed(env_module, vouched, own_imports):
         raise _fail(f"{where}: env.id", f"{env_id!r} imports {env_module!r}, which runs that module's code; "
                                         + _how_to_allow(env_module, own_imports))
     try:
@@ -443,11 +443,12 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None,
                      run_dir.resolve(), optimum, source, tuple(imports), env_module)
 
 
-def _allowed(module: str, imports: list[str]) -> bool:
-    """A module a spec may make archgym import: one it lists under ``imports``, or a trusted one."""
+def _allowed(module: str, imports: list[str], own_imports: bool) -> bool:
+    """A module a spec may make archgym import: one it lists under ``imports``, or a trusted one (a spec
+    file of your own: not merely because this process imported it, as the Ray workers have not)."""
     from archgym.registry import trusted_module
 
-    return module in imports or trusted_module(module)
+    return module in imports or trusted_module(module, imported=not own_imports)
 
 
 def _how_to_allow(module: str, own_imports: bool) -> str:
@@ -468,7 +469,7 @@ def _check_code(where: str, target: Any, imports: list[str], own_imports: bool =
         module, _ = split_target(target, "simulator")
     except ValueError as exc:
         raise _fail(where, str(exc)) from None
-    if not _allowed(module, imports):
+    if not _allowed(module, imports, own_imports):
         raise _fail(where, f"{target!r} imports {module!r}, which runs that module's code; "
                            + _how_to_allow(module, own_imports))
 
