@@ -448,7 +448,7 @@ def _allowed(module: str, imports: list[str], own_imports: bool) -> bool:
     file of your own: not merely because this process imported it, as the Ray workers have not)."""
     from archgym.registry import trusted_module
 
-    return module in imports or trusted_module(module, imported=not own_imports)
+    return module in imports or trusted_module(module, imported=not own_imports, plugins=not own_imports)
 
 
 def _how_to_allow(module: str, own_imports: bool) -> str:

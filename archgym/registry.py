@@ -51,22 +51,23 @@ def plugin_envs() -> dict[str, str]:
     return {ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name not in BUILTIN}
 
 
-def trusted_module(module: str, allowed: Collection[str] = (), *, imported: bool = True) -> bool:
+def trusted_module(module: str, allowed: Collection[str] = (), *, imported: bool = True, plugins: bool = True) -> bool:
     """Whether data (a dataset row, a proxy manifest) may make archgym import ``module``, which runs its code:
     only a module the user already runs or installed for archgym. That is archgym's own packages
     (``simulators``, ``agents``, ``archgym``), a module this process has already imported, the package of
     an installed plug-in (``archgym.envs`` entry points), or a module in or under a package in ``allowed``
     (``--import``). A ``__main__`` module is never trusted: importing one runs a program.
     ``imported=False`` leaves out the modules merely imported here (a sweep spec is also read by Ray
-    workers, which have not imported them)."""
+    workers, which have not imported them), ``plugins=False`` the plug-ins' packages (a spec file of your
+    own names every other module it imports under ``imports``)."""
     parts = module.split(".")
     if "__main__" in parts:
         return False
     if (imported and module in sys.modules) or parts[0] in ("simulators", "agents", "archgym"):
         return True
     packages = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
-    plugins = {value.partition(":")[0] for value in plugin_envs().values()}
-    return bool(packages & (set(allowed) | plugins | {p.split(".")[0] for p in plugins}))
+    installed = {value.partition(":")[0] for value in plugin_envs().values()} if plugins else set()
+    return bool(packages & (set(allowed) | installed | {p.split(".")[0] for p in installed}))
 
 
 def register_envs() -> None:
