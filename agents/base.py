@@ -30,7 +30,8 @@ from simulators.params import MAX_SEED, Choice, FloatRange, IntRange, Parameter,
 
 ENTRY_POINT_GROUP = "archgym.agents"
 
-__all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "register",
+           "unused_hyperparameters"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Hyperparameter:
     high: float | None = None
     choices: tuple[Any, ...] | None = None
     doc: str = ""
+    #: the other hyperparameters' values under which this one acts (``{"mode": ("local",)}``); elsewhere the
+    #: agent ignores it (``unused`` says so)
+    acts_when: dict[str, tuple[Any, ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.choices is None and self.kind not in (bool, int, float):
@@ -80,6 +84,24 @@ class Hyperparameter:
     def describe(self) -> str:
         """What is allowed, as tables show it (``an integer >= 2``, ``one of 'tpe', 'random'``)."""
         return self.domain("value").domain_text()
+
+
+def unused_hyperparameters(declared: Mapping[str, Hyperparameter], given: Mapping[str, Any]) -> list[str]:
+    """Of the hyperparameters ``given`` away from their defaults, those the agent would ignore under the
+    resulting setting (each with why: ``"restart (acts only with mode 'local'; mode is 'uniform')"``).
+    A search over settings may fix such a value for the settings it acts in; one run should not."""
+    config = {k: given.get(k, h.default) for k, h in declared.items()}
+    out = []
+    for name, value in given.items():
+        h = declared.get(name)
+        if h is None or h.acts_when is None or value == h.default:
+            continue
+        for other, values in h.acts_when.items():
+            if config[other] not in values:
+                allowed = " or ".join(repr(v) for v in values)
+                out.append(f"{name} (acts only with {other} {allowed}; {other} is {config[other]!r})")
+                break
+    return out
 
 
 class Agent(ABC):

@@ -74,9 +74,12 @@ class BayesOpt(Agent):
         "refit_growth": Hyperparameter(0.1, float, 0.0, None,
                                        doc="refit once the evaluations grew by this fraction since the last fit "
                                            "(0: after every evaluation; local, sampling)"),
-        "n_trees": Hyperparameter(100, int, 1, None, doc="trees of an ET or RF surrogate"),
-        "xi": Hyperparameter(0.01, float, 0.0, None, doc="EI/PI exploration margin"),
-        "kappa": Hyperparameter(1.96, float, 0.0, None, doc="LCB exploration weight"),
+        "n_trees": Hyperparameter(100, int, 1, None, doc="trees of an ET or RF surrogate",
+                                  acts_when={"base_estimator": ("ET", "RF")}),
+        "xi": Hyperparameter(0.01, float, 0.0, None, doc="EI/PI exploration margin",
+                             acts_when={"acq_func": ("EI", "PI", "gp_hedge")}),
+        "kappa": Hyperparameter(1.96, float, 0.0, None, doc="LCB exploration weight",
+                                acts_when={"acq_func": ("LCB", "gp_hedge")}),
     }
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:

@@ -21,7 +21,8 @@ class RandomWalk(Agent):
     name = "random_walk"
     hyperparameters = {
         "mode": Hyperparameter("uniform", str, choices=("uniform", "local"), doc="uniform sampling or local walk"),
-        "restart": Hyperparameter(0.05, float, 0.0, 1.0, doc="local mode: chance of a fresh uniform sample"),
+        "restart": Hyperparameter(0.05, float, 0.0, 1.0, doc="local mode: chance of a fresh uniform sample",
+                                  acts_when={"mode": ("local",)}),
     }
 
     def __init__(self, space, *, seed=None, **hyperparameters: Any) -> None:

@@ -272,8 +272,10 @@ class OptunaAgent(SearcherAgent):
     name = "optuna"
     hyperparameters = {
         "sampler": Hyperparameter("tpe", str, choices=("tpe", "random"), doc="Optuna sampler"),
-        "n_startup_trials": Hyperparameter(10, int, 0, None, doc="TPE: random designs before the model is used"),
-        "multivariate": Hyperparameter(False, bool, doc="TPE: model the knobs jointly"),
+        "n_startup_trials": Hyperparameter(10, int, 0, None, doc="TPE: random designs before the model is used",
+                                           acts_when={"sampler": ("tpe",)}),
+        "multivariate": Hyperparameter(False, bool, doc="TPE: model the knobs jointly",
+                                       acts_when={"sampler": ("tpe",)}),
     }
 
     def make_searcher(self, space: dict[str, Any]) -> Searcher:

@@ -133,6 +133,11 @@ def test_cli_options_are_clear_errors_or_work(data, capsys, tmp_path_factory):
         (["evaluate", "systolic", "-k", "backend=proxy", "-k", "proxy=''"], "the model directory is an empty path"),
         (["evaluate", "quant", "-k", "bits=[4, 8, 4]"], "bits must list each bit width once"),
         # options that would be silently ignored
+        (["explore", "systolic", "-a", "random_walk", "-b", "5", "--hp", "restart=0.5"],
+         "random_walk: hyperparameter(s) that would be ignored: restart (acts only with mode 'local'; mode is "
+         "'uniform')"),
+        (["explore", "systolic", "-a", "bayesopt", "-b", "5", "--hp", "kappa=3"],
+         "kappa (acts only with acq_func 'LCB' or 'gp_hedge'; acq_func is 'EI')"),
         (["optimum", "systolic", "--search-budget", "5"], "--search-budget only applies with --best-known"),
         (["optimum", "soc", "--best-known", "--limit", "5"], "--limit only applies to the exact optimum"),
         (["list", "--workload", "resnet18"], "--workload and -k choose an environment's options: they need --env"),

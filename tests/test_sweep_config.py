@@ -186,3 +186,13 @@ def test_a_run_directorys_spec_cannot_vouch_for_its_own_code(tmp_path, monkeypat
     (tmp_path / "run").mkdir()
     write_spec(tmp_path / "run", spec)
     assert load_run_spec(tmp_path / "run").env_module == "handmod"  # imported now, so trusted
+
+
+def test_a_sweep_may_fix_a_hyperparameter_that_acts_in_only_some_of_its_settings():
+    """explore refuses restart without mode=local (one run would ignore it); a grid over mode may fix it."""
+    from archgym.config import check_trial_agents
+
+    spec = parse_sweep(dict(GOOD, agents={"random_walk": {"hyperparameters": {
+        "mode": {"grid": ["uniform", "local"]}, "restart": 0.1}}}), source="spec.yaml")
+    check_trial_agents(spec)
+    assert [t.hyperparameters["mode"] for t in spec.trials()] == ["uniform", "uniform", "local", "local"]
