@@ -288,9 +288,11 @@ def _optimum_by_groups(env: gym.Env, structure: Any, *, progress: bool | None = 
 
 #: the searches behind a best-known design: (agent, hyperparameters), each run with every seed
 BEST_KNOWN_SEARCHES = (("ga", {"population": 64}), ("aco", {}), ("random_walk", {"mode": "local"}))
+#: evaluations per search of ``best_known``
+BEST_KNOWN_BUDGET = 20_000
 
 
-def best_known(env: gym.Env, *, budget: int = 20_000, seeds: Sequence[int] = (0, 1, 2),
+def best_known(env: gym.Env, *, budget: int = BEST_KNOWN_BUDGET, seeds: Sequence[int] = (0, 1, 2),
                searches: Sequence[tuple[str, Mapping[str, Any]]] = BEST_KNOWN_SEARCHES,
                progress: bool | None = None) -> Optimum:
     """A best-known design of a space too large to enumerate and without an additive structure: the best

@@ -29,7 +29,7 @@ from typing import Any
 import gymnasium
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "FACTORY", "design_env_ids", "plugin_envs", "register_envs",
-           "register_with_ray", "trusted_module"]
+           "register_with_ray", "allow_modules", "trusted_module"]
 
 ENTRY_POINT_GROUP = "archgym.envs"
 #: the factory every design env id is registered with
@@ -51,15 +51,29 @@ def plugin_envs() -> dict[str, str]:
     return {ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name not in BUILTIN}
 
 
+#: packages the user allowed for this process (``allow_modules``: the CLI's ``--import``)
+_ALLOWED: set[str] = set()
+
+
+def allow_modules(modules: Collection[str]) -> None:
+    """Import each of ``modules`` (the user trusts them: ``--import``) and trust the modules in and under
+    them from now on in this process (``trusted_module``)."""
+    from simulators.loading import import_module
+
+    for module in modules:
+        import_module(module, "--import")
+        _ALLOWED.add(module)
+
+
 def trusted_module(module: str, allowed: Collection[str] = (), *, imported: bool = True, plugins: bool = True) -> bool:
     """Whether data (a dataset row, a proxy manifest) may make archgym import ``module``, which runs its code:
     only a module the user already runs or installed for archgym. That is archgym's own packages
     (``simulators``, ``agents``, ``archgym``), a module this process has already imported, the package of
     an installed plug-in (``archgym.envs`` entry points), or a module in or under a package in ``allowed``
-    (``--import``). A ``__main__`` module is never trusted: importing one runs a program.
-    ``imported=False`` leaves out the modules merely imported here (a sweep spec is also read by Ray
-    workers, which have not imported them), ``plugins=False`` the plug-ins' packages (a spec file of your
-    own names every other module it imports under ``imports``)."""
+    or given to ``allow_modules``. A ``__main__`` module is never trusted: importing one runs a program.
+    ``imported=False`` leaves out what only this process imported or allowed (a sweep spec is also read
+    by Ray workers, which have not), ``plugins=False`` the plug-ins' packages (a spec file of your own
+    names every other module it imports under ``imports``)."""
     parts = module.split(".")
     if "__main__" in parts:
         return False
@@ -67,7 +81,8 @@ def trusted_module(module: str, allowed: Collection[str] = (), *, imported: bool
         return True
     packages = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
     installed = {value.partition(":")[0] for value in plugin_envs().values()} if plugins else set()
-    return bool(packages & (set(allowed) | installed | {p.split(".")[0] for p in installed}))
+    return bool(packages & (set(allowed) | (_ALLOWED if imported else set()) | installed
+                            | {p.split(".")[0] for p in installed}))
 
 
 def register_envs() -> None:

@@ -9,6 +9,7 @@ them together.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import json
 from collections import defaultdict
@@ -279,9 +280,27 @@ class _Normalizer:
 def _spec(run_dir: Path):
     """The run's spec, or ``None`` for a run directory without one (trial records only); a spec file
     that cannot be read is an error, not a report without its environment."""
-    if not (run_dir / SPEC_FILE).is_file():
-        return None
-    return load_run_spec(run_dir)
+    return _spec_and_env(run_dir)[0]
+
+
+def _spec_and_env(run_dir: Path) -> tuple[Any, Any]:
+    """The run's spec and the unwrapped env it makes (``(None, None)`` without a spec), read once per
+    state of the spec file: a report asks for them at every section."""
+    path = Path(run_dir) / SPEC_FILE
+    if not path.is_file():
+        return None, None
+    stat = path.stat()
+    return _read_spec_and_env(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_spec_and_env(path: str, mtime_ns: int, size: int) -> tuple[Any, Any]:
+    import gymnasium as gym
+
+    import archgym  # noqa: F401  (registers the env ids)
+
+    spec = load_run_spec(Path(path).parent)
+    return spec, gym.make(spec.env_id, **spec.env_kwargs).unwrapped
 
 
 def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
@@ -307,15 +326,8 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
 
 
 def _sweep_simulator_and_objective(run_dir: Path):
-    spec = _spec(run_dir)
-    if spec is None:
-        return None, None
-    import gymnasium as gym
-
-    import archgym  # noqa: F401  (registers the env ids)
-
-    env = gym.make(spec.env_id, **spec.env_kwargs).unwrapped
-    return env.simulator, env.objective
+    env = _spec_and_env(run_dir)[1]
+    return (None, None) if env is None else (env.simulator, env.objective)
 
 
 def _target_metrics(run_dir: Path) -> list[str]:

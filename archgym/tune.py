@@ -180,10 +180,10 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
     if (run_dir / SPEC_FILE).exists():
         raise ValueError(f"run directory {run_dir} already holds a sweep: resume it with --resume, "
                          "or choose another run_dir")
-    check_trial_agents(spec)  # before the run directory exists: a refused setting leaves nothing behind
-    start_ray(address, None if address else spec.tune.num_cpus)  # likewise a cluster that cannot be joined
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run_dir {run_dir} is a file, not a directory")
+    check_trial_agents(spec)  # before the run directory exists: a refused setting leaves nothing behind
+    start_ray(address, None if address else spec.tune.num_cpus)  # likewise a cluster that cannot be joined
     run_dir.mkdir(parents=True, exist_ok=True)
     write_spec(run_dir, spec)
     return _run(spec, spec.trials(), address, "tune")

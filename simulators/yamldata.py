@@ -76,26 +76,26 @@ def yaml_loader() -> type:
             raise refuse(node, "a boolean (YAML 1.2: true or false)")
         return text.lower() == "true"
 
+    def integer(text: str) -> int:  # text matched by _INT
+        base = {"0x": 16, "0o": 8}.get(text[:2], 10)
+        return int(text[2:] if base != 10 else text.replace("_", ""), base)
+
     def construct_int(loader: Any, node: Any) -> int:
         text = loader.construct_scalar(node)
         if not _INT.match(text):
             raise refuse(node, "an integer (YAML 1.2: decimal digits, 0o octal or 0x hexadecimal)")
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        return int(text.replace("_", ""), 10)
+        return integer(text)
 
     def construct_float(loader: Any, node: Any) -> float:
         text = loader.construct_scalar(node)
-        if not (_FLOAT.match(text) or _INT.match(text)):
+        if _INT.match(text):  # !!float 3, !!float 0x10
+            return float(integer(text))
+        if not _FLOAT.match(text):
             raise refuse(node, "a number")
-        text = text.lower()
-        if text.endswith(".inf"):
-            return float("-inf") if text.startswith("-") else float("inf")
-        if text == ".nan":
-            return float("nan")
-        return float(construct_int(loader, node)) if _INT.match(text) else float(text.replace("_", ""))
+        low = text.lower()
+        if low.endswith(".inf"):
+            return float("-inf") if low.startswith("-") else float("inf")
+        return float("nan") if low == ".nan" else float(low.replace("_", ""))
 
     Loader.add_constructor("tag:yaml.org,2002:bool", construct_bool)
     Loader.add_constructor("tag:yaml.org,2002:int", construct_int)

@@ -52,6 +52,21 @@ def path_arg(text: str) -> str:
     return text
 
 
+def add_import_option(p: argparse.ArgumentParser) -> None:
+    """``--import MODULE``: code named by data (a dataset's simulator, a run directory's spec, a proxy's
+    env) is imported only from trusted modules; this imports one the user trusts, and those under it."""
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                   help="import this module (or package) first and let the data name it and the modules under it "
+                        "(its code runs: only one you trust; repeatable)")
+
+
+def allow_imports(args: argparse.Namespace) -> None:
+    """Carry out ``--import`` (``add_import_option``)."""
+    from archgym.registry import allow_modules
+
+    allow_modules(getattr(args, "imports", None) or [])
+
+
 def read_yaml_file(path: str, what: str) -> Any:
     """The data of a YAML file a user named (``ValueError`` for a missing, unreadable or unsafe file)."""
     p = Path(path)

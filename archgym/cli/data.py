@@ -15,6 +15,8 @@ from archgym.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     add_env_options,
+    add_import_option,
+    allow_imports,
     env_kwargs_from_args,
     parse_assignments,
     path_arg,
@@ -115,14 +117,14 @@ def _dataset_validate(args: argparse.Namespace, data: str) -> int:
 
     if args.seed is not None and args.sample is None:
         raise ValueError("--seed draws the --sample rows: it needs --sample")
+    allow_imports(args)
 
     with Progress(1, "validate", enabled=False if args.json else None) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done)
 
-        report = validate_dataset(data, sample=args.sample, seed=args.seed or 0, progress=progress,
-                                  import_modules=args.imports)
+        report = validate_dataset(data, sample=args.sample, seed=args.seed or 0, progress=progress)
     if args.json:
         print_json(report.to_dict())
         return EXIT_OK if report.ok else EXIT_FAILURE
@@ -269,9 +271,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--csv", type=path_arg, metavar="FILE", help="also write every row to this CSV file")
     p.add_argument("--sample", type=int, help="validate: replay this many rows drawn at random (default: all)")
     p.add_argument("--seed", type=int, help="validate: the seed of --sample (default 0)")
-    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
-                   help="validate: a module outside archgym that a run's recorded simulator may import (its code "
-                        "runs: only for a module you trust; repeatable). Without it such runs are not replayed")
+    add_import_option(p)
     p.add_argument("--out", "-o", type=path_arg, metavar="NEW_DIR", help="upgrade: the dataset to write")
     p.add_argument("--env", "-e", help="upgrade: the environment the rows were produced on")
     add_env_options(p)

@@ -77,13 +77,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_SEARCH_BUDGET = 20_000  # evaluations per search of --best-known
-
-
 def cmd_optimum(args: argparse.Namespace) -> int:
     import gymnasium
 
-    from archgym.optimum import DEFAULT_LIMIT, find_optimum
+    from archgym.optimum import BEST_KNOWN_BUDGET, DEFAULT_LIMIT, find_optimum
 
     env_id = resolve_env_id(args.env)
     if args.search_budget is not None and not args.best_known:
@@ -100,7 +97,7 @@ def cmd_optimum(args: argparse.Namespace) -> int:
     if args.best_known:
         from archgym.optimum import best_known
 
-        budget = _SEARCH_BUDGET if args.search_budget is None else args.search_budget
+        budget = BEST_KNOWN_BUDGET if args.search_budget is None else args.search_budget
         if budget < 1:
             raise ValueError(f"--search-budget must be a positive number of evaluations, got {budget}")
         opt = best_known(env, budget=budget, progress=progress)
@@ -150,7 +147,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON (with the best-so-far history)")
     p.set_defaults(func=cmd_explore)
 
-    from archgym.optimum import DEFAULT_LIMIT
+    from archgym.optimum import BEST_KNOWN_BUDGET, DEFAULT_LIMIT
 
     p = sub.add_parser("optimum", help="the exact optimum of a task by evaluating every design",
                        description="The exact optimum and Pareto front: by enumerating every design of a finite "
@@ -165,7 +162,7 @@ def add_parsers(sub: Any) -> None:
                    help="for a space too large to enumerate and without additive structure (SoC-v0): the best "
                         "design of long searches, labelled as a bound")
     p.add_argument("--search-budget", type=int,
-                   help=f"evaluations per search with --best-known (default {_SEARCH_BUDGET})")
+                   help=f"evaluations per search with --best-known (default {BEST_KNOWN_BUDGET})")
     p.add_argument("--out", type=path_arg, metavar="FILE", help="also write the result (with the Pareto front) as JSON")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_optimum)

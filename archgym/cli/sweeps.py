@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archgym.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, path_arg, print_json
+from archgym.cli.common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_import_option,
+    allow_imports,
+    path_arg,
+    print_json,
+)
 from archgym.display import table
 
 
@@ -36,7 +44,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from archgym.report import build_report
     from archgym.tune import resume_sweep, run_sweep
 
-    _import_first(args.imports)
+    allow_imports(args)
     target = Path(args.spec)
     if args.resume:
         run_dir = target if target.is_dir() else _resumable(load_sweep(target), target)
@@ -80,7 +88,7 @@ def print_summary(report: Mapping[str, Any]) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from archgym.report import build_report
 
-    _import_first(args.imports)
+    allow_imports(args)
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
         raise ValueError(f"run directory {str(run_dir)!r} " + ("is a file, not a sweep's run directory"
@@ -98,19 +106,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_import_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
-                   help="import this module first (its code runs: only one you trust; repeatable): a run directory's "
-                        "spec.yaml cannot vouch for the modules it names, as a spec file of your own does")
-
-
-def _import_first(modules: list[str]) -> None:
-    from simulators.loading import import_module
-
-    for module in modules:
-        import_module(module, "--import")
-
-
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run a Ray Tune sweep from a spec (the hyperparameter-lottery study)",
                        description="Run every trial of a sweep spec (configs/sweeps/*.yaml) on an embedded Ray or "
@@ -118,7 +113,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("spec", type=path_arg, help="sweep spec YAML (with --resume: the spec or its run directory)")
     p.add_argument("--address", help="join this Ray cluster (e.g. 10.0.0.5:6379) instead of an embedded Ray")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep, keeping finished trials")
-    _add_import_option(p)
+    add_import_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_sweep)
 
@@ -127,6 +122,6 @@ def add_parsers(sub: Any) -> None:
                                    "regret curves, Pareto fronts with hypervolume (PNG + CSV), and report.md.")
     p.add_argument("run_dir", type=path_arg, help="a sweep's run directory")
     p.add_argument("--no-figures", action="store_true", help="tables only")
-    _add_import_option(p)
+    add_import_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_report)

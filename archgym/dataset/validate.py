@@ -86,8 +86,9 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
                      import_modules: Sequence[str] = ()) -> ValidationReport:
     """Replay the rows of dataset ``path`` (all, or ``sample`` of them drawn at random with ``seed``) on
     the simulators and objectives their runs recorded; the report lists every mismatch and problem.
-    A recorded simulator outside archgym's packages is imported only from a module already imported or
-    listed in ``import_modules`` (``build_simulator``): a dataset someone handed you runs no code."""
+    A recorded simulator is imported only from a module ``archgym.registry.trusted_module`` allows, or one
+    in or under a package in ``import_modules`` (``build_simulator``): a dataset someone handed you runs
+    no code."""
     started = time.perf_counter()
     info = scan_dataset(path)
     df = read_dataset(path)
