@@ -8,10 +8,19 @@ plugging in your own agent.
 from importlib.util import find_spec
 
 from agents import _ray  # noqa: F401  (sets Ray's quiet defaults before any agent imports Ray)
-from agents.base import ENTRY_POINT_GROUP, Agent, Hyperparameter, available, get, register, unused_hyperparameters
+from agents.base import (
+    ENTRY_POINT_GROUP,
+    Agent,
+    Hyperparameter,
+    available,
+    get,
+    refuse_unused_hyperparameters,
+    register,
+    unused_hyperparameters,
+)
 
 __all__ = ["ENTRY_POINT_GROUP", "TUNE_SEARCHERS", "Agent", "Hyperparameter", "available", "get", "register",
-           "unused_hyperparameters"]
+           "refuse_unused_hyperparameters", "unused_hyperparameters"]
 
 #: Ray Tune searchers that act as agents (``agents.tune_bridge``): name -> (library it needs, class).
 #: Each is registered only when Ray and its library are installed, so ``available()`` lists only

@@ -31,7 +31,7 @@ from simulators.params import MAX_SEED, Choice, FloatRange, IntRange, Parameter,
 ENTRY_POINT_GROUP = "archgym.agents"
 
 __all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "register",
-           "unused_hyperparameters"]
+           "refuse_unused_hyperparameters", "unused_hyperparameters"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,13 @@ def unused_hyperparameters(declared: Mapping[str, Hyperparameter], given: Mappin
                 out.append(f"{name} (acts only with {other} {allowed}; {other} is {config[other]!r})")
                 break
     return out
+
+
+def refuse_unused_hyperparameters(agent: str, declared: Mapping[str, Hyperparameter], given: Mapping[str, Any]) -> None:
+    """For one run of ``agent``: ``ValueError`` naming each hyperparameter ``given`` that it would ignore."""
+    unused = unused_hyperparameters(declared, given)
+    if unused:
+        raise ValueError(f"{agent}: hyperparameter(s) that would be ignored: {'; '.join(unused)}")
 
 
 class Agent(ABC):

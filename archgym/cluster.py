@@ -27,7 +27,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from agents import Agent, get
+from agents import Agent, get, refuse_unused_hyperparameters
 from agents._ray import quiet_ray_logs, start_ray
 from archgym.explore import ExploreResult, TrajectorySink, explore
 from simulators.core import Evaluation
@@ -78,8 +78,9 @@ def explore_on_ray(
     num_cpus = check_int(num_cpus, "num_cpus", low=1, allow_none=True)
     env_kwargs = dict(env_kwargs or {})
     if isinstance(agent, str):
-        agent = get(agent)(gym.make(env_id, **env_kwargs).unwrapped.space, seed=seed,
-                           **dict(hyperparameters or {}))
+        cls = get(agent)
+        refuse_unused_hyperparameters(agent, cls.hyperparameters, hyperparameters or {})
+        agent = cls(gym.make(env_id, **env_kwargs).unwrapped.space, seed=seed, **dict(hyperparameters or {}))
     elif hyperparameters:
         raise ValueError("hyperparameters only apply when agent is given by name")
     if not isinstance(agent, Agent):

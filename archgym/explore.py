@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
-from agents import Agent, get
+from agents import Agent, get, refuse_unused_hyperparameters
 from archgym.envs import DesignEnv
 from archgym.objective import TargetObjective
 from archgym.progress import Progress
@@ -131,7 +131,9 @@ def explore(
     denv = _design_env(env)
     env_id = env.spec.id if env.spec is not None else type(denv.simulator).__name__
     if isinstance(agent, str):
-        agent = get(agent)(denv.space, seed=seed, **dict(hyperparameters or {}))
+        cls = get(agent)
+        refuse_unused_hyperparameters(agent, cls.hyperparameters, hyperparameters or {})
+        agent = cls(denv.space, seed=seed, **dict(hyperparameters or {}))
     elif hyperparameters:
         raise ValueError("hyperparameters only apply when agent is given by name")
     if not isinstance(agent, Agent):

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from agents import get as get_agent
 from agents._ray import quiet_ray_logs, start_ray
 from archgym.config import SweepSpec, TrialSpec, check_trial_agents, parse_sweep
 from archgym.runs import (
@@ -62,6 +63,8 @@ def run_trial(config: Mapping[str, Any]) -> None:
             return
     env = gym.make(spec.env_id, **spec.env_kwargs)
     denv = env.unwrapped
+    # built here rather than by name: a grid may fix a hyperparameter that acts in only some of its settings
+    agent = get_agent(trial.agent)(denv.space, seed=trial.seed, **trial.hyperparameters)
     data_dir = run_dir / TRAJECTORIES_DIR
     run = RunInfo.from_env(denv, spec.env_id, run_id=trial.trial_id, agent=trial.agent,
                            hyperparameters=trial.hyperparameters, seed=trial.seed)
@@ -84,8 +87,8 @@ def run_trial(config: Mapping[str, Any]) -> None:
         tune.report(_metrics(result.evaluations, result.best_reward, result.target_met_at, result.best_metrics))
 
     try:
-        archgym.explore(env, trial.agent, budget=spec.budget, seed=trial.seed, hyperparameters=trial.hyperparameters,
-                        log=writer, callback=report, keep_records=False, progress=False)
+        archgym.explore(env, agent, budget=spec.budget, seed=trial.seed, log=writer, callback=report,
+                        keep_records=False, progress=False)
     finally:
         writer.close()
 

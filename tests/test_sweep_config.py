@@ -188,11 +188,26 @@ def test_a_run_directorys_spec_cannot_vouch_for_its_own_code(tmp_path, monkeypat
     assert load_run_spec(tmp_path / "run").env_module == "handmod"  # imported now, so trusted
 
 
-def test_a_sweep_may_fix_a_hyperparameter_that_acts_in_only_some_of_its_settings():
-    """explore refuses restart without mode=local (one run would ignore it); a grid over mode may fix it."""
-    from archgym.config import check_trial_agents
+def test_a_sweep_may_fix_a_hyperparameter_that_acts_in_only_some_of_its_settings(tmp_path, monkeypatch):
+    """explore refuses restart without mode=local (one run would ignore it); a grid over mode may fix it,
+    and its trials run (each trial builds its agent itself, as Ray's worker does)."""
+    from ray import tune
 
-    spec = parse_sweep(dict(GOOD, agents={"random_walk": {"hyperparameters": {
+    import archgym
+    from archgym.config import check_trial_agents
+    from archgym.runs import read_trial, trial_path
+    from archgym.tune import run_trial
+
+    spec = parse_sweep(dict(GOOD, run_dir=str(tmp_path / "run"), agents={"random_walk": {"hyperparameters": {
         "mode": {"grid": ["uniform", "local"]}, "restart": 0.1}}}), source="spec.yaml")
     check_trial_agents(spec)
-    assert [t.hyperparameters["mode"] for t in spec.trials()] == ["uniform", "uniform", "local", "local"]
+    trials = spec.trials()
+    assert [t.hyperparameters["mode"] for t in trials] == ["uniform", "uniform", "local", "local"]
+    with pytest.raises(ValueError, match="restart .acts only with mode 'local'; mode is 'uniform'"):
+        archgym.explore("archgym/Systolic-v0", "random_walk", budget=2, seed=0, hyperparameters={"restart": 0.1})
+    reports = []
+    monkeypatch.setattr(tune, "report", reports.append)
+    run_trial({"spec": spec.to_dict(), "trial": trials[0].to_dict()})
+    record = read_trial(trial_path(spec.run_dir, trials[0].trial_id))
+    assert (record.status, record.evaluations, record.hyperparameters["mode"]) == ("done", spec.budget, "uniform")
+    assert reports[-1]["evaluations"] == spec.budget

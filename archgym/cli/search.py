@@ -39,12 +39,6 @@ def agent_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if not agent:
         raise ValueError("name an agent with --agent NAME or --agent-config FILE")
     hyperparameters.update(parse_assignments(args.hp, "hyperparameter", yaml_values=True))
-    import agents
-
-    if agent in agents.available():
-        unused = agents.unused_hyperparameters(agents.get(agent).hyperparameters, hyperparameters)
-        if unused:  # one run: a value it would ignore is a mistake (a sweep may fix one for some settings)
-            raise ValueError(f"{agent}: hyperparameter(s) that would be ignored: {'; '.join(unused)}")
     return agent, hyperparameters
 
 
