@@ -38,7 +38,7 @@ Code: a spec is data, but ``env.kwargs.simulator: "mylab.sims:L2Cache"`` names a
 and resolving it imports ``mylab.sims`` (running that module's code, on every Ray worker), as does an env id
 written ``"mylab.envs:mylab/L2-v0"``. A spec
 may do so only for modules it lists under ``imports``, so reading a spec someone handed you never
-runs code you did not see named.
+runs code you did not see named. The list imports nothing itself: a module on it that neither names is refused.
 """
 
 from __future__ import annotations
@@ -371,7 +371,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None,
     if not isinstance(imports, list) or not all(isinstance(m, str) and m for m in imports):
         raise _fail(f"{where}: imports", f"must be a list of module names, got {imports!r}")
     vouched = imports if own_imports else []
-    _check_code(f"{where}: env.kwargs.simulator", env_kwargs.get("simulator"), vouched, own_imports)
+    sim_module = _check_code(f"{where}: env.kwargs.simulator", env_kwargs.get("simulator"), vouched, own_imports)
     import gymnasium
 
     from archgym.catalog import resolve_env_id, split_env_module
@@ -385,6 +385,12 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None,
     if env_module is not None and not _allowed(env_module, vouched, own_imports):
         raise _fail(f"{where}: env.id", f"{env_id!r} imports {env_module!r}, which runs that module's code; "
                                         + _how_to_allow(env_module, own_imports))
+    used = [m for m in (env_module, sim_module) if m is not None]
+    unused = [m for m in imports if m not in used]
+    if unused and own_imports:  # (a run directory's spec was checked when it ran)
+        raise _fail(f"{where}: imports", f"{unused} would not be imported: the list allows the modules env.id or "
+                                         "env.kwargs.simulator name, here "
+                                         + (f"{used}" if used else "none (the spec needs no imports list)"))
     try:
         env_id = resolve_env_id(env_id)
     except ValueError as exc:
@@ -458,11 +464,11 @@ def _how_to_allow(module: str, own_imports: bool) -> str:
             "(or import it first in Python)")
 
 
-def _check_code(where: str, target: Any, imports: list[str], own_imports: bool = True) -> None:
+def _check_code(where: str, target: Any, imports: list[str], own_imports: bool = True) -> str | None:
     """A ``"module:Class"`` string is allowed only for a module the spec lists under ``imports`` (or a
-    trusted one: ``archgym.registry.trusted_module``)."""
+    trusted one: ``archgym.registry.trusted_module``); its module, or ``None`` for anything else."""
     if not isinstance(target, str):
-        return
+        return None
     from simulators.loading import split_target
 
     try:
@@ -472,6 +478,7 @@ def _check_code(where: str, target: Any, imports: list[str], own_imports: bool =
     if not _allowed(module, imports, own_imports):
         raise _fail(where, f"{target!r} imports {module!r}, which runs that module's code; "
                            + _how_to_allow(module, own_imports))
+    return module
 
 
 def check_trial_agents(spec: SweepSpec) -> None:

@@ -150,6 +150,8 @@ def test_sweep_specs_take_plugin_and_module_ids(plugin, tmp_path):
         parse_sweep({**base, "env": module_id})  # importing a module runs its code: only when the spec says so
     spec = parse_sweep({**base, "env": module_id, "imports": ["mylab_envs.registers"]})
     assert spec.env_id == "mylab/Registered-v0" and spec.env_module == "mylab_envs.registers"
+    with pytest.raises(ValueError, match=r"imports: \['mylab_envs'\] would not be imported: .*\['mylab_envs.registers'\]"):
+        parse_sweep({**base, "env": module_id, "imports": ["mylab_envs.registers", "mylab_envs"]})
     # what a Ray worker does with the spec: parse it again in a process that never imported the module
     code = ("import json, sys; from archgym.config import parse_sweep; "
             "print(parse_sweep(json.loads(sys.argv[1])).env_id)")
