@@ -16,6 +16,7 @@ one process, through ``agents.register(name, cls)``.
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,7 +208,15 @@ def register(name: str, cls: type[Agent] | str) -> None:
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    """The installed plug-ins by name; one named like a built-in agent is left out, with a warning."""
+    out = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in _BUILTIN:
+            warnings.warn(f"archgym: ignoring the {ENTRY_POINT_GROUP} plug-in {ep.name!r} = {ep.value!r}: "
+                          f"{ep.name!r} is a built-in agent (rename the entry point)", stacklevel=3)
+            continue
+        out[ep.name] = ep
+    return out
 
 
 def available() -> tuple[str, ...]:

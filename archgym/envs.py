@@ -145,6 +145,7 @@ class DesignEnv(gym.Env):
         self._steps = 0
         self._over = False  # the episode has ended (a sequential one can end before max_steps)
         self._last: dict[str, Any] | None = None
+        self._expected: tuple[dict[str, Any], dict[str, Any]] | None = None  # (what an action decodes to, design)
         self._chosen: dict[str, Any] = {}  # sequential: the knobs set so far, in the space's order
         self._indices: list[int] = []
         self._mask = np.ones(self.action_space.n if episode == "sequential" else 0, dtype=bool)
@@ -163,7 +164,9 @@ class DesignEnv(gym.Env):
         return self.space.decode_unit(np.asarray(action, dtype=np.float64))
 
     def design_to_action(self, design: Mapping[str, Any]) -> Any:
-        """The action that evaluates ``design`` (validated)."""
+        """The action that stands for ``design`` (validated). It evaluates ``design`` itself unless a float
+        knob is off its encoding's grid: index encodings hold a ``FloatRange``'s ``levels``, the box float32
+        (``expect_design`` evaluates such a design exactly)."""
         self._need_one_step("design_to_action")
         if self.action_type == "multidiscrete":
             return self.space.encode_indices(design)
@@ -171,6 +174,17 @@ class DesignEnv(gym.Env):
             idx = self.space.encode_indices(design)
             return {name: np.int64(i) for name, i in zip(self.space.names, idx)}
         return self.space.encode_unit(design).astype(np.float32)
+
+    def expect_design(self, design: Mapping[str, Any]) -> Any:
+        """The action for ``design``, with the promise that the next ``step`` given that action evaluates
+        ``design`` itself rather than what the action decodes to (they differ only for a float knob off
+        the encoding's grid). A driver that proposes designs (``archgym.explore``) steps this way, so an
+        agent is told the reward of exactly what it asked for; a step with another action, or after a
+        ``reset``, is unaffected."""
+        design = self.space.validate(design)
+        action = self.design_to_action(design)
+        self._expected = (self.action_to_design(action), design)
+        return action
 
     def _need_one_step(self, what: str) -> None:
         if self.episode != "one-step":
@@ -240,6 +254,7 @@ class DesignEnv(gym.Env):
         self._steps = 0
         self._over = False
         self._last = None
+        self._expected = None
         if self.episode == "one-step":
             return self.observe(None), {}
         self._chosen, self._indices = {}, []
@@ -252,6 +267,9 @@ class DesignEnv(gym.Env):
         if self.episode == "sequential":
             return self._step_knob(action)
         design = self.action_to_design(action)
+        expected, self._expected = self._expected, None
+        if expected is not None and expected[0] == design:
+            design = expected[1]
         self._steps += 1
         reward, info = self._evaluate(design)
         at_limit = self._steps >= self.max_steps

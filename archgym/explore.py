@@ -248,8 +248,12 @@ def _objective_metrics(denv: DesignEnv) -> list[Metric]:
 def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, record: Recorder,
                    result: ExploreResult) -> None:
     episode_over = False
+    batch = agent.batch_size
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise RuntimeError(f"agent {agent.name!r} has batch_size {batch!r}; it must be an integer >= 1 (the designs "
+                           "it is asked for at once)")
     while result.evaluations < budget:
-        n = min(agent.batch_size, budget - result.evaluations)
+        n = min(batch, budget - result.evaluations)
         designs = agent.ask(n)
         if len(designs) != n:
             raise RuntimeError(f"agent {agent.name!r} returned {len(designs)} designs when asked for {n}")
@@ -257,7 +261,15 @@ def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, rec
         for design in designs:
             if episode_over:
                 env.reset()
-            _, reward, terminated, truncated, info = env.step(denv.design_to_action(design))
+            try:
+                action = denv.expect_design(design)
+            except ValueError as exc:
+                raise RuntimeError(f"agent {agent.name!r} proposed a design its space does not allow: {exc}") from exc
+            _, reward, terminated, truncated, info = env.step(action)
+            if info["design"] != denv.space.validate(design):
+                raise RuntimeError(f"the environment evaluated {info['design']!r} for the design agent {agent.name!r} "
+                                   f"asked for ({dict(design)!r}): a wrapper changed the action, so the agent "
+                                   "would learn the wrong design's reward")
             episode_over = terminated or truncated
             evaluation = info["evaluation"]
             record(info["design"], evaluation, float(reward))

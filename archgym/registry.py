@@ -48,7 +48,14 @@ def plugin_envs() -> dict[str, str]:
     """Env id -> ``"module:SimulatorClass"`` of every installed plug-in (group ``archgym.envs``)."""
     from importlib import metadata
 
-    return {ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name not in BUILTIN}
+    out = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in BUILTIN:
+            warnings.warn(f"archgym: ignoring the {ENTRY_POINT_GROUP} plug-in {ep.name!r} = {ep.value!r}: "
+                          f"{ep.name!r} is a built-in environment (rename the entry point)", stacklevel=2)
+            continue
+        out[ep.name] = ep.value
+    return out
 
 
 #: packages the user allowed for this process (``allow_modules``: the CLI's ``--import``)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -366,6 +367,50 @@ def test_entry_point_plugin_from_another_package(tmp_path, monkeypatch, env):
     with pytest.raises(ValueError, match="agent plug-in 'broken'.*failed to load"):
         agents.get("broken")
     sys.modules.pop("mylab_agents", None)
+
+
+def test_plugins_named_like_built_ins_are_ignored_aloud_and_broken_ones_listed_as_such(tmp_path, monkeypatch,
+                                                                                       capsys):
+    from archgym.cli import main
+    from archgym.registry import plugin_envs
+
+    dist = tmp_path / "clash-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: clash\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[archgym.agents]\nga = clash_mod:FakeGA\nbroken = clash_mod:Missing\n"
+                                           "[archgym.envs]\narchgym/Systolic-v0 = clash_mod:Fake\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.warns(UserWarning, match="ignoring the archgym.agents plug-in 'ga' = 'clash_mod:FakeGA': 'ga' is "
+                                         "a built-in agent"):
+        assert agents.get("ga") is agents.get("ga") and "broken" in agents.available()
+    with pytest.warns(UserWarning, match="ignoring the archgym.envs plug-in 'archgym/Systolic-v0'"):
+        assert "archgym/Systolic-v0" not in plugin_envs()
+    assert main(["list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "broken" not in data["agents"] and "failed to load" in data["agents_failed"]["broken"]
+    assert main(["list"]) == 0
+    assert "agent 'broken' failed to load: agent plug-in 'broken' (clash_mod:Missing)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("batch", "message"), [(0, "batch_size 0; it must be an integer >= 1"),
+                                                 (None, "batch_size None")])
+def test_explore_refuses_an_agent_batch_size_that_would_never_finish(env, batch, message):
+    agent = Greedy(env.unwrapped.space, seed=0)
+    type(agent).batch_size = property(lambda self: batch)
+    try:
+        with pytest.raises(RuntimeError, match=message):
+            archgym.explore(env, agent, budget=3, seed=0)
+    finally:
+        del type(agent).batch_size
+
+
+def test_an_agents_invalid_design_is_the_agents_fault(env):
+    class Wild(Greedy):
+        def ask(self, n=1):
+            return [dict(self.space.decode_indices(self.space.nvec - 1), rows=3) for _ in range(n)]
+
+    with pytest.raises(RuntimeError, match="agent 'greedy' proposed a design its space does not allow: .*'rows'"):
+        archgym.explore(env, Wild(env.unwrapped.space, seed=0), budget=2, seed=0)
 
 
 def test_aco_restart_resets_the_trails_after_stagnation_and_keeps_the_best():

@@ -126,7 +126,11 @@ def test_every_command_takes_a_plugin_env(plugin, capsys, tmp_path):
         result = json.loads(run(capsys, "explore", "mylab/TunedCache-v0", "-a", agent, "-b", "24", "--json",
                                 "--log", str(data)))
         assert result["evaluations"] == 24 and result["env_id"] == "mylab/TunedCache-v0"
-        assert round(result["best_design"]["vdd"], 6) in {round(0.6 + 0.1 * i, 6) for i in range(6)}
+        vdd = result["best_design"]["vdd"]
+        if agent == "random_walk":  # samples the range itself, and explore evaluates exactly what it asks
+            assert 0.6 <= vdd <= 1.1
+        else:
+            assert round(vdd, 6) in {round(0.6 + 0.1 * i, 6) for i in range(6)}
     assert agents.get("ppo")(gym.make("mylab/TunedCache-v0").unwrapped.space, seed=0).space.indexable
     optimum = json.loads(run(capsys, "optimum", "mylab/L2Cache-v0", "--json"))
     assert optimum["designs"] == 5 * 8 * 2
@@ -150,7 +154,8 @@ def test_sweep_specs_take_plugin_and_module_ids(plugin, tmp_path):
         parse_sweep({**base, "env": module_id})  # importing a module runs its code: only when the spec says so
     spec = parse_sweep({**base, "env": module_id, "imports": ["mylab_envs.registers"]})
     assert spec.env_id == "mylab/Registered-v0" and spec.env_module == "mylab_envs.registers"
-    with pytest.raises(ValueError, match=r"imports: \['mylab_envs'\] would not be imported: .*\['mylab_envs.registers'\]"):
+    unused = r"imports: \['mylab_envs'\] would not be imported: .*\['mylab_envs.registers'\]"
+    with pytest.raises(ValueError, match=unused):
         parse_sweep({**base, "env": module_id, "imports": ["mylab_envs.registers", "mylab_envs"]})
     # what a Ray worker does with the spec: parse it again in a process that never imported the module
     code = ("import json, sys; from archgym.config import parse_sweep; "

@@ -183,3 +183,39 @@ def test_user_simulator_runs_in_the_same_env():
     env.reset(seed=0)
     *_, info = env.step(env.unwrapped.design_to_action({"size_kb": 512, "ways": 16, "policy": "lru"}))
     assert info["feasible"] and info["metrics"]["area"] == pytest.approx(0.01 * 512 * 1.32)
+
+
+@pytest.mark.parametrize("action_type", ["multidiscrete", "box"])
+def test_explore_evaluates_the_float_an_agent_proposes_not_its_encodings_rounding(action_type):
+    """A FloatRange with levels is continuous for agents: the levels grid (multidiscrete) and float32 (box)
+    would round bayesopt's proposals, so explore pins each step to the design asked for."""
+    import agents
+    from agents.testing import ToySimulator
+
+    env = DesignEnv(ToySimulator(), targets={"cost": 1.0}, action_type=action_type)
+    agent = agents.get("bayesopt")(env.space, seed=0)
+    asked, ask = [], agent.ask
+    agent.ask = lambda n: (lambda ds: asked.extend(env.space.validate(d) for d in ds) or ds)(ask(n))
+    result = archgym.explore(env, agent, budget=12, seed=0, progress=False)
+    assert [r.design for r in result.records] == asked
+    assert len({d["scale"] for d in asked}) > 5  # off the 5 levels, so the pin mattered
+    # a step with an action of its own evaluates what the action stands for
+    env.reset()
+    action = env.design_to_action(asked[-1])
+    _, _, _, _, info = env.step(action)
+    assert info["design"] == env.action_to_design(action)
+    # a promise holds for one step with its own action only
+    env.reset()
+    env.expect_design(asked[-1])
+    other = env.design_to_action(asked[0])
+    assert env.step(other)[4]["design"] == env.action_to_design(other)
+
+
+def test_explore_refuses_a_wrapper_that_changes_the_agents_design():
+    class Shift(gym.ActionWrapper):
+        def action(self, action):
+            return np.zeros_like(action)
+
+    env = Shift(gym.make("archgym/Systolic-v0", workload="alexnet"))
+    with pytest.raises(RuntimeError, match="a wrapper changed the action"):
+        archgym.explore(env, "random_walk", budget=5, seed=1, progress=False)

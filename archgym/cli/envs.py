@@ -69,13 +69,22 @@ def cmd_list(args: argparse.Namespace) -> int:
             continue
         data.append({k: info[k] for k in ("id", "simulator", "workloads", "designs")})
         rows.append((env_id, info["simulator"], count_text(info["designs"]), ", ".join(info["workloads"]) or "-"))
-    agent_names = list(agents.available())
+    agent_names, agent_errors = [], {}
+    for name in agents.available():
+        try:
+            agents.get(name)
+        except ValueError as exc:  # a broken plug-in is listed as such, as a broken env is
+            agent_errors[name] = str(exc)
+        else:
+            agent_names.append(name)
     if args.json:
-        print_json({"environments": data, "agents": agent_names})
+        print_json({"environments": data, "agents": agent_names, "agents_failed": agent_errors})
         return EXIT_OK
     print(table(rows, ("environment", "simulator", "designs", "workloads"), args.markdown))
     if agent_names:
         print("\nagents: " + ", ".join(agent_names))
+    for name, error in agent_errors.items():
+        print(f"agent {name!r} failed to load: {error}")
     print("\n`archgym list --env ID` shows an environment's knobs and metrics, `--agent NAME` an agent's "
           "hyperparameters. Packages add environments through the `archgym.envs` entry-point group.")
     return EXIT_OK
