@@ -12,7 +12,7 @@ import csv
 import functools
 import itertools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -112,6 +112,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
             "q25": q1, "q75": q3, "target_met_fraction": len(met) / len(ts),
             "median_evals_to_target": float(np.median(met)) if met else None,
             "lottery_min": min(s[2] for s in settings), "lottery_max": max(s[2] for s in settings),
+            "stopped_early": sum(t.outcome == "stopped early" for t in ts),
             "best_setting": best_of[agent].setting,
             "best_hyperparameters": json.dumps(best_of[agent].hyperparameters, sort_keys=True),
         }
@@ -156,8 +157,10 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
                 a, b = pareto["metrics"][i], pareto["metrics"][j]
                 paths.append(plots.pareto(out / f"pareto_{a}_{b}.png", pareto, pair=(i, j)))
     incomplete = completeness(run_dir, trials)
-    _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete, notes)
-    return {"summary": summary, "verdict": judged.text, "notes": notes,
+    early = stopped_early(trials)
+    _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete, notes,
+                    early)
+    return {"summary": summary, "verdict": judged.text, "notes": notes, "stopped_early": early,
             "ranking": [{"agent": v.agent, "setting": v.best.setting, "hyperparameters": v.best.hyperparameters,
                          "median_best_reward": v.best.median, "interval": list(v.best.interval),
                          "p_beats_next": v.p_beats_next} for v in judged.ranking],
@@ -188,6 +191,7 @@ LEGEND = {
     "q25 / q75": "quartiles of the best reward over all trials of the agent",
     "lottery min / max": "lowest and highest median best reward over the agent's settings (the spread the "
                          "lottery figure shows)",
+    "stopped early": "trials the scheduler (ASHA) stopped before their budget, counted at their best so far",
     "found optimum": "fraction of trials whose best reward equals the exact optimum's",
     "hypervolume": "dominated volume of the agent's evaluated designs over the target metrics, each scaled "
                    "to [0, 1] between the best and worst value seen (log scale for positive metrics), "
@@ -364,8 +368,24 @@ def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
             f"`archgym sweep {run_dir} --resume` runs the rest.")
 
 
+def stopped_early(trials: Sequence[TrialRecord]) -> str | None:
+    """What the scheduler's early stopping did to the comparison, or ``None`` when it stopped no trial."""
+    stopped = [t for t in trials if t.outcome == "stopped early"]
+    if not stopped:
+        return None
+    at = sorted({t.evaluations for t in stopped})
+    span = f"{at[0]}" if len(at) == 1 else f"{at[0]}-{at[-1]}"
+    by_agent = Counter(t.agent for t in stopped)
+    total = Counter(t.agent for t in trials)
+    agents = ", ".join(f"{a} {by_agent[a]}/{total[a]}" for a in total if by_agent[a])
+    return (f"{len(stopped)} of {len(trials)} trials were stopped early by the scheduler, after {span} of "
+            f"{stopped[0].budget} evaluations ({agents}). A stopped trial counts with the best reward it had found "
+            "when it stopped, so the medians, intervals and verdict compare those settings at a smaller budget than "
+            "the trials that ran to the end.")
+
+
 def _write_markdown(path: Path, run_dir: Path, judged: Verdict, stats: Sequence[SettingStats], summary, optimum,
-                    pareto, figures, incomplete, notes=()) -> None:
+                    pareto, figures, incomplete, notes=(), early=None) -> None:
     spec = _spec(run_dir)
     lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", ""]
     if incomplete:
@@ -374,6 +394,8 @@ def _write_markdown(path: Path, run_dir: Path, judged: Verdict, stats: Sequence[
     if spec:
         lines += [f"Environment `{spec.env_id}` {spec.env_kwargs or ''}, budget {spec.budget} evaluations per "
                   f"trial, seeds {list(spec.seeds)}, {len(stats)} hyperparameter setting(s).", ""]
+    if early:
+        lines += [f"**Early stopping:** {early}", ""]
     used: list[str] = []
 
     def tab(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -396,10 +418,11 @@ def _write_markdown(path: Path, run_dir: Path, judged: Verdict, stats: Sequence[
                  + ([judged.optimum - st.median] if regret else []) for st in stats])
     lines += ["## All trials of each agent", ""]
     header = ["agent", "trials", "settings", "median best reward", "q25 / q75", "target met", "evals to target",
-              "lottery min / max"] + (["regret", "found optimum"] if optimum else [])
+              "lottery min / max"] + (["stopped early"] if early else [])
+    header += ["regret", "found optimum"] if optimum else []
     tab(header, [[r["agent"], r["trials"], r["settings"], r["median_best_reward"], f"{r['q25']:.4g} / {r['q75']:.4g}",
                   r["target_met_fraction"], r["median_evals_to_target"],
-                  f"{r['lottery_min']:.4g} / {r['lottery_max']:.4g}"]
+                  f"{r['lottery_min']:.4g} / {r['lottery_max']:.4g}"] + ([r["stopped_early"]] if early else [])
                  + ([r["median_regret"], r["found_optimum_fraction"]] if optimum else []) for r in summary])
     if optimum:
         how = {"enumeration": f"by enumerating all {optimum.designs:,} designs",

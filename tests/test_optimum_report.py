@@ -282,3 +282,22 @@ def test_a_sweep_that_ended_with_trials_missing_says_so(tmp_path):
     assert text.startswith("INCOMPLETE: this sweep ran to its end, but 2 of its 14 trials left no result")
     write_state(run, RunState("complete", 12, 12, started=0.0))
     assert completeness(run, read_trials(run)) is None
+
+
+def test_a_report_says_which_trials_the_scheduler_stopped_early(tmp_path):
+    """ASHA stops the settings that look worst: their best rewards are at a smaller budget, and the report
+    says so rather than pooling them silently with the trials that ran to the end."""
+    run = fake_run(tmp_path)
+    assert build_report(run, figures=False)["stopped_early"] is None
+    assert "Early stopping" not in (run / "report" / "report.md").read_text()
+    for path in sorted((run / "trials").glob("random_walk-*.json"))[:3]:
+        trial = json.loads(path.read_text())
+        trial.update(status="stopped", evaluations=10, history=trial["history"][:10],
+                     best_reward=trial["history"][9], target_met_at=None)
+        path.write_text(json.dumps(trial))
+    report = build_report(run, figures=False)
+    assert report["stopped_early"].startswith("3 of 12 trials were stopped early by the scheduler, after 10 of 30 "
+                                              "evaluations (random_walk 3/6)")
+    assert {r["agent"]: r["stopped_early"] for r in report["summary"]} == {"random_walk": 3, "ga": 0}
+    md = (run / "report" / "report.md").read_text()
+    assert "**Early stopping:** 3 of 12 trials" in md and "| stopped early |" in md
