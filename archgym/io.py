@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_file_to_write", "check_format", "dumps", "json_default", "plain", "read_json", "write_json"]
+__all__ = ["check_file_to_write", "check_format", "dumps", "json_data", "json_default", "plain", "read_json",
+           "write_json"]
 
 
 def json_default(obj: Any) -> Any:
@@ -47,6 +48,11 @@ def nan_to_none(record: Any) -> dict[str, Any]:
 def dumps(data: Any, *, indent: int | None = 2) -> str:
     """JSON text of ``data`` (numpy values and paths allowed; NaN written as JSON ``NaN``)."""
     return json.dumps(data, indent=indent, default=json_default)
+
+
+def json_data(data: Any) -> Any:
+    """``data`` as it reads back from JSON text (tuples as lists, numpy values and paths as ``dumps`` writes them)."""
+    return json.loads(dumps(data, indent=None))
 
 
 def check_file_to_write(path: str | os.PathLike[str]) -> Path:

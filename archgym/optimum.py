@@ -20,13 +20,13 @@ import gymnasium as gym
 import numpy as np
 
 from archgym.envs import DesignEnv
-from archgym.io import dumps, read_json, write_json
+from archgym.io import dumps, json_data, read_json, write_json
 from archgym.objective import TargetObjective, dominated_by, pareto_mask
 from archgym.progress import Progress, duration
 from simulators.core import DesignSpace, Direction, Simulator
 from simulators.params import check_int
 
-__all__ = ["Optimum", "best_known", "ensure_run_optimum", "find_optimum", "load_optimum"]
+__all__ = ["Optimum", "best_known", "check_optimum", "ensure_run_optimum", "find_optimum", "load_optimum"]
 
 DEFAULT_LIMIT = 10_000_000
 _FIRST_CHUNK = 256  # designs in the first (timed) chunk
@@ -59,6 +59,8 @@ class Optimum:
     exact: bool = True  # best_reward is the true optimum (False: the best known, a lower bound)
     note: str = ""  # what the counts mean when they are not a full enumeration's
     evaluated: int = 0  # designs evaluated: one per class of equivalent designs (0: not recorded)
+    #: the simulator's constructor settings as a dataset records them (None: a file from before they were kept)
+    settings: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return dumps(asdict(self))
@@ -227,7 +229,8 @@ def find_optimum(env: gym.Env, *, limit: int = DEFAULT_LIMIT, chunk: int = 1 << 
     examples = [space.decode_indices(r) for r in space.indices_from_ordinals(np.array(best_units))]
     return Optimum(
         env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload,
-        objective=objective.to_dict(), designs=int(total), best_reward=best_reward, best_design=best,
+        settings=simulator_settings(sim), objective=objective.to_dict(), designs=int(total), best_reward=best_reward,
+        best_design=best,
         best_metrics=sim.evaluate(best).metrics, optimal_designs=optimal, optimal_examples=examples,
         meeting_targets=meeting if target is not None else None, feasible_designs=feasible,
         pareto_metrics=names, pareto_front=front, seconds=time.perf_counter() - start, evaluated=int(units),
@@ -274,7 +277,8 @@ def _optimum_by_groups(env: gym.Env, structure: Any, *, progress: bool | None = 
         bar.update(1, f"best {best:.4f}")
     return Optimum(
         env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload,
-        objective=objective.to_dict(), designs=int(space.cardinality), best_reward=best, best_design=examples[0],
+        settings=simulator_settings(sim), objective=objective.to_dict(), designs=int(space.cardinality),
+        best_reward=best, best_design=examples[0],
         best_metrics=sim.evaluate(examples[0]).metrics, optimal_designs=counted, optimal_examples=examples,
         meeting_targets=None, feasible_designs=int(space.cardinality), pareto_metrics=names, pareto_front=pareto,
         seconds=time.perf_counter() - start, method="dynamic programming", exact=True,
@@ -339,22 +343,57 @@ def best_known(env: gym.Env, *, budget: int = BEST_KNOWN_BUDGET, seeds: Sequence
                           "so it is optimal (how many designs do is not counted).")
     return Optimum(
         env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload, objective=objective.to_dict(),
-        designs=int(space.cardinality) if space.discrete else 0, best_reward=float(best_reward),
+        settings=simulator_settings(sim), designs=int(space.cardinality) if space.discrete else 0,
+        best_reward=float(best_reward),
         best_design=best_design, best_metrics=metrics, optimal_designs=1, optimal_examples=[best_design],
         meeting_targets=None, feasible_designs=0, pareto_metrics=[], seconds=time.perf_counter() - start,
         method="search", exact=exact, note=how,
     )
 
 
+def check_optimum(optimum: Optimum, env_id: str, env: gym.Env, where: str) -> None:
+    """``ValueError`` (naming ``where``) when ``optimum`` is not the optimum of ``env``'s task: another env,
+    workload, objective (targets, weights) or simulator setting; a file from before settings were kept is
+    checked on the rest."""
+    from archgym.dataset.provenance import comparable
+
+    denv = env.unwrapped
+    sim = denv.simulator
+    differ = []
+    if optimum.env_id != env_id:
+        differ.append(f"env {optimum.env_id!r} vs {env_id!r}")
+    if optimum.workload != sim.workload:
+        differ.append(f"workload {optimum.workload!r} vs {sim.workload!r}")
+    if comparable(optimum.objective) != comparable(json_data(denv.objective.to_dict())):
+        differ.append(f"objective {optimum.objective} vs {denv.objective.to_dict()}")
+    if optimum.settings is not None:
+        ours, theirs = comparable(simulator_settings(sim)), comparable(optimum.settings)
+        differ += [f"setting {k}={theirs.get(k)!r} vs {ours.get(k)!r}" for k in sorted(set(ours) | set(theirs))
+                   if ours.get(k) != theirs.get(k)]
+    if differ:
+        raise ValueError(f"{where} is the optimum of another task than this run's: " + "; ".join(differ)
+                         + " (delete it, and `archgym sweep RUN_DIR --resume` computes this run's)")
+
+
+def simulator_settings(sim: Simulator) -> dict[str, Any]:
+    """The settings an optimum records (as a dataset records them), as plain JSON data."""
+    from archgym.dataset.provenance import simulator_settings as record
+
+    return json_data(record(sim))
+
+
 def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> Optimum | None:
-    """A sweep's exact optimum: read from its run directory, or computed once and saved there when the
-    spec asks for it (``optimum: true``); ``None`` when it does not."""
+    """A sweep's exact optimum: read from its run directory (``ValueError`` when that file is another
+    task's), or computed once and saved there when the spec asks for it (``optimum: true``); ``None`` when
+    it does not."""
     from archgym.runs import OPTIMUM_FILE, load_run_spec, read_optimum
 
     existing = read_optimum(run_dir)
-    if existing is not None:
-        return existing
     spec = load_run_spec(run_dir)
+    if existing is not None:
+        check_optimum(existing, spec.env_id, gym.make(spec.env_id, **spec.env_kwargs),
+                      str(Path(run_dir) / OPTIMUM_FILE))
+        return existing
     if not spec.optimum:
         return None
     env = gym.make(spec.env_id, **spec.env_kwargs)

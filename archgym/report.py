@@ -22,6 +22,7 @@ import numpy as np
 
 from archgym.display import table
 from archgym.runs import (
+    OPTIMUM_FILE,
     SPEC_FILE,
     TRAJECTORIES_DIR,
     TrialRecord,
@@ -88,7 +89,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     out = run_dir / "report"
     out.mkdir(exist_ok=True)
     write_results(run_dir, trials)
-    optimum = read_optimum(run_dir)
+    optimum = _checked_optimum(run_dir, trials)
     best_possible = optimum.best_reward if optimum else None
 
     # -- per-agent summary (every trial of the agent pooled) ---------------------------------------
@@ -305,6 +306,24 @@ def _read_spec_and_env(path: str, mtime_ns: int, size: int) -> tuple[Any, Any]:
 
     spec = load_run_spec(Path(path).parent)
     return spec, gym.make(spec.env_id, **spec.env_kwargs).unwrapped
+
+
+def _checked_optimum(run_dir: Path, trials: Sequence[TrialRecord]):
+    """The run's optimum, refused when it is another task's (``check_optimum``) or when a trial beat it."""
+    from archgym.optimum import check_optimum
+
+    optimum = read_optimum(run_dir)
+    if optimum is None:
+        return None
+    where = str(run_dir / OPTIMUM_FILE)
+    spec, env = _spec_and_env(run_dir)
+    if spec is not None:
+        check_optimum(optimum, spec.env_id, env, where)
+    beaten = [t for t in trials if t.best_reward > optimum.best_reward + 1e-9]
+    if optimum.exact and beaten:
+        raise ValueError(f"{where}: trial {beaten[0].trial_id!r} reached reward {beaten[0].best_reward:.6g}, above "
+                         f"this exact optimum's {optimum.best_reward:.6g}: the file is not this run's optimum")
+    return optimum
 
 
 def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:

@@ -301,3 +301,47 @@ def test_a_report_says_which_trials_the_scheduler_stopped_early(tmp_path):
     assert {r["agent"]: r["stopped_early"] for r in report["summary"]} == {"random_walk": 3, "ga": 0}
     md = (run / "report" / "report.md").read_text()
     assert "**Early stopping:** 3 of 12 trials" in md and "| stopped early |" in md
+
+
+def test_an_optimum_of_another_task_is_refused(tmp_path):
+    """A run's optimum.json must be its own task's: regret against another workload's, targets' or
+    setting's optimum would be a silent wrong answer (negative regret, another true front)."""
+    from archgym.optimum import check_optimum, load_optimum
+
+    kw = {"workload": "mobilenet_v2", "space": narrow_space(), "targets": {"latency": 2e-3, "energy": 1e-3}}
+    env = gym.make("archgym/Systolic-v0", **kw)
+    saved = load_optimum(find_optimum(env, progress=False).save(tmp_path / "optimum.json"))
+    assert saved.settings["workload"] == "mobilenet_v2"
+    check_optimum(saved, "archgym/Systolic-v0", env, "optimum.json")  # its own task, read back from JSON
+    for other, message in ((dict(kw, workload="resnet18"), "workload 'mobilenet_v2' vs 'resnet18'"),
+                           (dict(kw, targets={"latency": 1e-3, "energy": 1e-3}), "objective"),
+                           ({k: v for k, v in kw.items() if k != "space"}, "setting space=")):
+        with pytest.raises(ValueError, match=f"the optimum of another task than this run's: .*{message}"):
+            check_optimum(saved, "archgym/Systolic-v0", gym.make("archgym/Systolic-v0", **other), "optimum.json")
+    with pytest.raises(ValueError, match="env 'archgym/Systolic-v0' vs 'archgym/Quant-v0'"):
+        check_optimum(saved, "archgym/Quant-v0", env, "optimum.json")
+    old = Optimum(**{**saved.__dict__, "settings": None})  # a file from before settings were recorded
+    check_optimum(old, "archgym/Systolic-v0", gym.make("archgym/Systolic-v0", **{**kw, "space": None}), "o.json")
+
+
+def test_a_report_refuses_an_exact_optimum_that_a_trial_beat(tmp_path):
+    run = fake_run(tmp_path, optimum=0.3)  # ga's trials reach about 0.4
+    with pytest.raises(ValueError, match=r"optimum.json: trial 'ga-.*' reached reward .*, above this exact "
+                                         r"optimum's 0.3: the file is not this run's optimum"):
+        build_report(run, figures=False)
+
+
+def test_a_sweeps_optimum_file_of_another_workload_is_not_reused(tmp_path):
+    from archgym.config import parse_sweep
+    from archgym.optimum import ensure_run_optimum
+    from archgym.runs import write_spec
+
+    spec = parse_sweep({"name": "o", "env": {"id": "archgym/Systolic-v0", "kwargs": {"workload": "alexnet"}},
+                        "budget": 5, "agents": {"random_walk": {}}, "optimum": True, "run_dir": str(tmp_path)})
+    write_spec(tmp_path, spec)
+    Optimum(env_id="archgym/Systolic-v0", workload="resnet18", objective={}, designs=1, best_reward=1.0,
+            best_design={}, best_metrics={}, optimal_designs=1, optimal_examples=[], meeting_targets=None,
+            feasible_designs=1, pareto_metrics=[]).save(tmp_path / "optimum.json")
+    with pytest.raises(ValueError, match="is the optimum of another task than this run's: workload 'resnet18' vs "
+                                         "'alexnet'"):
+        ensure_run_optimum(tmp_path, progress=False)
