@@ -1,26 +1,28 @@
 """Files archgym writes and reads: JSON with numpy values, written atomically; versioned manifests.
 
-One encoder (``json_default``), one writer (``write_json``: a temporary file, fsynced, then renamed,
-so a reader sees the old file or the new one, never half of one; ``exclusive=True`` publishes only
-if no file is there yet), one reader (``read_json``) and one check of a manifest's format and
-version (``check_format``), shared by datasets, proxy models, sweep records and optima.
+One encoder (``json_default``), one writer (``write_text``, and ``write_json`` over it: a temporary
+file, fsynced, then renamed, so a reader sees the old file or the new one, never half of one;
+``exclusive=True`` publishes only if no file is there yet), one reader (``read_json``), one check of
+a manifest's format and version (``check_format``), shared by datasets, proxy models, sweep records
+and optima; and one lock (``exclusive_lock``) for a directory that only one process may write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_file_to_write", "check_format", "dumps", "json_data", "json_default", "plain", "read_json",
-           "write_json"]
+__all__ = ["check_file_to_write", "check_format", "dumps", "exclusive_lock", "json_data", "json_default", "plain",
+           "read_json", "write_json", "write_text"]
 
 
 def json_default(obj: Any) -> Any:
@@ -69,13 +71,17 @@ def check_file_to_write(path: str | os.PathLike[str]) -> Path:
 
 
 def write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 2, exclusive: bool = False) -> bool:
-    """Write ``data`` as JSON to ``path`` atomically; returns whether this call wrote the file.
+    """Write ``data`` as JSON to ``path`` atomically (``write_text``); returns whether this call wrote the file."""
+    return write_text(path, dumps(data, indent=indent) + "\n", exclusive=exclusive)
+
+
+def write_text(path: str | os.PathLike[str], text: str, *, exclusive: bool = False) -> bool:
+    """Write ``text`` to ``path`` atomically; returns whether this call wrote the file.
 
     With ``exclusive=True`` the file is published only if none exists (exactly one of several
     concurrent writers wins; the others return ``False`` and should read and check the winner's).
     """
     path = check_file_to_write(path)
-    text = dumps(data, indent=indent) + "\n"
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "w") as f:
         f.write(text)
@@ -97,6 +103,29 @@ def write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 
             return True
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if missing) for the ``with`` block, or fail at
+    once with a ``ValueError`` naming ``what`` when another process holds it. The operating system
+    releases the lock when its holder exits, even on SIGKILL, so a crash never leaves it stuck.
+    (No lock where ``fcntl`` is missing, as on Windows.)"""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"{what} is in use by another process (it holds {path}); wait for it to end, or "
+                             "choose another") from None
+        yield
+    finally:
+        os.close(fd)  # (releases the lock)
 
 
 def read_json(path: str | os.PathLike[str], what: str = "file") -> Any:

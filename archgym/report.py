@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from archgym.display import table
+from archgym.io import json_data
 from archgym.runs import (
     OPTIMUM_FILE,
     SPEC_FILE,
@@ -328,13 +329,15 @@ def _checked_optimum(run_dir: Path, trials: Sequence[TrialRecord]):
 
 def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
     """``ValueError`` for trial records the run's spec could not have produced (edited or mixed-in files):
-    an agent, seed or budget the spec does not have, or a best design outside its env's space."""
+    an agent, seed or budget the spec does not have, a best design outside its env's space, or a trial id,
+    setting or hyperparameters other than the spec's trial of that id."""
     spec = _spec(run_dir)
     if spec is None:
         return
     agents = {a.name for a in spec.agents}
     sim, _ = _sweep_simulator_and_objective(run_dir)
     names = set(sim.space.names) if sim is not None else None
+    expected = {t.trial_id: t for t in spec.trials()}
     for t in trials:
         where = f"{run_dir}/trials: trial {t.trial_id!r}"
         if t.agent not in agents:
@@ -346,6 +349,16 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
         if names is not None and t.best_design and set(t.best_design) != names:
             raise ValueError(f"{where}: its best design's knobs {sorted(t.best_design)} are not those of "
                              f"{spec.env_id} ({sorted(names)})")
+        want = expected.get(t.trial_id)
+        if want is None:
+            raise ValueError(f"{where}: the spec has no trial of that id (its settings are numbered 0 to "
+                             f"{max(x.setting for x in expected.values() if x.agent == t.agent)})")
+        if (t.agent, t.setting, t.seed) != (want.agent, want.setting, want.seed):
+            raise ValueError(f"{where}: agent {t.agent!r} setting {t.setting} seed {t.seed} is not the spec's "
+                             f"trial of that id ({want.agent!r} setting {want.setting} seed {want.seed})")
+        if json_data(t.hyperparameters) != json_data(want.hyperparameters):
+            raise ValueError(f"{where}: hyperparameters {t.hyperparameters} are not the spec's for this trial "
+                             f"({want.hyperparameters}): the record comes from another sweep")
 
 
 def _sweep_simulator_and_objective(run_dir: Path):

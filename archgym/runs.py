@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from archgym.io import read_json, write_json
+from archgym.io import read_json, write_json, write_text
 from simulators.params import is_integer, is_number
 from simulators.yamldata import dump_yaml, load_yaml, read_text
 
@@ -42,6 +42,8 @@ SPEC_FILE = "spec.yaml"
 STATE_FILE = "state.json"
 TRIALS_DIR = "trials"
 OPTIMUM_FILE = "optimum.json"
+#: held (``archgym.io.exclusive_lock``) by the one sweep driver that writes a run directory
+DRIVER_LOCK = ".driver.lock"
 RESULTS_FILE = "results.csv"
 TRAJECTORIES_DIR = "trajectories"
 #: a trial record's status (see ``TrialRecord.status``)
@@ -180,9 +182,13 @@ def write_results(run_dir: str | os.PathLike[str], trials: Sequence[TrialRecord]
     return path
 
 
-def write_spec(run_dir: str | os.PathLike[str], spec: SweepSpec) -> Path:
+def write_spec(run_dir: str | os.PathLike[str], spec: SweepSpec, *, exclusive: bool = False) -> Path:
+    """Write the run's ``spec.yaml`` (atomically); ``exclusive=True`` claims a new run directory: a
+    ``ValueError`` when it already holds a spec."""
     path = Path(run_dir) / SPEC_FILE
-    path.write_text(dump_yaml(spec.to_dict(), sort_keys=False))
+    if not write_text(path, dump_yaml(spec.to_dict(), sort_keys=False), exclusive=exclusive):
+        raise ValueError(f"run directory {run_dir} already holds a sweep: resume it with --resume, or choose another "
+                         "run_dir")
     return path
 
 

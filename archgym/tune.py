@@ -23,7 +23,9 @@ from typing import Any
 from agents import get as get_agent
 from agents._ray import quiet_ray_logs, start_ray
 from archgym.config import SweepSpec, TrialSpec, check_trial_agents, parse_sweep
+from archgym.io import exclusive_lock
 from archgym.runs import (
+    DRIVER_LOCK,
     SPEC_FILE,
     TRAJECTORIES_DIR,
     RunState,
@@ -186,10 +188,21 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run_dir {run_dir} is a file, not a directory")
     check_trial_agents(spec)  # before the run directory exists: a refused setting leaves nothing behind
-    start_ray(address, None if address else spec.tune.num_cpus)  # likewise a cluster that cannot be joined
+    new = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_spec(run_dir, spec)
-    return _run(spec, spec.trials(), address, "tune")
+    with exclusive_lock(run_dir / DRIVER_LOCK, f"run directory {run_dir}"):
+        write_spec(run_dir, spec, exclusive=True)  # claims it: a second sweep given this run_dir is refused
+        try:
+            start_ray(address, None if address else spec.tune.num_cpus)
+        except BaseException:  # a cluster that cannot be joined leaves nothing behind either
+            (run_dir / SPEC_FILE).unlink()
+            if new:  # the run directory is this call's own
+                (run_dir / DRIVER_LOCK).unlink(missing_ok=True)
+                for p in new:  # innermost first
+                    with contextlib.suppress(OSError):
+                        p.rmdir()
+            raise
+        return _run(spec, spec.trials(), address, "tune")
 
 
 def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None) -> SweepOutcome:
@@ -206,10 +219,11 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None)
     spec = load_run_spec(run_dir)
     if spec.run_dir != run_dir:  # a copied or moved run directory: write here, never where the spec points
         spec = dataclasses.replace(spec, run_dir=run_dir)
-    records = {t.trial_id: t for t in read_trials(run_dir)}
-    todo = [t for t in spec.trials() if t.trial_id not in records or records[t.trial_id].needs_run]
-    resumed = len(list(run_dir.glob("tune-resume-*")))
-    return _run(spec, todo, address, f"tune-resume-{resumed + 1}")
+    with exclusive_lock(run_dir / DRIVER_LOCK, f"run directory {run_dir}"):  # one driver at a time
+        records = {t.trial_id: t for t in read_trials(run_dir)}
+        todo = [t for t in spec.trials() if t.trial_id not in records or records[t.trial_id].needs_run]
+        resumed = len(list(run_dir.glob("tune-resume-*")))
+        return _run(spec, todo, address, f"tune-resume-{resumed + 1}")
 
 
 @contextlib.contextmanager

@@ -241,7 +241,10 @@ def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
     design = SystolicSimulator().default_design()
     for path in (run / "trials").glob("*.json"):
         trial = json.loads(path.read_text())
-        path.write_text(json.dumps(dict(trial, best_design=design)))
+        if trial["setting"]:  # the spec has one setting per agent, at its defaults
+            path.unlink()
+            continue
+        path.write_text(json.dumps(dict(trial, best_design=design, hyperparameters={})))
     report = build_report(run)  # trajectories/ removed (to save space): a report, saying what it lacks
     assert report["notes"] == [f"{run} has no trajectories/ (where the sweep logged its evaluations), so the Pareto "
                                "fronts were not computed"]
@@ -260,11 +263,19 @@ def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
                             ({"best_reward": 2.0}, r"best_reward 2.0 is not the history's last best reward"),
                             ({"evaluations": -3}, r"evaluations must be an integer >= 0"),
                             ({"history": good["history"] * 2}, r"history has 60 entries for 30 evaluations"),
-                            ({"history": ["a"] * 30}, r"history must be a list of numbers")):
+                            ({"history": ["a"] * 30}, r"history must be a list of numbers"),
+                            ({"hyperparameters": {"population": 8}}, r"hyperparameters \{'population': 8\} are not "
+                                                                     r"the spec's for this trial \(\{\}\)"),
+                            ({"setting": 1}, r"agent 'ga' setting 1 seed 0 is not the spec's trial of that id")):
         trial_file.write_text(json.dumps(dict(good, **change)))
         with pytest.raises(ValueError, match=message):
             build_report(run)
     trial_file.write_text(json.dumps(good))
+    (run / "trials" / "ga-004-s0.json").write_text(json.dumps(dict(good, trial_id="ga-004-s0", setting=4)))
+    with pytest.raises(ValueError, match=r"trial 'ga-004-s0': the spec has no trial of that id \(its settings are "
+                                         r"numbered 0 to 0\)"):
+        build_report(run)
+    (run / "trials" / "ga-004-s0.json").unlink()
     (run / "spec.yaml").write_text((run / "spec.yaml").read_text()[:40])  # truncated
     with pytest.raises(ValueError, match="spec.yaml"):
         build_report(run)

@@ -214,3 +214,32 @@ def test_a_sweep_may_fix_a_hyperparameter_that_acts_in_only_some_of_its_settings
     record = read_trial(trial_path(spec.run_dir, trials[0].trial_id))
     assert (record.status, record.evaluations, record.hyperparameters["mode"]) == ("done", spec.budget, "uniform")
     assert reports[-1]["evaluations"] == spec.budget
+
+
+def test_one_driver_per_run_directory_and_a_failed_start_leaves_nothing(tmp_path, monkeypatch):
+    """Two sweeps given one run_dir mixed their trials (both exited 0): the driver holds a lock on the run
+    directory for its whole run, new or resumed, and claims spec.yaml exclusively."""
+    import archgym.tune as tune_mod
+    from archgym.io import exclusive_lock
+    from archgym.runs import DRIVER_LOCK, SPEC_FILE, write_spec
+
+    run_dir = tmp_path / "a" / "run"
+    spec = parse_sweep(dict(GOOD, run_dir=str(run_dir)), source="spec.yaml")
+
+    def no_cluster(*args):
+        raise ConnectionError("no Ray cluster at that address")
+
+    monkeypatch.setattr(tune_mod, "start_ray", no_cluster)
+    with pytest.raises(ConnectionError):
+        tune_mod.run_sweep(spec, address="10.0.0.1:6379")
+    assert not (tmp_path / "a").exists()  # the folders it made are gone again
+    run_dir.mkdir(parents=True)
+    with exclusive_lock(run_dir / DRIVER_LOCK, "test"):  # another driver holds the run directory
+        with pytest.raises(ValueError, match=f"run directory {run_dir} is in use by another process"):
+            tune_mod.run_sweep(spec)
+        assert not (run_dir / SPEC_FILE).exists()
+        write_spec(run_dir, spec)
+        with pytest.raises(ValueError, match="is in use by another process"):
+            tune_mod.resume_sweep(run_dir)
+    with pytest.raises(ValueError, match="already holds a sweep"):
+        write_spec(run_dir, spec, exclusive=True)
