@@ -87,10 +87,15 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     if not trials:
         raise ValueError(f"{run_dir} has no trial results (trials/*.json): run the sweep first")
     _check_trials(run_dir, trials)
+    every = trials  # results.csv and the completeness line see them all; the statistics only the ended ones
+    trials = [t for t in trials if ended(t)]
+    if not trials:
+        raise ValueError(f"{run_dir}: none of its {len(every)} trials has ended yet (each is unfinished or "
+                         f"failed): `archgym sweep {run_dir} --resume` runs them")
     out = run_dir / "report"
     out.mkdir(exist_ok=True)
-    write_results(run_dir, trials)
-    optimum = _checked_optimum(run_dir, trials)
+    write_results(run_dir, every)
+    optimum = _checked_optimum(run_dir, every)
     best_possible = optimum.best_reward if optimum else None
 
     # -- per-agent summary (every trial of the agent pooled) ---------------------------------------
@@ -158,7 +163,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
             for i, j in itertools.combinations(range(len(pareto["metrics"])), 2):
                 a, b = pareto["metrics"][i], pareto["metrics"][j]
                 paths.append(plots.pareto(out / f"pareto_{a}_{b}.png", pareto, pair=(i, j)))
-    incomplete = completeness(run_dir, trials)
+    incomplete = completeness(run_dir, every)
     early = stopped_early(trials)
     _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete, notes,
                     early)
@@ -380,15 +385,30 @@ def _metric_info(run_dir: Path, names: Sequence[str]) -> tuple[list[str], dict[s
     return [sim.metric(n).direction.value for n in names], {n: sim.metric(n).unit for n in names}
 
 
+def ended(trial: TrialRecord) -> bool:
+    """Whether a trial's result counts in the statistics: it used its budget, or the scheduler stopped it
+    (an unfinished or failed trial's best so far is no sample of its setting)."""
+    return trial.finished or trial.status == "stopped"
+
+
 def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
     """``None`` for a sweep that ran to its end; otherwise a sentence saying why the report is incomplete."""
     state = read_state(run_dir)
     spec = _spec(run_dir)
     total = state.trials_total if state else (len(spec.trials()) if spec else len(trials))
-    finished = sum(t.finished or t.status in ("stopped", "error") for t in trials)
+    failed = [t for t in trials if t.status == "error" and not t.finished]
+    finished = sum(ended(t) for t in trials)
+    if failed:
+        ids = ", ".join(t.trial_id for t in failed[:5]) + (", ..." if len(failed) > 5 else "")
+        return (f"INCOMPLETE: {len(failed)} of its {total} trials failed ({ids}), {finished} ended; the statistics "
+                f"leave the failed ones out (the sweep's output lists their errors). `archgym sweep {run_dir} "
+                "--resume` runs them again.")
     if state is not None and state.complete and finished >= total:
         return None
     if state is None and spec is None:
+        if finished < len(trials):
+            return (f"INCOMPLETE: {len(trials) - finished} of its {len(trials)} trials have not finished; the "
+                    "statistics count the others.")
         return None  # trial records alone: nothing says more were planned
     if state is not None and state.complete:  # ran to its end, yet some trials never reported
         return (f"INCOMPLETE: this sweep ran to its end, but {total - finished} of its {total} trials left no "
@@ -396,8 +416,8 @@ def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
                 f"`archgym sweep {run_dir} --resume` runs them again.")
     how = f"interrupted by {state.signal}" if state and state.status == "interrupted" else \
         "not finished (still running, or its driver was killed)"
-    return (f"INCOMPLETE: this sweep was {how}; {finished} of {total} trials ended. "
-            f"`archgym sweep {run_dir} --resume` runs the rest.")
+    return (f"INCOMPLETE: this sweep was {how}; {finished} of {total} trials ended, and the statistics count only "
+            f"those. `archgym sweep {run_dir} --resume` runs the rest.")
 
 
 def stopped_early(trials: Sequence[TrialRecord]) -> str | None:

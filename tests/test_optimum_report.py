@@ -356,3 +356,25 @@ def test_a_sweeps_optimum_file_of_another_workload_is_not_reused(tmp_path):
     with pytest.raises(ValueError, match="is the optimum of another task than this run's: workload 'resnet18' vs "
                                          "'alexnet'"):
         ensure_run_optimum(tmp_path, progress=False)
+
+
+def test_a_failed_trials_partial_result_is_left_out_and_said(tmp_path):
+    """A trial that failed after 10 of 30 evaluations is no sample of its setting: the report leaves it out
+    of every statistic and says so (it was pooled silently, with exit 0)."""
+    run = fake_run(tmp_path)
+    path = run / "trials" / "random_walk-000-s0.json"
+    trial = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(trial, status="error", evaluations=10, history=trial["history"][:10],
+                                    best_reward=trial["history"][9], target_met_at=None)))
+    report = build_report(run, figures=False)
+    assert report["incomplete"].startswith("INCOMPLETE: 1 of its 12 trials failed (random_walk-000-s0), 11 ended; "
+                                           "the statistics leave the failed ones out")
+    assert {r["agent"]: r["trials"] for r in report["summary"]} == {"random_walk": 5, "ga": 6}
+    with open(run / "results.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == 12  # the table of records still lists it
+    for p in (run / "trials").glob("*.json"):
+        t = json.loads(p.read_text())
+        p.write_text(json.dumps(dict(t, status="running", evaluations=5, history=t["history"][:5],
+                                     best_reward=t["history"][4], target_met_at=None)))
+    with pytest.raises(ValueError, match="none of its 12 trials has ended yet"):
+        build_report(run, figures=False)
