@@ -143,7 +143,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     if regret_rows:
         _write_csv(out / "regret.csv", ["agent", "evaluation", "median", "q25", "q75", "trials"], regret_rows)
     pareto = _pareto_tables(run_dir, trials, optimum)
-    notes = [pareto.pop("missing")] if pareto and "missing" in pareto else []
+    notes = ([pareto.pop("missing")] if "missing" in pareto else pareto.pop("notes")) if pareto else []
     if pareto:
         _write_csv(out / "pareto.csv", ["agent", *pareto["metrics"]],
                    [[a, *p] for a, pts in pareto["fronts"].items() for p in pts])
@@ -244,6 +244,20 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
                          "fronts") from None
     if frame.empty or not all(n in frame.columns for n in names):
         return None
+    notes = []
+    ids = {t.trial_id: t for t in trials}
+    mine = frame["run_id"].isin(ids)
+    if not mine.all():  # rows someone else logged here (another run, another setting): not this sweep's
+        stray = sorted(frame.loc[~mine, "run_id"].unique())
+        notes.append(f"{int((~mine).sum())} rows of {TRAJECTORIES_DIR}/ belong to no trial counted here (run ids "
+                     f"{', '.join(map(str, stray[:5]))}{', ...' if len(stray) > 5 else ''}): the Pareto fronts "
+                     "leave them out")
+        frame = frame[mine]
+    rows = frame.groupby("run_id").size()
+    short = [t.trial_id for t in trials if rows.get(t.trial_id, 0) < t.evaluations]
+    if short:
+        notes.append(f"the logged evaluations of {len(short)} trial(s) are missing or fewer than they recorded "
+                     f"({', '.join(short[:5])}{', ...' if len(short) > 5 else ''}): their Pareto fronts lack them")
     directions, units = _metric_info(run_dir, names)
     frame = frame[frame["feasible"]]
     all_pts = frame[names].to_numpy(dtype=float)
@@ -266,7 +280,7 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
     targets = {t.metric: t.value for t in getattr(objective, "targets", ()) if t.metric in names}
     return {"metrics": list(names), "directions": directions, "fronts": fronts, "hypervolume": hv,
             "hypervolume_fraction": fraction, "true_hypervolume": hv_true, "reference": reference,
-            "true_front": true_front, "units": units, "targets": targets}
+            "true_front": true_front, "units": units, "targets": targets, "notes": notes}
 
 
 class _Normalizer:

@@ -39,3 +39,19 @@ def test_two_trial_sweep_end_to_end(tmp_path, ray_session):
                                                           "pareto_latency_area.png", "pareto_energy_area.png"}
     with pytest.raises(ValueError, match="already holds a sweep"):
         run_sweep(spec)
+    # the fronts are the trials' own: rows someone else logged there are left out, missing ones said
+    assert report["notes"] == []
+    import archgym
+
+    archgym.explore("archgym/Systolic-v0", "random_walk", budget=20, seed=5, env_kwargs={"workload": "alexnet"},
+                    log=tmp_path / "run" / "trajectories", run_id="mine", progress=False)
+    again = build_report(tmp_path / "run", figures=False)
+    assert again["notes"] == ["20 rows of trajectories/ belong to no trial counted here (run ids mine): the Pareto "
+                              "fronts leave them out"]
+    fronts = pd.read_csv(tmp_path / "run" / "report" / "pareto.csv")
+    assert set(fronts.agent) == {"random_walk"}
+    for part in (tmp_path / "run" / "trajectories").glob("*.parquet"):
+        if set(pd.read_parquet(part, columns=["run_id"]).run_id) == {"random_walk-000-s1"}:
+            part.unlink()
+    assert build_report(tmp_path / "run", figures=False)["notes"][-1].startswith(
+        "the logged evaluations of 1 trial(s) are missing or fewer than they recorded (random_walk-000-s1)")
