@@ -144,6 +144,10 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
         _write_csv(out / "regret.csv", ["agent", "evaluation", "median", "q25", "q75", "trials"], regret_rows)
     pareto = _pareto_tables(run_dir, trials, optimum)
     notes = ([pareto.pop("missing")] if "missing" in pareto else pareto.pop("notes")) if pareto else []
+    if optimum is None and spec is not None and spec.optimum:
+        notes.append(f"the spec asks for the {'best known design' if spec.optimum == 'best-known' else 'exact optimum'}"
+                     f", but {OPTIMUM_FILE} is missing (its computation was interrupted?), so there is no regret: "
+                     f"`archgym sweep {run_dir} --resume` computes it")
     if pareto:
         _write_csv(out / "pareto.csv", ["agent", *pareto["metrics"]],
                    [[a, *p] for a, pts in pareto["fronts"].items() for p in pts])

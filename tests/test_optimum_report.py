@@ -378,3 +378,44 @@ def test_a_failed_trials_partial_result_is_left_out_and_said(tmp_path):
                                      best_reward=t["history"][4], target_met_at=None)))
     with pytest.raises(ValueError, match="none of its 12 trials has ended yet"):
         build_report(run, figures=False)
+
+
+def test_a_report_says_when_the_optimum_the_spec_asks_for_is_missing(tmp_path):
+    """Ctrl-C during a sweep's optimum phase left a complete run without optimum.json: its report then
+    had no regret and said nothing."""
+    from archgym.config import parse_sweep
+    from archgym.runs import write_spec
+
+    spec = parse_sweep({"name": "t", "env": {"id": "archgym/Systolic-v0"}, "budget": 30, "seeds": [0, 1],
+                        "agents": {"random_walk": {}, "ga": {}}, "run_dir": str(tmp_path), "optimum": True})
+    run = fake_run(tmp_path)
+    write_spec(run, spec)
+    design = SystolicSimulator().default_design()
+    for path in (run / "trials").glob("*.json"):
+        trial = json.loads(path.read_text())
+        if trial["setting"]:
+            path.unlink()
+        else:
+            path.write_text(json.dumps(dict(trial, best_design=design, hyperparameters={})))
+    notes = build_report(run, figures=False)["notes"]
+    assert any(n.startswith("the spec asks for the exact optimum, but optimum.json is missing") for n in notes)
+    assert f"archgym sweep {run} --resume` computes it" in (run / "report" / "report.md").read_text()
+
+
+def test_ctrl_c_inside_compiled_code_is_an_interruption(monkeypatch, capsys):
+    """numba wraps a KeyboardInterrupt raised in a compiled call in a SystemError: still exit 130."""
+    import argparse
+
+    import archgym.cli as cli
+
+    def interrupted(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function _run>) returned a result with an exception set") from None
+
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(func=interrupted)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main([]) == 130
+    assert capsys.readouterr().err.strip() == "archgym: interrupted"

@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"archgym: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
+        if isinstance(exc, SystemError) and isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            # Ctrl-C landing inside compiled code (a numba function) surfaces wrapped in a SystemError
+            print("archgym: interrupted", file=sys.stderr)
+            return 130
         if os.environ.get("ARCHGYM_DEBUG"):
             raise
         print(f"archgym: internal error (a bug in archgym or a plug-in, please report it): "

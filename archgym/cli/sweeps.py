@@ -55,7 +55,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               f"results in {spec.run_dir}", file=sys.stderr)
         outcome = run_sweep(spec, address=args.address)
     if outcome.interrupted is None:
-        ensure_run_optimum(outcome.run_dir, progress=None if not args.json else False)
+        try:
+            ensure_run_optimum(outcome.run_dir, progress=None if not args.json else False)
+        except KeyboardInterrupt:
+            print(f"archgym: interrupted while computing the exact optimum (every trial has run); "
+                  f"`archgym sweep {outcome.run_dir} --resume` computes it and writes the report", file=sys.stderr)
+            return 130
     report = build_report(outcome.run_dir) if outcome.trials else None
     if args.json:
         print_json({"run_dir": str(outcome.run_dir), "errors": outcome.errors, "interrupted": outcome.interrupted,
