@@ -250,6 +250,13 @@ class SearcherAgent(Agent):
             if self.searcher is not None:
                 self.searcher.on_trial_complete(trial_id, {self.METRIC: reward})
 
+    def seed32(self) -> int:
+        """The seed for a library that takes 32-bit seeds (Optuna's samplers, HyperOpt): the agent's own seed
+        below 2**32, else one drawn from the agent's generator (so a larger seed is still reproducible)."""
+        if self.seed is not None and self.seed < 2**32:
+            return self.seed
+        return int(self.rng.integers(2**32))
+
     def _to_design(self, suggestion: Mapping[str, Any]) -> dict[str, Any]:
         design = {}
         for p in self.space:
@@ -283,11 +290,12 @@ class OptunaAgent(SearcherAgent):
         from ray.tune.search.optuna import OptunaSearch
 
         c = self.config
+        seed = None if self.seed is None else self.seed32()
         if c["sampler"] == "tpe":
-            sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=c["n_startup_trials"],
+            sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=c["n_startup_trials"],
                                                  multivariate=c["multivariate"])
         else:
-            sampler = optuna.samplers.RandomSampler(seed=self.seed)
+            sampler = optuna.samplers.RandomSampler(seed=seed)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         return OptunaSearch(OptunaSearch.convert_search_space(space), metric=self.METRIC, mode="max",
                             sampler=sampler)
@@ -305,7 +313,7 @@ class HyperOptAgent(SearcherAgent):
     def make_searcher(self, space: dict[str, Any]) -> Searcher:
         from ray.tune.search.hyperopt import HyperOptSearch
 
-        seed = self.seed if self.seed is not None else int(self.rng.integers(2**31 - 1))
+        seed = self.seed32() if self.seed is not None else int(self.rng.integers(2**31 - 1))
         return HyperOptSearch(HyperOptSearch.convert_search_space(space), metric=self.METRIC, mode="max",
                               n_initial_points=self.config["n_initial_points"], random_state_seed=seed,
                               gamma=self.config["gamma"])

@@ -435,6 +435,10 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None,
     if grace is not None and grace >= budget:
         raise _fail(f"{where}: tune.scheduler.grace_period", f"{grace} is not below the budget ({budget}): the "
                                                             "scheduler could never stop a trial early")
+    every = tune_settings.report_every
+    if tune_settings.scheduler is not None and every is not None and every >= budget:
+        raise _fail(f"{where}: tune.report_every", f"{every} is not below the budget ({budget}): a trial reports only "
+                                                  "when it ends, so the scheduler could never stop one early")
     search_seed = _int(f"{where}: search_seed", data.get("search_seed", 0), low=0)
 
     run_dir_raw = data.get("run_dir", f"runs/{name}")

@@ -98,6 +98,7 @@ def bad(**changes):
         (bad(tune__scheduler={"type": "asha", "grace_period": 20}),
          r"tune.scheduler.grace_period: 20 is not below the budget \(20\)"),
         (bad(seeds=[2**63]), r"seeds: must be at most 9223372036854775807"),
+        (bad(tune__report_every=20), r"tune.report_every: 20 is not below the budget \(20\): a trial reports only"),
         (bad(imports=["mylab.sims"]), r"imports: \['mylab.sims'\] would not be imported: .* here none"),
         (bad(imports=["simulators.systolic"], env__kwargs__simulator="simulators.quant:QuantSimulator"),
          r"imports: \['simulators.systolic'\] would not be imported: .* here \['simulators.quant'\]"),

@@ -133,6 +133,17 @@ def test_ray_searcher_as_agent_through_explore(name):
     assert not np.array_equal(runs[0].rewards, runs[2].rewards)
 
 
+@pytest.mark.parametrize("name", ["optuna", "hyperopt"])
+def test_seeds_beyond_32_bits_work_and_repeat(name):
+    """Optuna's samplers and HyperOpt take 32-bit seeds; archgym's are 63-bit (numpy's message used to
+    surface, naming no agent, or a sweep trial failed in Ray)."""
+    pytest.importorskip(agents.TUNE_SEARCHERS[name][0])
+    env = gym.make(ENV_ID)
+    runs = [archgym.explore(env, name, budget=6, seed=s, progress=False) for s in (2**32 + 5, 2**32 + 5, 2**63 - 1)]
+    assert np.array_equal(runs[0].rewards, runs[1].rewards)
+    assert all(r.evaluations == 6 for r in runs)
+
+
 def test_optuna_bad_hyperparameters():
     pytest.importorskip("optuna", reason="optional Tune searcher library optuna")
     with pytest.raises(ValueError, match="'sampler': .* is not allowed; expected one of"):
