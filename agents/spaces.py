@@ -11,7 +11,8 @@ space: there is nothing to search) and validates. How each kind of knob is expre
   bin of width one), Tune's ``randint(low, high + 1)``, scikit-optimize's ``Integer``;
 - an ``IntRange`` in steps of ``s``: Optuna's int with ``step=s``, a Nevergrad ``TransitionChoice``,
   Tune's ``qrandint(low, high, s)`` when ``low`` is a multiple of ``s`` (its values are multiples of
-  ``s``; otherwise a ``choice``), a scikit-optimize ``Categorical``;
+  ``s``; otherwise a ``choice``; Ray's ``NevergradSearch`` drops that quantization, so give it
+  ``nevergrad_parametrization`` instead), a scikit-optimize ``Categorical``;
 - powers of two: a categorical (Optuna, Tune, scikit-optimize), a ``TransitionChoice`` (Nevergrad);
 - a ``FloatRange``: a float / ``Scalar`` / ``uniform`` / ``Real``, log-scaled when the range is.
 
@@ -35,8 +36,11 @@ from typing import Any
 from simulators.core import DesignSpace, FloatRange, IntRange, Parameter
 from simulators.params import is_number
 
-__all__ = ["design_from", "nevergrad_parametrization", "optuna_distributions", "searched", "skopt_dimensions",
-           "suggest_design", "tune_param_space"]
+__all__ = ["design_from", "float_from", "nevergrad_parametrization", "optuna_distributions", "searched",
+           "skopt_dimensions", "suggest_design", "tune_param_space"]
+
+#: how far (relative) outside a float range's bound a library's value may land and still mean the bound
+BOUND_ROUNDING = 1e-12
 
 
 def searched(space: DesignSpace) -> list[Parameter]:
@@ -57,7 +61,23 @@ def design_from(space: DesignSpace, values: Mapping[str, Any] | Sequence[Any]) -
     names = {p.name for p in knobs}
     design = {p.name: p.value_at(0) for p in space if p.name not in names}
     design.update(values)
+    for p in knobs:
+        if isinstance(p, FloatRange) and p.name in design:
+            design[p.name] = float_from(p, design[p.name])
     return space.validate(design)
+
+
+def float_from(p: FloatRange, value: Any) -> Any:
+    """A searcher's value for a float range: a bound when the value lies within ``BOUND_ROUNDING``
+    (relative) outside it, as a log scale's ``exp(log(low))`` does (Nevergrad's ``Log``, one ulp below
+    ``low``); any other value as it is, for ``validate`` to judge."""
+    if not is_number(value):
+        return value
+    x = float(value)
+    for bound, outside in ((p.low, x < p.low), (p.high, x > p.high)):
+        if outside and abs(x - bound) <= BOUND_ROUNDING * max(abs(bound), 1e-300):
+            return bound
+    return value
 
 
 def _ordered_values(p: Parameter) -> bool:

@@ -29,7 +29,7 @@ from ray.tune.search import Searcher
 from ray.tune.search.sample import Domain
 
 from agents.base import Agent, Hyperparameter
-from agents.spaces import nevergrad_parametrization, tune_param_space
+from agents.spaces import float_from, nevergrad_parametrization, tune_param_space
 from simulators.core import DesignSpace, Evaluation
 from simulators.params import check_int, check_str, is_integer
 
@@ -269,7 +269,7 @@ class SearcherAgent(Agent):
                                        f"outside 0..{p.cardinality - 1}")
                 design[p.name] = p.value_at(int(index))
             else:
-                design[p.name] = p.validate(float(suggestion[p.name]))
+                design[p.name] = p.validate(float_from(p, float(suggestion[p.name])))
         return design
 
 

@@ -188,3 +188,21 @@ def test_the_issue_case_optuna_never_proposes_a_clock_between_steps():
         config = search.suggest(f"t{i}")
         design = design_from(space, config)
         search.on_trial_complete(f"t{i}", {"reward": design["clock_mhz"] / 1000.0})
+
+
+def test_a_searcher_reaching_a_log_bound_proposes_the_bound():
+    """Nevergrad's Log gives exp(log(low)), an ulp below low, when PSO reaches the bound: that is the
+    bound, while a value truly outside the range is still refused."""
+    space = DesignSpace([FloatRange("lr", 1e-3, 0.3, log=True)])
+    par = nevergrad_parametrization(space)
+    par.random_state = np.random.RandomState(0)
+    opt = ng.optimizers.PSO(parametrization=par, budget=200)
+    values = []
+    for _ in range(200):
+        candidate = opt.ask()
+        values.append(design_from(space, candidate.value)["lr"])
+        opt.tell(candidate, values[-1])
+    assert min(values) == 1e-3 and all(1e-3 <= v <= 0.3 for v in values)
+    assert design_from(space, {"lr": 1e-3 * (1 - 1e-15)})["lr"] == 1e-3
+    with pytest.raises(ValueError, match="parameter 'lr'"):
+        design_from(space, {"lr": 0.999e-3})
