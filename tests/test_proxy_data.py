@@ -206,3 +206,105 @@ def test_choices_use_the_validation_split_and_the_final_fit_adds_it_never_the_te
     features = model.encoder.from_indices(env.space.sample_batch(np.random.default_rng(1), 200, "random"))
     assert np.array_equal(model.predict(features).metrics["cost"], scrambled.predict(features).metrics["cost"])
     assert scrambled.report["metrics"][0]["rmse"] > 10 * model.report["metrics"][0]["rmse"]  # only the score moved
+
+
+# -- saving: a model directory is replaced whole, and its files are bound to its manifest ---------------------------
+def _two_models(tmp_path):
+    """Two proxies that disagree: on ``cost`` and on ``1000 * cost`` fitted as it is (no log)."""
+    collect(env_of(1.0), "test/Scaled-v0", tmp_path / "d1", 300, seed=0, run_id="r1")
+    collect(env_of(1000.0), "test/Scaled-v0", tmp_path / "d2", 300, seed=1, run_id="r2")
+    first = train_proxy(tmp_path / "d1", Scaled(scale=1.0), env_id="test/Scaled-v0", xgb_params=FAST)
+    second = train_proxy(tmp_path / "d2", Scaled(scale=1000.0), env_id="test/Scaled-v0", xgb_params=FAST,
+                         transforms={"cost": "identity"}, seed=1)
+    return first, second
+
+
+def _fresh(path):
+    """``load_proxy(path)`` as a new process would: not from this one's cache."""
+    import archgym.proxy.model as model_module
+
+    model_module._load_cached.cache_clear()
+    return load_proxy(path)
+
+
+def _predictions(model):
+    idx = model.space.sample_batch(np.random.default_rng(3), 50, "random")
+    return model.predict(model.encoder.from_indices(idx)).metrics["cost"]
+
+
+def test_a_save_that_dies_before_its_manifest_leaves_the_old_model_whole(tmp_path, monkeypatch):
+    import archgym.proxy.model as model_module
+
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    expected = _predictions(_fresh(tmp_path / "m"))
+
+    def killed(*_args, **_kwargs):  # the process dies once every booster is written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model_module, "write_json", killed)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(tmp_path / "m")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d1", "d2", "m"]  # nothing half-written left over
+    second.save(tmp_path / "m")  # and a complete save replaces it
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), _predictions(second))
+
+
+def test_a_save_killed_outright_leaves_the_old_model_or_the_new_never_a_mix(tmp_path):
+    import subprocess
+    import sys
+
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    second.save(tmp_path / "new")
+    expected = _predictions(_fresh(tmp_path / "m"))
+    script = ("import os, signal, sys\n"
+              "import archgym.proxy.model as m\n"
+              "def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
+              "model = m.load_proxy(sys.argv[1])\n"
+              "m.write_json = die\n"
+              "model.save(sys.argv[2])\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "new"), str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -9, done.stderr
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), expected)
+    leftover = [p.name for p in tmp_path.iterdir() if p.name not in ("d1", "d2", "m", "new")]
+    assert len(leftover) == 1 and leftover[0].startswith(".m.partial-"), leftover  # named as what it is
+    with pytest.raises(ValueError, match="not a proxy model directory"):
+        load_proxy(tmp_path / leftover[0])
+    second.save(tmp_path / "m")  # the next save replaces the model (the leftover is not in its way)
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), _predictions(second))
+
+
+def test_a_save_killed_between_its_two_renames_says_where_the_old_model_is(tmp_path):
+    (tmp_path / ".m.replaced-0123abcd").mkdir()
+    with pytest.raises(ValueError, match=r"m is not a proxy model directory: it has no manifest.json .*a save into it "
+                                         r"was interrupted, and the model it replaced is in .*\.m\.replaced-0123abcd"):
+        load_proxy(tmp_path / "m")
+
+
+def test_a_booster_copied_in_from_another_model_is_refused_on_load(tmp_path):
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    second.save(tmp_path / "other")
+    shutil.copy(tmp_path / "other" / "metric-00.json", tmp_path / "m" / "metric-00.json")
+    with pytest.raises(ValueError, match=r"proxy .*m: metric-00.json is not the file its manifest was saved with "
+                                         r"\(sha256 [0-9a-f]{12}\.\.\. recorded, [0-9a-f]{12}\.\.\. found\)"):
+        load_proxy(tmp_path / "m")
+
+
+def test_a_model_saved_before_digests_were_recorded_still_loads(model_dir, tmp_path):
+    def strip(manifest, _copy):
+        for entry in (*manifest["models"], manifest["feasibility"]):
+            entry.pop("sha256", None)
+    old = load_proxy(tampered(model_dir, tmp_path, strip))
+    assert all(m.sha256 is None for m in old.manifest.models)
+    np.testing.assert_array_equal(_predictions(old), _predictions(load_proxy(model_dir)))
+
+
+def test_a_malformed_digest_is_refused(model_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"models\[0\].sha256 must be a SHA-256 digest \(64 lowercase hex digits\), "
+                                         r"got 'abc'"):
+        load_proxy(tampered(model_dir, tmp_path, _set(("models", 0, "sha256"), "abc")))
