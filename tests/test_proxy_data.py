@@ -308,3 +308,33 @@ def test_a_malformed_digest_is_refused(model_dir, tmp_path):
     with pytest.raises(ValueError, match=r"models\[0\].sha256 must be a SHA-256 digest \(64 lowercase hex digits\), "
                                          r"got 'abc'"):
         load_proxy(tampered(model_dir, tmp_path, _set(("models", 0, "sha256"), "abc")))
+
+
+# -- where a model may be saved: checked before training -------------------------------------------------------------
+@pytest.fixture
+def no_training(monkeypatch):
+    """``archgym proxy train`` with training replaced by a failure: what is refused is refused before it."""
+    import archgym.proxy
+
+    def train(*_args, **_kwargs):
+        raise AssertionError("trained although the output cannot be written")
+
+    monkeypatch.setattr(archgym.proxy, "train_proxy", train)
+
+
+def test_proxy_train_refuses_an_output_it_cannot_write_before_training(tmp_path, capsys, no_training, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "model"
+    assert main(["proxy", "train", str(tmp_path), "--env", "systolic", "--out", str(out)]) == 2
+    assert f"cannot write the proxy model {out}: {tmp_path / 'file'} is a file, not a directory" in capsys.readouterr().err
+
+    import archgym.proxy.model as model_module
+
+    (tmp_path / "ro").mkdir()
+    real = model_module.os.access
+    monkeypatch.setattr(model_module.os, "access", lambda p, mode: False if str(p) == str(tmp_path / "ro")
+                        else real(p, mode))  # what a read-only mount answers (root may write anywhere else)
+    assert main(["proxy", "train", str(tmp_path), "--env", "systolic", "--out", str(tmp_path / "ro" / "m")]) == 2
+    assert (f"cannot write the proxy model {tmp_path / 'ro' / 'm'}: no permission to write in {tmp_path / 'ro'}"
+            in capsys.readouterr().err)
+
