@@ -338,3 +338,29 @@ def test_proxy_train_refuses_an_output_it_cannot_write_before_training(tmp_path,
     assert (f"cannot write the proxy model {tmp_path / 'ro' / 'm'}: no permission to write in {tmp_path / 'ro'}"
             in capsys.readouterr().err)
 
+
+def test_a_model_is_never_saved_into_a_dataset_or_among_other_files(tmp_path, capsys, model_dir, no_training):
+    data = tmp_path / "data"
+    collect(env_of(1.0), "test/Scaled-v0", data, 30, seed=0, run_id="r")
+    before = sorted(p.name for p in data.iterdir())
+    assert main(["proxy", "train", str(data), "--env", "systolic", "--out", str(data)]) == 2
+    assert (f"{data} is a trajectory dataset (it holds part-*.parquet files): write the proxy model to a directory of "
+            "its own" in capsys.readouterr().err)
+    model = load_proxy(model_dir)
+    with pytest.raises(ValueError, match="is a trajectory dataset"):
+        model.save(data)
+    assert sorted(p.name for p in data.iterdir()) == before
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"notes is not a proxy model directory \(it holds todo.txt and no "
+                                         r"manifest.json\)"):
+        model.save(tmp_path / "notes")
+    shutil.copytree(model_dir, tmp_path / "m")
+    (tmp_path / "m" / "mine.csv").write_text("x")
+    with pytest.raises(ValueError, match=r"m holds mine.csv besides its proxy model; saving replaces the whole "
+                                         r"directory"):
+        model.save(tmp_path / "m")
+    (tmp_path / "m" / "mine.csv").unlink()
+    assert model.save(tmp_path / "m") == tmp_path / "m"  # a proxy model directory is replaced
+    (tmp_path / "empty").mkdir()
+    assert load_proxy(model.save(tmp_path / "empty")).env_id == "test/Scaled-v0"
