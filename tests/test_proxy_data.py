@@ -326,7 +326,8 @@ def test_proxy_train_refuses_an_output_it_cannot_write_before_training(tmp_path,
     (tmp_path / "file").write_text("x")
     out = tmp_path / "file" / "model"
     assert main(["proxy", "train", str(tmp_path), "--env", "systolic", "--out", str(out)]) == 2
-    assert f"cannot write the proxy model {out}: {tmp_path / 'file'} is a file, not a directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot write the proxy model {out}: {tmp_path / 'file'} is a file, not a directory" in err
 
     import archgym.proxy.model as model_module
 
@@ -364,3 +365,40 @@ def test_a_model_is_never_saved_into_a_dataset_or_among_other_files(tmp_path, ca
     assert model.save(tmp_path / "m") == tmp_path / "m"  # a proxy model directory is replaced
     (tmp_path / "empty").mkdir()
     assert load_proxy(model.save(tmp_path / "empty")).env_id == "test/Scaled-v0"
+
+
+# -- a dataset of another workload or setting: said in one line, not as a list of the knobs that differ ------------
+class Wide(Simulator):
+    """``width`` knobs named after the workload: the space differs with the workload and the setting (like SoC-v0's)."""
+
+    metrics = (Metric("cost", "J"),)
+
+    def __init__(self, *, workload: str = "big", width: int = 30) -> None:
+        self.workload, self.width = workload, width
+        self.space = DesignSpace([IntRange(f"{workload}_{i}", 1, 8) for i in range(width)])
+
+    def _evaluate(self, d):
+        return Evaluation({"cost": float(sum(d.values()))})
+
+
+def test_scoring_on_another_workload_or_setting_leads_with_it(tmp_path):
+    model = train_proxy(_wide_data(tmp_path, "big", 30), Wide(), env_id="test/Wide-v0", xgb_params=FAST)
+    with pytest.raises(ValueError) as caught:
+        model.score(_wide_data(tmp_path, "small", 30))
+    message = str(caught.value)
+    assert message.startswith("the dataset has no rows for test/Wide-v0 with workload 'big'; it holds "
+                              "test/Wide-v0 / small (60 rows)"), message
+    assert "small_0" not in message and len(message) < 300
+    with pytest.raises(ValueError) as caught:
+        model.score(_wide_data(tmp_path, "big", 31))
+    message = str(caught.value)
+    assert message.startswith("the dataset's 60 rows of test/Wide-v0 / 'big' were produced with other simulator "
+                              "settings than this one's: width=31 (dataset) vs 30 (wanted) (60 rows)"), message
+    assert "big_30" not in message and len(message) < 300
+
+
+def _wide_data(tmp_path, workload, width):
+    out = tmp_path / f"{workload}-{width}"
+    collect(DesignEnv(Wide(workload=workload, width=width), targets={"cost": 10.0}), "test/Wide-v0", out,
+            60 if (workload, width) != ("big", 30) else 300, seed=0, run_id="r")
+    return out
