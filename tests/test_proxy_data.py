@@ -402,3 +402,21 @@ def _wide_data(tmp_path, workload, width):
     collect(DesignEnv(Wide(workload=workload, width=width), targets={"cost": 10.0}), "test/Wide-v0", out,
             60 if (workload, width) != ("big", 30) else 300, seed=0, run_id="r")
     return out
+
+
+def test_feasible_rows_with_a_nan_or_infinite_metric_are_counted_as_left_out(tmp_path):
+    collect(env_of(1.0), "test/Scaled-v0", tmp_path / "data", 300, seed=0, run_id="r")
+    df = read_dataset(tmp_path / "data").drop_duplicates(subset=["a", "b", "c"]).reset_index(drop=True)
+    assert df["feasible"].all()
+    df.loc[[3, 10, 20], "cost"] = [np.nan, np.inf, -np.inf]
+    model = train_proxy(df, Scaled(), env_id="test/Scaled-v0", xgb_params=FAST)
+    training = model.manifest.training
+    assert training["rows_nonfinite"] == {"cost": 3}
+    note = "3 feasible row(s) with a NaN or infinite metric left out of that metric's fit and score (cost: 3)"
+    assert note in training["left_out"]
+    entry = model.manifest.model("cost")
+    assert entry.rows_train + entry.rows_val + model.report["metrics"][0]["rows"] == len(df) - 3
+    report = model.score(df)
+    assert report["rows_nonfinite"] == {"cost": 3} and note in report["left_out"]
+    assert report["metrics"][0]["rows"] == len(df) - 3
+    assert load_proxy(model.save(tmp_path / "m")).manifest.training["rows_nonfinite"] == {"cost": 3}

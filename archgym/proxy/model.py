@@ -237,6 +237,7 @@ class ProxyModel:
         fitted = set(self.manifest.training.get("fitted_runs", ()))
         report["rows_of_fitted_runs"] = int(selected.rows["run_id"].astype(str).isin(fitted).sum())
         report["rows_other_settings"] = selected.other_settings_rows
+        report["rows_nonfinite"] = selected.nonfinite
         report["left_out"] = selected.left_out()
         return report
 

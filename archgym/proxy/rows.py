@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,7 +35,8 @@ __all__ = ["ProxyRows", "proxy_rows"]
 class ProxyRows:
     """The rows a proxy learns from or is scored on (one per distinct design), and what of the env's and
     workload's rows was left out: rows of other simulator settings (how each setting differs, with its
-    row count) and repeated rows of a design already kept."""
+    row count), repeated rows of a design already kept, and per metric the feasible rows whose value is
+    NaN or infinite (kept for the other metrics and the feasibility classifier)."""
 
     rows: pandas.DataFrame
     other_settings: tuple[str, ...] = ()
@@ -43,6 +44,8 @@ class ProxyRows:
     repeated_rows: int = 0
     other_workloads: tuple[str, ...] = ()  # rows of other envs or workloads: "env / 'workload' (n rows)"
     other_workloads_rows: int = 0
+    #: feasible rows (of ``rows``) whose metric is NaN or infinite, by metric: left out of that metric's fit and score
+    nonfinite: dict[str, int] = field(default_factory=dict)
 
     def left_out(self) -> str:
         """The rows left out, in words ('' when none were)."""
@@ -55,6 +58,10 @@ class ProxyRows:
                          + "; ".join(self.other_settings) + ")")
         if self.repeated_rows:
             parts.append(f"{self.repeated_rows:,} repeated row(s) of a design kept once")
+        if self.nonfinite:
+            counts = ", ".join(f"{m}: {n:,}" for m, n in self.nonfinite.items())
+            parts.append(f"{sum(self.nonfinite.values()):,} feasible row(s) with a NaN or infinite metric left out "
+                         f"of that metric's fit and score ({counts})")
         return "; ".join(parts)
 
 
@@ -99,8 +106,11 @@ def proxy_rows(data: str | os.PathLike[str] | pandas.DataFrame, space: DesignSpa
     rows = rows[keep]
     _check_consistent(rows, space, metrics, env_id)
     distinct = rows.drop_duplicates(subset=list(space.names), keep="first").reset_index(drop=True)
+    feasible = distinct["feasible"].to_numpy(dtype=bool)
+    nonfinite = {m.name: n for m in metrics
+                 if (n := int((feasible & ~np.isfinite(distinct[m.name].to_numpy(dtype=np.float64))).sum()))}
     return ProxyRows(distinct, tuple(others), other_rows, len(rows) - len(distinct), other_workloads,
-                     int((~mine).sum()))
+                     int((~mine).sum()), nonfinite)
 
 
 def _check_runs(parts: Sequence[PartInfo], env_id: str, workload: str, settings: Mapping[str, Any], form: Any,
