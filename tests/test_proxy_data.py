@@ -381,20 +381,23 @@ class Wide(Simulator):
         return Evaluation({"cost": float(sum(d.values()))})
 
 
-def test_scoring_on_another_workload_or_setting_leads_with_it(tmp_path):
-    model = train_proxy(_wide_data(tmp_path, "big", 30), Wide(), env_id="test/Wide-v0", xgb_params=FAST)
+@pytest.fixture(scope="module")
+def wide_model(tmp_path_factory):
+    return train_proxy(_wide_data(tmp_path_factory.mktemp("wide"), "big", 30), Wide(), env_id="test/Wide-v0",
+                       xgb_params=FAST)
+
+
+@pytest.mark.parametrize(("workload", "width", "lead", "knob"), [
+    ("small", 30, "the dataset has no rows for test/Wide-v0 with workload 'big'; it holds test/Wide-v0 / small "
+                  "(60 rows)", "small_0"),
+    ("big", 31, "the dataset's 60 rows of test/Wide-v0 / 'big' were produced with other simulator settings than "
+                "this one's: width=31 (dataset) vs 30 (wanted) (60 rows)", "big_30"),
+])
+def test_scoring_on_another_workload_or_setting_leads_with_it(wide_model, tmp_path, workload, width, lead, knob):
     with pytest.raises(ValueError) as caught:
-        model.score(_wide_data(tmp_path, "small", 30))
+        wide_model.score(_wide_data(tmp_path, workload, width))
     message = str(caught.value)
-    assert message.startswith("the dataset has no rows for test/Wide-v0 with workload 'big'; it holds "
-                              "test/Wide-v0 / small (60 rows)"), message
-    assert "small_0" not in message and len(message) < 300
-    with pytest.raises(ValueError) as caught:
-        model.score(_wide_data(tmp_path, "big", 31))
-    message = str(caught.value)
-    assert message.startswith("the dataset's 60 rows of test/Wide-v0 / 'big' were produced with other simulator "
-                              "settings than this one's: width=31 (dataset) vs 30 (wanted) (60 rows)"), message
-    assert "big_30" not in message and len(message) < 300
+    assert message.startswith(lead) and knob not in message and len(message) < 300, message
 
 
 def _wide_data(tmp_path, workload, width):
