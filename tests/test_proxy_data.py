@@ -206,3 +206,220 @@ def test_choices_use_the_validation_split_and_the_final_fit_adds_it_never_the_te
     features = model.encoder.from_indices(env.space.sample_batch(np.random.default_rng(1), 200, "random"))
     assert np.array_equal(model.predict(features).metrics["cost"], scrambled.predict(features).metrics["cost"])
     assert scrambled.report["metrics"][0]["rmse"] > 10 * model.report["metrics"][0]["rmse"]  # only the score moved
+
+
+# -- saving: a model directory is replaced whole, and its files are bound to its manifest ---------------------------
+def _two_models(tmp_path):
+    """Two proxies that disagree: on ``cost`` and on ``1000 * cost`` fitted as it is (no log)."""
+    collect(env_of(1.0), "test/Scaled-v0", tmp_path / "d1", 300, seed=0, run_id="r1")
+    collect(env_of(1000.0), "test/Scaled-v0", tmp_path / "d2", 300, seed=1, run_id="r2")
+    first = train_proxy(tmp_path / "d1", Scaled(scale=1.0), env_id="test/Scaled-v0", xgb_params=FAST)
+    second = train_proxy(tmp_path / "d2", Scaled(scale=1000.0), env_id="test/Scaled-v0", xgb_params=FAST,
+                         transforms={"cost": "identity"}, seed=1)
+    return first, second
+
+
+def _fresh(path):
+    """``load_proxy(path)`` as a new process would: not from this one's cache."""
+    import archgym.proxy.model as model_module
+
+    model_module._load_cached.cache_clear()
+    return load_proxy(path)
+
+
+def _predictions(model):
+    idx = model.space.sample_batch(np.random.default_rng(3), 50, "random")
+    return model.predict(model.encoder.from_indices(idx)).metrics["cost"]
+
+
+def test_a_save_that_dies_before_its_manifest_leaves_the_old_model_whole(tmp_path, monkeypatch):
+    import archgym.proxy.model as model_module
+
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    expected = _predictions(_fresh(tmp_path / "m"))
+
+    def killed(*_args, **_kwargs):  # the process dies once every booster is written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model_module, "write_json", killed)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(tmp_path / "m")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d1", "d2", "m"]  # nothing half-written left over
+    second.save(tmp_path / "m")  # and a complete save replaces it
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), _predictions(second))
+
+
+def test_a_save_killed_outright_leaves_the_old_model_or_the_new_never_a_mix(tmp_path):
+    import subprocess
+    import sys
+
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    second.save(tmp_path / "new")
+    expected = _predictions(_fresh(tmp_path / "m"))
+    script = ("import os, signal, sys\n"
+              "import archgym.proxy.model as m\n"
+              "def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
+              "model = m.load_proxy(sys.argv[1])\n"
+              "m.write_json = die\n"
+              "model.save(sys.argv[2])\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "new"), str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -9, done.stderr
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), expected)
+    leftover = [p.name for p in tmp_path.iterdir() if p.name not in ("d1", "d2", "m", "new")]
+    assert len(leftover) == 1 and leftover[0].startswith(".m.partial-"), leftover  # named as what it is
+    with pytest.raises(ValueError, match="not a proxy model directory"):
+        load_proxy(tmp_path / leftover[0])
+    second.save(tmp_path / "m")  # the next save replaces the model (the leftover is not in its way)
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), _predictions(second))
+
+
+def test_a_save_killed_between_its_two_renames_says_where_the_old_model_is(tmp_path):
+    (tmp_path / ".m.replaced-0123abcd").mkdir()
+    with pytest.raises(ValueError, match=r"m is not a proxy model directory: it has no manifest.json .*a save into it "
+                                         r"was interrupted, and the model it replaced is in .*\.m\.replaced-0123abcd"):
+        load_proxy(tmp_path / "m")
+
+
+def test_a_booster_copied_in_from_another_model_is_refused_on_load(tmp_path):
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    second.save(tmp_path / "other")
+    shutil.copy(tmp_path / "other" / "metric-00.json", tmp_path / "m" / "metric-00.json")
+    with pytest.raises(ValueError, match=r"proxy .*m: metric-00.json is not the file its manifest was saved with "
+                                         r"\(sha256 [0-9a-f]{12}\.\.\. recorded, [0-9a-f]{12}\.\.\. found\)"):
+        load_proxy(tmp_path / "m")
+
+
+def test_a_model_saved_before_digests_were_recorded_still_loads(model_dir, tmp_path):
+    def strip(manifest, _copy):
+        for entry in (*manifest["models"], manifest["feasibility"]):
+            entry.pop("sha256", None)
+    old = load_proxy(tampered(model_dir, tmp_path, strip))
+    assert all(m.sha256 is None for m in old.manifest.models)
+    np.testing.assert_array_equal(_predictions(old), _predictions(load_proxy(model_dir)))
+
+
+def test_a_malformed_digest_is_refused(model_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"models\[0\].sha256 must be a SHA-256 digest \(64 lowercase hex digits\), "
+                                         r"got 'abc'"):
+        load_proxy(tampered(model_dir, tmp_path, _set(("models", 0, "sha256"), "abc")))
+
+
+# -- where a model may be saved: checked before training -------------------------------------------------------------
+@pytest.fixture
+def no_training(monkeypatch):
+    """``archgym proxy train`` with training replaced by a failure: what is refused is refused before it."""
+    import archgym.proxy
+
+    def train(*_args, **_kwargs):
+        raise AssertionError("trained although the output cannot be written")
+
+    monkeypatch.setattr(archgym.proxy, "train_proxy", train)
+
+
+def test_proxy_train_refuses_an_output_it_cannot_write_before_training(tmp_path, capsys, no_training, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "model"
+    assert main(["proxy", "train", str(tmp_path), "--env", "systolic", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the proxy model {out}: {tmp_path / 'file'} is a file, not a directory" in err
+
+    import archgym.proxy.model as model_module
+
+    (tmp_path / "ro").mkdir()
+    real = model_module.os.access
+    monkeypatch.setattr(model_module.os, "access", lambda p, mode: False if str(p) == str(tmp_path / "ro")
+                        else real(p, mode))  # what a read-only mount answers (root may write anywhere else)
+    assert main(["proxy", "train", str(tmp_path), "--env", "systolic", "--out", str(tmp_path / "ro" / "m")]) == 2
+    assert (f"cannot write the proxy model {tmp_path / 'ro' / 'm'}: no permission to write in {tmp_path / 'ro'}"
+            in capsys.readouterr().err)
+
+
+def test_a_model_is_never_saved_into_a_dataset_or_among_other_files(tmp_path, capsys, model_dir, no_training):
+    data = tmp_path / "data"
+    collect(env_of(1.0), "test/Scaled-v0", data, 30, seed=0, run_id="r")
+    before = sorted(p.name for p in data.iterdir())
+    assert main(["proxy", "train", str(data), "--env", "systolic", "--out", str(data)]) == 2
+    assert (f"{data} is a trajectory dataset (it holds part-*.parquet files): write the proxy model to a directory of "
+            "its own" in capsys.readouterr().err)
+    model = load_proxy(model_dir)
+    with pytest.raises(ValueError, match="is a trajectory dataset"):
+        model.save(data)
+    assert sorted(p.name for p in data.iterdir()) == before
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"notes is not a proxy model directory \(it holds todo.txt and no "
+                                         r"manifest.json\)"):
+        model.save(tmp_path / "notes")
+    shutil.copytree(model_dir, tmp_path / "m")
+    (tmp_path / "m" / "mine.csv").write_text("x")
+    with pytest.raises(ValueError, match=r"m holds mine.csv besides its proxy model; saving replaces the whole "
+                                         r"directory"):
+        model.save(tmp_path / "m")
+    (tmp_path / "m" / "mine.csv").unlink()
+    assert model.save(tmp_path / "m") == tmp_path / "m"  # a proxy model directory is replaced
+    (tmp_path / "empty").mkdir()
+    assert load_proxy(model.save(tmp_path / "empty")).env_id == "test/Scaled-v0"
+
+
+# -- a dataset of another workload or setting: said in one line, not as a list of the knobs that differ ------------
+class Wide(Simulator):
+    """``width`` knobs named after the workload: the space differs with the workload and the setting (like SoC-v0's)."""
+
+    metrics = (Metric("cost", "J"),)
+
+    def __init__(self, *, workload: str = "big", width: int = 30) -> None:
+        self.workload, self.width = workload, width
+        self.space = DesignSpace([IntRange(f"{workload}_{i}", 1, 8) for i in range(width)])
+
+    def _evaluate(self, d):
+        return Evaluation({"cost": float(sum(d.values()))})
+
+
+@pytest.fixture(scope="module")
+def wide_model(tmp_path_factory):
+    return train_proxy(_wide_data(tmp_path_factory.mktemp("wide"), "big", 30), Wide(), env_id="test/Wide-v0",
+                       xgb_params=FAST)
+
+
+@pytest.mark.parametrize(("workload", "width", "lead", "knob"), [
+    ("small", 30, "the dataset has no rows for test/Wide-v0 with workload 'big'; it holds test/Wide-v0 / small "
+                  "(60 rows)", "small_0"),
+    ("big", 31, "the dataset's 60 rows of test/Wide-v0 / 'big' were produced with other simulator settings than "
+                "this one's: width=31 (dataset) vs 30 (wanted) (60 rows)", "big_30"),
+])
+def test_scoring_on_another_workload_or_setting_leads_with_it(wide_model, tmp_path, workload, width, lead, knob):
+    with pytest.raises(ValueError) as caught:
+        wide_model.score(_wide_data(tmp_path, workload, width))
+    message = str(caught.value)
+    assert message.startswith(lead) and knob not in message and len(message) < 300, message
+
+
+def _wide_data(tmp_path, workload, width):
+    out = tmp_path / f"{workload}-{width}"
+    collect(DesignEnv(Wide(workload=workload, width=width), targets={"cost": 10.0}), "test/Wide-v0", out,
+            60 if (workload, width) != ("big", 30) else 300, seed=0, run_id="r")
+    return out
+
+
+def test_feasible_rows_with_a_nan_or_infinite_metric_are_counted_as_left_out(tmp_path):
+    collect(env_of(1.0), "test/Scaled-v0", tmp_path / "data", 300, seed=0, run_id="r")
+    df = read_dataset(tmp_path / "data").drop_duplicates(subset=["a", "b", "c"]).reset_index(drop=True)
+    assert df["feasible"].all()
+    df.loc[[3, 10, 20], "cost"] = [np.nan, np.inf, -np.inf]
+    model = train_proxy(df, Scaled(), env_id="test/Scaled-v0", xgb_params=FAST)
+    training = model.manifest.training
+    assert training["rows_nonfinite"] == {"cost": 3}
+    note = "3 feasible row(s) with a NaN or infinite metric left out of that metric's fit and score (cost: 3)"
+    assert note in training["left_out"]
+    entry = model.manifest.model("cost")
+    assert entry.rows_train + entry.rows_val + model.report["metrics"][0]["rows"] == len(df) - 3
+    report = model.score(df)
+    assert report["rows_nonfinite"] == {"cost": 3} and note in report["left_out"]
+    assert report["metrics"][0]["rows"] == len(df) - 3
+    assert load_proxy(model.save(tmp_path / "m")).manifest.training["rows_nonfinite"] == {"cost": 3}

@@ -186,8 +186,9 @@ def _proxy_report_table(report: Mapping[str, Any]) -> str:
     return text
 
 def cmd_proxy_train(args: argparse.Namespace) -> int:
-    from archgym.proxy import train_proxy
+    from archgym.proxy import check_model_dir, train_proxy
 
+    check_model_dir(args.out)  # before the training, not after it
     env_id = resolve_env_id(args.env)
     kwargs = env_kwargs_from_args(args, env_id)
     env = make_env(env_id, kwargs)

@@ -4,15 +4,18 @@ A model directory holds one XGBoost JSON file per fitted metric, ``feasible.json
 feasibility classifier was trained, and ``manifest.json``: what the proxy stands in for (env id,
 simulator class and settings, workload, space, metrics), how each metric is predicted
 (``MetricModel``), how feasibility is (``FeasibilityModel``), the training record and the held-out
-report. ``ProxyManifest.from_dict`` refuses anything else: a missing or unknown field, an unknown
-transform, a file name that would leave the directory, a metric without a model.
+report. Each model file's SHA-256 is recorded next to its name (and checked on load), which binds the
+files to the manifest: a booster from another training never loads under this manifest. Manifests
+written before the digests were recorded have none and load unchecked. ``ProxyManifest.from_dict``
+refuses anything else: a missing or unknown field, an unknown transform, a file name that would leave
+the directory, a malformed digest, a metric without a model.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -53,6 +56,14 @@ def _file_name(where: str, name: Any) -> str:
     return name
 
 
+def _sha256(where: str, value: Any) -> str | None:
+    """A file's recorded SHA-256 (64 lowercase hex digits), or ``None`` (models saved before it was recorded)."""
+    if value is not None and not (isinstance(value, str) and len(value) == 64
+                                  and all(c in "0123456789abcdef" for c in value)):
+        raise ValueError(f"{where} must be a SHA-256 digest (64 lowercase hex digits), got {value!r}")
+    return value
+
+
 def _optional_int(where: str, value: Any) -> int | None:
     if value is not None and (not is_integer(value) or value < 0):
         raise ValueError(f"{where} must be a non-negative integer, got {value!r}")
@@ -75,6 +86,8 @@ class MetricModel:
     fit_seconds: float | None = None
     target_weight: int | None = None
     rows_fit: int | None = None
+    #: SHA-256 of ``file`` as saved, checked on load (absent in models saved before it was recorded)
+    sha256: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> MetricModel:
@@ -85,9 +98,11 @@ class MetricModel:
             raise ValueError(f"{where}: transform {args['transform']!r} is unknown; allowed: {list(_KINDS)}")
         for key in ("rows_train", "rows_val", "max_depth", "trees", "target_weight", "rows_fit"):
             args[key] = _optional_int(f"{where}.{key}", args.get(key))
+        args["sha256"] = _sha256(f"{where}.sha256", args.get("sha256"))
         if args["transform"] == "constant":
-            if not is_number(args.get("value")) or not math.isfinite(args["value"]) or args.get("file") is not None:
-                raise ValueError(f"{where}: a constant model needs a finite 'value' and no file")
+            if (not is_number(args.get("value")) or not math.isfinite(args["value"]) or args.get("file") is not None
+                    or args["sha256"] is not None):
+                raise ValueError(f"{where}: a constant model needs a finite 'value' and no file (nor sha256)")
         else:
             args["file"] = _file_name(f"{where}.file", args.get("file"))
             if args.get("value") is not None:
@@ -108,6 +123,8 @@ class FeasibilityModel:
     max_depth: int | None = None
     trees: int | None = None
     validation_score_by_depth: dict[str, float] | None = None
+    #: SHA-256 of ``file`` as saved, checked on load (absent in models saved before it was recorded)
+    sha256: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> FeasibilityModel:
@@ -116,13 +133,14 @@ class FeasibilityModel:
             raise ValueError(f"{where}: kind {args['kind']!r} is unknown; allowed: {list(FEASIBILITY_KINDS)}")
         for key in ("max_depth", "trees"):
             args[key] = _optional_int(f"{where}.{key}", args.get(key))
+        args["sha256"] = _sha256(f"{where}.sha256", args.get("sha256"))
         if args["kind"] == "classifier":
             args["file"] = _file_name(f"{where}.file", args.get("file"))
             t = args.get("threshold")
             if not is_number(t) or not 0 < t < 1:
                 raise ValueError(f"{where}.threshold must be a number in (0, 1), got {t!r}")
-        elif args.get("file") is not None or args.get("threshold") is not None:
-            raise ValueError(f"{where}: an 'all-feasible' model has no file and no threshold")
+        elif args.get("file") is not None or args.get("threshold") is not None or args["sha256"] is not None:
+            raise ValueError(f"{where}: an 'all-feasible' model has no file, threshold or sha256")
         return cls(**args)
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,6 +176,17 @@ class ProxyManifest:
 
     def model(self, metric: str) -> MetricModel:
         return next(m for m in self.models if m.metric == metric)
+
+    @property
+    def files(self) -> list[str]:
+        """The model files this manifest names (boosters, then the feasibility classifier's)."""
+        return [m.file for m in (*self.models, self.feasibility) if m.file]
+
+    def record_digests(self, digests: Mapping[str, str]) -> None:
+        """Record each model file's SHA-256 (``digests`` by file name, one for every file it names)."""
+        self.models = [replace(m, sha256=digests[m.file]) if m.file else m for m in self.models]
+        if self.feasibility.file:
+            self.feasibility = replace(self.feasibility, sha256=digests[self.feasibility.file])
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": FORMAT, "version": VERSION}

@@ -9,10 +9,14 @@ opening only the files it names inside the directory).
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import hashlib
 import json
 import math
 import os
+import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archgym.dataset import provenance
+from archgym.dataset.schema import PART_GLOB
 from archgym.io import json_default, read_json, write_json
 from archgym.proxy.accuracy import MetricScore, feasibility_score, score_values
 from archgym.proxy.features import FeatureEncoder
@@ -31,8 +36,8 @@ if TYPE_CHECKING:
     import pandas
     import xgboost
 
-__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "class_path", "forward_transform", "inverse_transform",
-           "json_value", "load_proxy", "settings_form", "simulator_settings"]
+__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "check_model_dir", "class_path", "forward_transform",
+           "inverse_transform", "json_value", "load_proxy", "settings_form", "simulator_settings"]
 
 MANIFEST = "manifest.json"
 FEASIBLE_THRESHOLD = 0.5
@@ -232,6 +237,7 @@ class ProxyModel:
         fitted = set(self.manifest.training.get("fitted_runs", ()))
         report["rows_of_fitted_runs"] = int(selected.rows["run_id"].astype(str).isin(fitted).sum())
         report["rows_other_settings"] = selected.other_settings_rows
+        report["rows_nonfinite"] = selected.nonfinite
         report["left_out"] = selected.left_out()
         return report
 
@@ -251,20 +257,115 @@ class ProxyModel:
 
     # -- files ----------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the boosters (XGBoost JSON) and ``manifest.json`` (last, so a complete manifest means a
-        complete model) into directory ``path``."""
-        path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise ValueError(f"{path} is a file: a proxy model is written to a directory")
-        path.mkdir(parents=True, exist_ok=True)
-        for m in self.manifest.models:
-            if m.transform != "constant":
-                self._boosters[m.metric].save_model(path / m.file)
-        if self.manifest.feasibility.kind == "classifier":
-            self._classifier.save_model(path / self.manifest.feasibility.file)
-        write_json(path / MANIFEST, self.manifest.to_dict())
+        """Write the model to directory ``path`` as a whole: its boosters (XGBoost JSON) and ``manifest.json``
+        (with each booster's SHA-256) go into a fresh sibling directory, which is then renamed to ``path``,
+        replacing the proxy model there. A reader sees the old complete model or the new one, never a mix;
+        a crash leaves at most a hidden ``.NAME.partial-*`` sibling, which nothing reads. ``path`` must be
+        new, empty or a proxy model directory (``check_model_dir``)."""
+        path = check_model_dir(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = _sibling(path, "partial")
+        staging.mkdir()
+        try:
+            named = [(m.file, self._boosters[m.metric]) for m in self.manifest.models if m.transform != "constant"]
+            if self.manifest.feasibility.kind == "classifier":
+                named.append((self.manifest.feasibility.file, self._classifier))
+            digests = {}
+            for file, booster in named:
+                booster.save_model(staging / file)
+                digests[file] = _digest_synced(staging / file)
+            self.manifest.record_digests(digests)
+            write_json(staging / MANIFEST, self.manifest.to_dict())
+            _sync_directory(staging)
+            if path.is_dir():  # a proxy model (checked above), replaced whole: moved aside, then deleted
+                retired = _sibling(path, "replaced")
+                os.rename(path, retired)
+                os.rename(staging, path)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.rename(staging, path)
+            _sync_directory(path.parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         self.path = path
         return path
+
+
+def _sibling(path: Path, kind: str) -> Path:
+    """A fresh hidden sibling of ``path`` named for what it is (``partial``: a save under way; ``replaced``:
+    the model a save is replacing)."""
+    return path.with_name(f".{path.name}.{kind}-{uuid.uuid4().hex[:8]}")
+
+
+def _digest_synced(file: Path) -> str:
+    """The SHA-256 of ``file``, after flushing it to disk."""
+    with open(file, "rb+") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+        os.fsync(f.fileno())
+    return digest
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush a directory's entries to disk (where the platform allows opening a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_model_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a ``Path`` if a proxy model can be saved there, else a ``ValueError`` saying why: it must
+    be a new directory, an empty one, or a proxy model directory holding nothing but its model (a save
+    replaces the whole directory), somewhere this process may write. ``save`` checks it; ``archgym proxy
+    train`` checks it before training."""
+    if isinstance(path, str) and not path.strip():
+        raise ValueError("proxy: the model directory is an empty path (write . for the current directory)")
+    path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file: a proxy model is written to a directory")
+    if path.is_dir():
+        entries = sorted(p.name for p in path.iterdir())
+        if any(fnmatch.fnmatch(e, PART_GLOB) for e in entries):
+            raise ValueError(f"{path} is a trajectory dataset (it holds {PART_GLOB} files): write the proxy model to "
+                             "a directory of its own, e.g. --out MODEL_DIR")
+        if entries:
+            if MANIFEST not in entries:
+                raise ValueError(f"{path} is not a proxy model directory (it holds {_names(entries)} and no "
+                                 f"{MANIFEST}): a proxy model is written to a new or empty directory, or replaces a "
+                                 "proxy model")
+            try:
+                own = {MANIFEST, *ProxyManifest.from_dict(read_json(path / MANIFEST, "proxy manifest"),
+                                                          str(path / MANIFEST)).files}
+            except ValueError as exc:
+                raise ValueError(f"{path} cannot be replaced: it is not a proxy model directory this archgym reads "
+                                 f"({exc})") from None
+            extra = [e for e in entries if e not in own]
+            if extra:
+                raise ValueError(f"{path} holds {_names(extra)} besides its proxy model; saving replaces the whole "
+                                 "directory, so move them away or write the model to another directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ValueError(f"cannot write the proxy model {path}: no permission to replace the files in it")
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"cannot write the proxy model {path}: {ancestor} is a file, not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):  # the model is written next to it, then renamed
+        raise ValueError(f"cannot write the proxy model {path}: no permission to write in {ancestor}")
+    return path
+
+
+def _names(entries: list[str], shown: int = 5) -> str:
+    return ", ".join(entries[:shown]) + (f" and {len(entries) - shown} more" if len(entries) > shown else "")
 
 
 def load_proxy(path: str | os.PathLike[str], *, n_jobs: int = 1, env_id: str | None = None) -> ProxyModel:
@@ -282,35 +383,45 @@ def load_proxy(path: str | os.PathLike[str], *, n_jobs: int = 1, env_id: str | N
         raise ValueError(f"{path} is a trajectory dataset, not a proxy model directory (train one on it with "
                          "`archgym proxy train`)")
     if not target.is_file():
+        aside = sorted(path.parent.glob(f".{path.name}.replaced-*")) if not path.exists() else []
         raise ValueError(f"{path} is not a proxy model directory: it has no {MANIFEST} "
-                         "(write one with `archgym proxy train`)")
-    model = _load_cached(str(path.resolve()), target.stat().st_mtime_ns, n_jobs)
+                         "(write one with `archgym proxy train`)"
+                         + (f"; a save into it was interrupted, and the model it replaced is in {aside[0]}"
+                            if aside else ""))
+    stat = target.stat()  # a save replaces the manifest file, so a new model is never served from the cache
+    model = _load_cached(str(path.resolve()), (stat.st_ino, stat.st_mtime_ns, stat.st_size), n_jobs)
     if env_id is not None and model.env_id != env_id:
         raise ValueError(f"proxy {path} was trained for {model.env_id}, not for {env_id}")
     return model
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int, n_jobs: int) -> ProxyModel:
+def _load_cached(path: str, version: tuple[int, int, int], n_jobs: int) -> ProxyModel:
     import xgboost as xgb
 
     directory = Path(path)
     manifest = ProxyManifest.from_dict(read_json(directory / MANIFEST, "proxy manifest"), str(directory / MANIFEST))
 
-    def booster(file: str) -> xgb.Booster:
+    def booster(file: str, sha256: str | None) -> xgb.Booster:
         target = directory / file
         if not target.is_file():
             raise ValueError(f"proxy {directory}: its manifest names {file}, which is not in the directory")
+        content = target.read_bytes()  # parsed and checked from the same bytes
         b = xgb.Booster()
         try:
-            b.load_model(target)
+            b.load_model(bytearray(content))
         except xgb.core.XGBoostError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ValueError(f"proxy {directory}: {file} is not a readable XGBoost model ({first[:200]})") from None
+        found = hashlib.sha256(content).hexdigest()
+        if sha256 is not None and found != sha256:
+            raise ValueError(f"proxy {directory}: {file} is not the file its manifest was saved with (sha256 "
+                             f"{sha256[:12]}... recorded, {found[:12]}... found); save the model again, or train it "
+                             "again")
         b.set_param({"nthread": n_jobs})
         return b
 
-    boosters = {m.metric: booster(m.file) for m in manifest.models if m.transform != "constant"}
+    boosters = {m.metric: booster(m.file, m.sha256) for m in manifest.models if m.transform != "constant"}
     feas = manifest.feasibility
-    classifier = booster(feas.file) if feas.kind == "classifier" else None
+    classifier = booster(feas.file, feas.sha256) if feas.kind == "classifier" else None
     return ProxyModel(manifest, boosters, classifier, path=directory)

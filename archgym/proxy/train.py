@@ -191,7 +191,8 @@ def train_proxy(
         """Every depth x target weighting early-stopped on the validation rows; the one with the lowest
         validation RMSE in the metric's own units is refitted on the training and validation rows, with
         its number of trees scaled to the larger set."""
-        target = forward_transform(transform, y)
+        with np.errstate(invalid="ignore", divide="ignore"):  # on rows this metric is not fitted on (-inf, ...)
+            target = forward_transform(transform, y)
         best, scores = None, {}
         for depth in depths:
             for power in (TARGET_WEIGHTS if transform == "log" else (0,)):
@@ -262,7 +263,7 @@ def train_proxy(
             "rows_train": len(train), "rows_val": len(val), "rows_test": len(test),
             "rows_other_settings": selected.other_settings_rows, "other_settings": list(selected.other_settings),
             "rows_repeated": selected.repeated_rows, "rows_other_workloads": selected.other_workloads_rows,
-            "left_out": selected.left_out(),
+            "rows_nonfinite": selected.nonfinite, "left_out": selected.left_out(),
             # the runs the fitted (training and validation) rows came from: a score on them flatters the proxy
             "fitted_runs": sorted(set(df["run_id"].iloc[np.concatenate([train, val])].astype(str))),
             "seed": seed, "split": split, "test_fraction": test_fraction, "val_fraction": val_fraction,
