@@ -80,8 +80,9 @@ def lottery(trials: Sequence[TrialRecord]) -> dict[str, list[tuple[int, dict[str
     return out
 
 
-def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]:
-    """Write ``report/`` for a run directory and return the per-agent summary rows."""
+def build_report(run_dir: str | Path, *, figures: bool = True, out: str | Path | None = None) -> dict[str, Any]:
+    """Write ``report/`` (and ``results.csv``) for a run directory and return the per-agent summary rows;
+    ``out`` writes all of it to another directory instead (a run directory you may only read)."""
     run_dir = Path(run_dir)
     trials = read_trials(run_dir)
     if not trials:
@@ -92,9 +93,10 @@ def build_report(run_dir: str | Path, *, figures: bool = True) -> dict[str, Any]
     if not trials:
         raise ValueError(f"{run_dir}: none of its {len(every)} trials has ended yet (each is unfinished or "
                          f"failed): `archgym sweep {run_dir} --resume` runs them")
-    out = run_dir / "report"
-    out.mkdir(exist_ok=True)
-    write_results(run_dir, every)
+    results_dir = run_dir if out is None else Path(out)
+    out = run_dir / "report" if out is None else Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_results(results_dir, every)
     optimum = _checked_optimum(run_dir, every)
     best_possible = optimum.best_reward if optimum else None
 

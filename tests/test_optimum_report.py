@@ -128,7 +128,7 @@ def test_optimum_refuses_huge_spaces():
 
 def fake_run(tmp_path, optimum: float | None = None):
     rng = np.random.default_rng(0)
-    (tmp_path / "trials").mkdir()
+    (tmp_path / "trials").mkdir(parents=True)
     for agent, skill in (("random_walk", 0.5), ("ga", 0.8)):
         for setting in range(3):
             for seed in range(2):
@@ -419,3 +419,23 @@ def test_ctrl_c_inside_compiled_code_is_an_interruption(monkeypatch, capsys):
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     assert cli.main([]) == 130
     assert capsys.readouterr().err.strip() == "archgym: interrupted"
+
+
+def test_a_report_of_a_run_directory_you_may_only_read_goes_elsewhere(tmp_path, monkeypatch, capsys):
+    import archgym.report as report_mod
+    from archgym.cli import main
+
+    run = fake_run(tmp_path / "run")
+    before = sorted(p.name for p in run.iterdir())
+    report = build_report(run, figures=False, out=tmp_path / "mine")
+    assert sorted(p.name for p in run.iterdir()) == before  # nothing written into the run directory
+    assert (tmp_path / "mine" / "report.md").is_file() and (tmp_path / "mine" / "results.csv").is_file()
+    assert report["report_dir"] == str(tmp_path / "mine")
+
+    def read_only(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(report_mod, "write_results", read_only)
+    assert main(["report", str(run), "--no-figures"]) == 2
+    assert f"cannot write the report into {run} (report/ and results.csv): Permission denied: write it elsewhere " \
+           "with --out DIR" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,7 +99,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not run_dir.is_dir():
         raise ValueError(f"run directory {str(run_dir)!r} " + ("is a file, not a sweep's run directory"
                                                               if run_dir.exists() else "does not exist"))
-    report = build_report(run_dir, figures=not args.no_figures)
+    try:
+        report = build_report(run_dir, figures=not args.no_figures, out=args.out)
+    except PermissionError as exc:  # (also a read-only file system: EROFS is an OSError, caught below)
+        raise ValueError(_unwritable(run_dir, args.out, exc)) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES):
+            raise
+        raise ValueError(_unwritable(run_dir, args.out, exc)) from None
     if args.json:
         print_json(report)
     else:
@@ -109,6 +117,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         for note in report["notes"]:
             print(f"archgym: {note}", file=sys.stderr)
     return EXIT_OK
+
+
+def _unwritable(run_dir: Path, out: str | None, exc: OSError) -> str:
+    where = out or f"{run_dir} (report/ and results.csv)"
+    hint = "" if out else ": write it elsewhere with --out DIR"
+    return f"cannot write the report into {where}: {exc.strerror or exc}{hint}"
 
 
 def add_parsers(sub: Any) -> None:
@@ -127,6 +141,8 @@ def add_parsers(sub: Any) -> None:
                                    "regret curves, Pareto fronts with hypervolume (PNG + CSV), and report.md.")
     p.add_argument("run_dir", type=path_arg, help="a sweep's run directory")
     p.add_argument("--no-figures", action="store_true", help="tables only")
+    p.add_argument("--out", type=path_arg, help="write the report and results.csv to this directory instead of "
+                                                "RUN_DIR (for a run directory you may only read)")
     add_import_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_report)
