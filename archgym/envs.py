@@ -61,7 +61,7 @@ import numpy as np
 from gymnasium import spaces
 
 from archgym.objective import Objective, build_objective
-from simulators.core import Evaluation, Simulator
+from simulators.core import Evaluation, FloatRange, Simulator
 from simulators.loading import load_object
 from simulators.params import check_int
 
@@ -181,9 +181,9 @@ class DesignEnv(gym.Env):
         the encoding's grid). A driver that proposes designs (``archgym.explore``) steps this way, so an
         agent is told the reward of exactly what it asked for; a step with another action, or after a
         ``reset``, is unaffected."""
-        design = self.space.validate(design)
         action = self.design_to_action(design)
-        self._expected = (self.action_to_design(action), design)
+        if any(isinstance(p, FloatRange) for p in self.space):  # (other knobs' encodings are exact)
+            self._expected = (self.action_to_design(action), self.space.validate(design))
         return action
 
     def _need_one_step(self, what: str) -> None:

@@ -266,7 +266,7 @@ def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, rec
             except ValueError as exc:
                 raise RuntimeError(f"agent {agent.name!r} proposed a design its space does not allow: {exc}") from exc
             _, reward, terminated, truncated, info = env.step(action)
-            if info["design"] != denv.space.validate(design):
+            if info["design"] != dict(design):
                 raise RuntimeError(f"the environment evaluated {info['design']!r} for the design agent {agent.name!r} "
                                    f"asked for ({dict(design)!r}): a wrapper changed the action, so the agent "
                                    "would learn the wrong design's reward")
