@@ -259,6 +259,46 @@ def test_concurrent_writers_share_one_directory(tmp_path):
     assert os.listdir(tmp_path).count(".data.tmp") == 0  # no temporary files left behind
 
 
+def test_a_run_being_written_refuses_a_second_writer_at_once_and_a_killed_one_never_blocks(tmp_path):
+    """Two `collect --run-id X` at once both exited 0: the second resumed the first's run, both wrote the
+    same chunk numbers over each other, and the dataset held duplicated (or lost) rows. A writer now holds
+    its run's lock for its whole life, so a second writer fails at once, whatever ``existing`` says."""
+    data = tmp_path / "data"
+    designs = toy_designs(12)
+
+    def append(w, steps):
+        for step in steps:
+            e = toy_evaluation(designs[step])
+            w.append(step=step, design=designs[step], evaluation=e, reward=0.0, wall_time=0.0)
+
+    first = TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=RUN, chunk_rows=5)
+    append(first, range(7))
+    for existing in ("error", "resume", "replace"):
+        with pytest.raises(ValueError, match=r"run 'run/1' in .* is being written by another writer now .*wait "
+                                             r"for it to finish, or choose another run id"):
+            TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=RUN, chunk_rows=5, existing=existing)
+    append(first, range(7, 12))
+    first.close()
+    assert read_dataset(data)["step"].tolist() == list(range(12))  # nothing of the first run was touched
+    with TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=RUN, existing="resume") as again:  # lock released
+        assert again.resumed_steps.tolist() == list(range(12))
+    assert all(n.endswith(".parquet") for n in os.listdir(data)) and ".data.tmp" not in os.listdir(tmp_path)
+
+    # a writer killed with SIGKILL leaves its lock file behind, but the kernel released the lock: a resume works
+    child = start_child(tmp_path, str(data), "killed", "15", "5", "hold", "-")
+    try:
+        for line in child.stdout:
+            if line.strip() == "ready":
+                break
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    killed = RunInfo(run_id="killed", env_id="test/Toy-v0", workload="toy", agent="rw",
+                     hyperparameters={"w": "killed"}, seed=None)
+    with TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=killed, existing="resume") as resumed:
+        assert resumed.resumed_steps.tolist() == list(range(15))
+
+
 def test_a_shared_temporary_directory_removed_under_a_writer_is_retried(tmp_path, monkeypatch):
     """Two trials of a sweep finishing at once: one removes the shared temporary directory while the
     other's mkdir(exist_ok=True) has seen it exist (pathlib then raises FileExistsError). Seen in a
