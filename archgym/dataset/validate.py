@@ -4,7 +4,7 @@ recorded, and every difference reported (``archgym dataset validate``, like Comp
 Simulators are deterministic, so a row whose metrics, feasibility, reason or reward differ from a
 replay on the recorded simulator and settings was edited, produced by another version of a model,
 or recorded with the wrong settings. Metrics and rewards are compared to a relative tolerance of
-1e-9 (NaN equals NaN); ``wall_time`` is not compared. Besides the rows, the check reports what
+1e-9 (NaN equals NaN; an infinity equals only the same infinity); ``wall_time`` is not compared. Besides the rows, the check reports what
 breaks the dataset's own guarantees: a (run_id, step) pair held twice, chunk files a compaction
 superseded, and runs whose simulator cannot be rebuilt (no recorded settings, a Python object
 recorded by hash only, a recorded file missing or changed).
@@ -75,10 +75,14 @@ class ValidationReport:
 
 
 def _differs(recorded: np.ndarray, replayed: np.ndarray, rtol: float) -> np.ndarray:
+    """Where two float columns differ: a cell matches when both are NaN (no value), both are equal
+    (infinities included), or both are finite and within ``rtol`` of each other (a relative tolerance
+    against an infinity would accept any number)."""
     both_nan = np.isnan(recorded) & np.isnan(replayed)
-    with np.errstate(invalid="ignore"):
-        close = np.abs(recorded - replayed) <= rtol * np.maximum(np.abs(recorded), np.abs(replayed))
-    return ~(both_nan | close)
+    finite = np.isfinite(recorded) & np.isfinite(replayed)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = finite & (np.abs(recorded - replayed) <= rtol * np.maximum(np.abs(recorded), np.abs(replayed)))
+    return ~(both_nan | (recorded == replayed) | close)
 
 
 def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None, seed: int = 0,
