@@ -244,10 +244,14 @@ class TrajectoryWriter:
         raise ValueError(f"run {self.run.run_id!r} in {self.path}: its lock {lock} keeps changing hands")
 
     def _release_lock(self) -> None:
+        """Give up the run's lock (removing its file while still holding it), and the temporary directory
+        unless another writer still uses it."""
         if self._lock is not None:
-            (self._tmp_dir / f"{self._stem}.lock").unlink(missing_ok=True)  # while still holding it
+            (self._tmp_dir / f"{self._stem}.lock").unlink(missing_ok=True)
             os.close(self._lock)
             self._lock = None
+        with contextlib.suppress(OSError):
+            self._tmp_dir.rmdir()
 
     def _check_space(self, space: DesignSpace, metrics: Sequence[Metric], where: Path) -> None:
         diff = space_difference(space.to_dict(), self.space.to_dict())
@@ -505,8 +509,6 @@ class TrajectoryWriter:
             finally:
                 self._closed = True
                 self._release_lock()
-            with contextlib.suppress(OSError):  # left when another writer still uses it
-                self._tmp_dir.rmdir()
 
     def __enter__(self) -> TrajectoryWriter:
         return self
