@@ -320,6 +320,30 @@ def test_validate_reports_an_infinite_metric_or_reward_that_the_replay_does_not_
     replayed = np.array([np.inf, -np.inf, np.nan, 1.0 + 1e-12, -np.inf, np.nan])
     assert _differs(recorded, replayed, 1e-9).tolist() == [False, False, False, False, True, True]
 
+def test_validate_checks_each_row_s_run_columns_against_its_file_s_run_record(tmp_path):
+    """env_id, workload and run_id cells were never compared with anything, and the proxy selects rows by
+    them: a file whose rows claim another env or workload validated. They are checked against the run
+    record in the file's metadata now, like the replayed cells."""
+    data = tmp_path / "data"
+    env = make_env(ENV, {})
+
+    def interrupt(done, total, seconds):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # a resumed run (its record rewritten by the resume) still matches
+        collect(env, ENV, data, 60, seed=0, run_id="a", progress=interrupt)
+    collect(env, ENV, data, 60, seed=0, run_id="a")
+    assert validate_dataset(data).ok
+    part = next(data.glob("*.parquet"))
+    rewrite_part(part, lambda t: set_cell(set_cell(set_cell(set_cell(set_cell(
+        t, "env_id", 2, "archgym/DRAM-v0"), "workload", 4, "cloud-2"), "run_id", 6, "b"), "agent", 8, "ga"),
+        "seed", 10, 3))
+    report = validate_dataset(data)
+    assert sorted((m.run_id, m.step, m.column, m.recorded, m.replayed) for m in report.mismatches) == [
+        ("a", 3, "env_id", "archgym/DRAM-v0", ENV), ("a", 5, "workload", "cloud-2", "resnet18"),
+        ("a", 9, "agent", "ga", "random"), ("a", 11, "seed", 3, 0), ("b", 7, "run_id", "b", "a")]
+    assert report.mismatched_rows == 5 and validate_dataset(data, sample=60).mismatched_rows == 5
+
 def test_validate_reports_what_it_cannot_replay(tmp_path):
     layers = tmp_path / "mynet.csv"
     layers.write_text(resources.files("simulators.workloads").joinpath("data", "alexnet.csv").read_text())
@@ -397,6 +421,10 @@ def test_validate_imports_no_module_a_dataset_names_unless_allowed(tmp_path, mon
                             .cast(t.schema.field(i).type))
 
     rewrite_part(part, retarget)
+    table = pq.read_table(part)  # the file's run record names the module too (else validate reports the cells)
+    record = {**json.loads(table.schema.metadata[b"archgym.run"]), "simulator": "side_effect_sim:Sim"}
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata,
+                                                  b"archgym.run": json.dumps(record).encode()}), part)
     report = validate_dataset(data)
     assert report.checked == 0 and not (tmp_path / "imported.flag").exists()
     assert "would import 'side_effect_sim', which runs that module's code; allow it with --import side_effect_sim" \

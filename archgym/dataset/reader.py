@@ -12,19 +12,37 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archgym.dataset.provenance import comparable
-from archgym.dataset.schema import SCHEMA_VERSION, arrow_schema, check_dataset, scan_dataset, value_type
+from archgym.dataset.schema import (
+    SCHEMA_VERSION,
+    DatasetInfo,
+    arrow_schema,
+    check_dataset,
+    scan_dataset,
+    value_type,
+)
 from simulators.core import DesignSpace, Parameter
 
 if TYPE_CHECKING:
     import pandas
     import pyarrow
 
-__all__ = ["dataset_summary", "design_indices", "export_csv", "load_arrays", "read_dataset", "read_table"]
+__all__ = ["dataset_summary", "design_indices", "export_csv", "load_arrays", "read_dataset", "read_parts", "read_table",
+           "to_pandas"]
 
 
 def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> pyarrow.Table:
     """Every row of a dataset as one Arrow table (parts in name order, superseded ones skipped), or only
     ``columns``."""
+    _, schema, tables = read_parts(path, columns)
+    import pyarrow as pa
+
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def read_parts(path: str | os.PathLike[str], columns: Sequence[str] | None = None,
+               ) -> tuple[DatasetInfo, pyarrow.Schema, list[pyarrow.Table]]:
+    """What ``read_table`` reads, part by part: the scan, the schema read, and one table per live part
+    (in ``info.parts`` order, so each row's part, and the run record it was written under, is known)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -51,7 +69,7 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
             if attempt == 9:
                 raise ValueError(f"{path}: its parts keep changing while being read") from None
             continue
-        return pa.concat_tables(tables) if tables else schema.empty_table()
+        return info, schema, tables
     raise AssertionError("unreachable")
 
 
@@ -75,9 +93,14 @@ def read_dataset(path: str | os.PathLike[str], columns: Sequence[str] | None = N
     the provenance columns (``simulator``, ``settings``, ``objective``, ``archgym_version``) are
     categoricals, one copy of each distinct value.
     """
+    return to_pandas(read_table(path, columns))
+
+
+def to_pandas(table: pyarrow.Table) -> pandas.DataFrame:
+    """A table of dataset rows as ``read_dataset`` gives it (``seed`` as a nullable ``Int64``)."""
     import pandas as pd
 
-    df = read_table(path, columns).to_pandas()
+    df = table.to_pandas()
     if "seed" in df.columns:
         df["seed"] = df["seed"].astype(pd.Int64Dtype())
     return df
