@@ -366,6 +366,29 @@ def test_not_a_dataset_and_newer_schema_are_clear_errors(tmp_path):
         read_dataset(tmp_path / "data")
 
 
+def test_a_proxy_model_directory_is_named_as_one_not_as_a_schema_1_dataset(tmp_path, capsys):
+    """A proxy model keeps a manifest.json too, and `archgym dataset MODEL_DIR` (or `collect --out MODEL_DIR`)
+    told the user to convert it with `archgym dataset upgrade`."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "manifest.json").write_text(json.dumps({"format": "archgym-proxy", "version": 1}))
+    message = r"model holds an archgym proxy model \(its manifest.json has format 'archgym-proxy'\), not a trajectory"
+    with pytest.raises(ValueError, match=message):
+        read_dataset(model)
+    with pytest.raises(ValueError, match=message):
+        write_toy(model, 3)
+    assert main(["dataset", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "proxy model" in err and "upgrade" not in err
+    assert main(["collect", "Systolic-v0", "--samples", "5", "--out", str(model), "-q"]) == 2
+    assert "holds an archgym proxy model" in capsys.readouterr().err and not list(model.glob("*.parquet"))
+    # a proxy written into a dataset directory: its parts are named, and what to move out
+    write_toy(tmp_path / "data", 3)
+    (tmp_path / "data" / "manifest.json").write_text((model / "manifest.json").read_text())
+    with pytest.raises(ValueError, match=r"data holds an archgym proxy model .* among the Parquet parts of a dataset: "
+                                         r"move the model's files \(manifest.json and the model files it names\)"):
+        read_dataset(tmp_path / "data")
+
 def test_empty_dataset_reads_as_typed_empty_table(tmp_path):
     TrajectoryWriter(tmp_path / "data", space=SPACE, metrics=METRICS, run=RUN).close()
     df = read_dataset(tmp_path / "data")
