@@ -172,13 +172,13 @@ def _manifest_error(path: Path) -> ValueError:
     except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not an object: as schema 1 did
         fmt = None
     if fmt == PROXY_FORMAT:
-        among = any(path.glob(PART_GLOB))
-        return ValueError(
-            f"{path} holds an archgym proxy model (its {LEGACY_MANIFEST} has format {PROXY_FORMAT!r}), not a trajectory "
-            "dataset" + (": the model was written among the Parquet parts of a dataset: move the model's files "
-                         f"({LEGACY_MANIFEST} and the model files it names) to a directory of their own"
-                         if among else f"; give a dataset directory (score the model on one with `archgym proxy "
-                         f"score {path} DATA`)"))
+        if any(path.glob(PART_GLOB)):
+            advice = (f": the model was written among the Parquet parts of a dataset: move the model's files "
+                      f"({LEGACY_MANIFEST} and the model files it names) to a directory of their own")
+        else:
+            advice = f"; give a dataset directory (score the model on one with `archgym proxy score {path} DATA`)"
+        return ValueError(f"{path} holds an archgym proxy model (its {LEGACY_MANIFEST} has format "
+                          f"{PROXY_FORMAT!r}), not a trajectory dataset{advice}")
     if isinstance(fmt, str) and fmt != FORMAT:
         return ValueError(f"{path} is not a trajectory dataset: its {LEGACY_MANIFEST} has format {fmt!r} (a dataset "
                           f"is a directory of {PART_GLOB} files)")
