@@ -259,6 +259,49 @@ def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(t
     assert len(read_dataset(data)) == 20000
 
 
+def test_an_interrupted_collect_says_how_to_resume_and_readers_say_the_run_is_short(tmp_path, monkeypatch, capsys):
+    """Ctrl-C on collect printed only "archgym: interrupted", and nothing said later that the run held fewer
+    designs than it was asked for."""
+    import importlib
+    import shlex
+
+    collect_module = importlib.import_module("archgym.dataset.collect")
+    data = tmp_path / "da ta"
+    real, calls = collect_module.TrajectoryWriter.append_batch, []
+
+    def interrupted(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(collect_module.TrajectoryWriter, "append_batch", interrupted)
+    assert main(["collect", "Systolic-v0", "-n", "400", "-o", str(data), "--seed", "3", "-w", "vgg16", "-q"]) == 130
+    err = capsys.readouterr().err
+    held = len(read_dataset(data))
+    run_id = read_dataset(data)["run_id"].iloc[0]
+    assert held == 16  # the first batch (16 designs); the second interrupted
+    assert f"archgym: interrupted: run {run_id} in {data} holds {held} of 400 designs; resume it with: " in err
+    command = shlex.split(err.split("resume it with: ")[1].strip())
+    assert command[:2] == ["archgym", "collect"] and command[-2:] == ["--run-id", run_id]
+
+    assert main(["dataset", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"note: run {run_id}: {held} of 400 samples (interrupted, or still being collected); resume it with " \
+           f"`archgym collect archgym/Systolic-v0 --samples 400 --out '{data}' --method random --seed 3 --run-id " \
+           f"{run_id}`, with the --workload and -k options it was collected with" in out
+    assert main(["dataset", str(data), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["run_records"]
+    assert [(r["rows"], r["samples"]) for r in runs] == [(held, 400)]
+    report = validate_dataset(data)
+    assert report.ok and report.notes == [out.split("note: ")[1].strip()]
+
+    monkeypatch.setattr(collect_module.TrajectoryWriter, "append_batch", real)
+    assert main(command[1:]) == 0
+    assert f"(run {run_id} resumed: it had {held} of them already)" in capsys.readouterr().out
+    assert len(read_dataset(data)) == 400 and not validate_dataset(data).notes
+    assert main(["dataset", str(data)]) == 0 and "note:" not in capsys.readouterr().out
+
 def test_rows_reach_the_disk_within_flush_seconds_without_a_close(tmp_path):
     env = DesignEnv(ToySimulator(), targets={"cost": 1.0})
     run = RunInfo.from_env(env, "test/Toy-v0", run_id="t", agent="a", hyperparameters={}, seed=None)

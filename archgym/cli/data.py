@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +15,7 @@ from archgym.catalog import make_env, resolve_env_id
 from archgym.cli.common import (
     ENV_HELP,
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     add_env_options,
     add_import_option,
@@ -26,16 +29,26 @@ from archgym.display import format_quantity, table
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from archgym.dataset import collect
+    from archgym.dataset import CollectInterrupted, collect
     from archgym.progress import Progress
 
     env_id = resolve_env_id(args.env)
     kwargs = env_kwargs_from_args(args, env_id)
     env = make_env(env_id, kwargs)
-    with Progress(args.samples, "collect", enabled=False if args.quiet else None) as bar:
-        result = collect(env, env_id, args.out, args.samples, method=args.method, seed=args.seed,
-                         batch=args.batch, run_id=args.run_id, flush_seconds=args.flush_seconds,
-                         progress=lambda done, total, seconds: bar.update(done))
+    try:
+        with Progress(args.samples, "collect", enabled=False if args.quiet else None) as bar:
+            result = collect(env, env_id, args.out, args.samples, method=args.method, seed=args.seed,
+                             batch=args.batch, run_id=args.run_id, flush_seconds=args.flush_seconds,
+                             progress=lambda done, total, seconds: bar.update(done))
+    except CollectInterrupted as stop:
+        command = ["archgym", "collect", args.env, "--samples", str(args.samples), "--out", args.out, "--method",
+                   args.method, "--seed", str(args.seed)]
+        command += ["--workload", args.workload] if args.workload is not None else []
+        for pair in args.kwarg or []:
+            command += ["-k", pair]
+        print(f"archgym: interrupted: run {stop.run_id} in {args.out} holds {stop.rows:,} of {stop.samples:,} "
+              f"designs; resume it with: {shlex.join([*command, '--run-id', stop.run_id])}", file=sys.stderr)
+        return EXIT_INTERRUPTED["SIGINT"]
     if args.json:
         print_json(result.to_dict())
         return EXIT_OK
@@ -95,6 +108,8 @@ def _dataset_summary(args: argparse.Namespace, data: str) -> int:
     print(table([(m["name"], format_quantity(m["min"], m["unit"]) if m["min"] is not None else "-",
                   format_quantity(m["max"], m["unit"]) if m["max"] is not None else "-") for m in info["metrics"]],
                 ("metric", "min (feasible)", "max (feasible)")))
+    for note in info["notes"]:
+        print(f"note: {note}")
     if args.csv:
         print(f"\nwrote {info['csv']['rows']:,} rows to {args.csv}")
     return EXIT_OK
@@ -132,6 +147,8 @@ def _dataset_validate(args: argparse.Namespace, data: str) -> int:
           f"simulators in {report.seconds:.1f} s")
     for problem in report.problems:
         print(f"problem: {problem}")
+    for note in report.notes:
+        print(f"note: {note}")
     if report.mismatches:
         print(f"\n{len(report.mismatches):,} mismatch(es) in {report.mismatched_rows:,} row(s):")
         print(table([(m.run_id, m.step, m.column, m.recorded, m.replayed) for m in report.mismatches],

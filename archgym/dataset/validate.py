@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from archgym.dataset.provenance import build_recorded_objective, build_simulator, canonical, comparable
-from archgym.dataset.reader import design_indices, design_values, read_parts, to_pandas
+from archgym.dataset.reader import design_indices, design_values, read_parts, run_notes, to_pandas
 from archgym.dataset.schema import PartInfo
 from archgym.io import nan_to_none, plain
 from simulators.core import BatchEvaluation, metrics_difference, space_difference
@@ -62,6 +62,7 @@ class ValidationReport:
     seconds: float = 0.0
     mismatches: list[Mismatch] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # true of the data, not wrong (``ok`` ignores them)
 
     @property
     def ok(self) -> bool:
@@ -74,7 +75,8 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "ok": self.ok, "rows": self.rows, "checked": self.checked, "runs": self.runs,
                 "mismatched_rows": self.mismatched_rows, "seconds": self.seconds,
-                "mismatches": [m.to_dict() for m in self.mismatches], "problems": list(self.problems)}
+                "mismatches": [m.to_dict() for m in self.mismatches], "problems": list(self.problems),
+                "notes": list(self.notes)}
 
 
 def _differs(recorded: np.ndarray, replayed: np.ndarray, rtol: float) -> np.ndarray:
@@ -105,6 +107,7 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         report.problems.append(f"{len(info.superseded)} chunk file(s) superseded by a compaction are still in the "
                                f"directory (e.g. {info.superseded[0].path.name}): archgym skips them, other readers "
                                "count their rows twice; the run's next writer deletes them")
+    report.notes = run_notes(path, info.runs(), df.groupby("run_id", observed=True).size().to_dict())
     dup = df.duplicated(subset=["run_id", "step"], keep=False)
     if dup.any():
         pairs = df.loc[dup, ["run_id", "step"]].drop_duplicates()
