@@ -387,6 +387,25 @@ def test_validate_checks_each_row_s_run_columns_against_its_file_s_run_record(tm
         ("a", 9, "agent", "ga", "random"), ("a", 11, "seed", 3, 0), ("b", 7, "run_id", "b", "a")]
     assert report.mismatched_rows == 5 and validate_dataset(data, sample=60).mismatched_rows == 5
 
+def test_the_text_summary_says_when_superseded_files_make_other_readers_count_rows_twice(tmp_path, capsys):
+    """After a crash between a compaction's merge and its deletions, `archgym dataset DIR` said 3,971 rows
+    while pandas read 7,942: only --json and validate mentioned the superseded files."""
+    import pandas as pd
+
+    data = tmp_path / "data"
+    systolic_data(data, 25)
+    merged = next(data.glob("*.parquet"))
+    left = merged.with_name(merged.name.replace("-00000.parquet", "-00001.parquet"))
+    shutil.copy(merged, left)  # a chunk the merged file (chunks [0, 0] here) also covers
+    table = pq.read_table(left)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"archgym.parts": b"[0, 0]"}), left)
+    assert len(pd.read_parquet(data)) == 50 and len(read_dataset(data)) == 25
+    assert main(["dataset", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert (f"warning: 1 chunk file(s) left by an interrupted compaction are still in {data}: their 25 rows are also "
+            "in their run's merged file, so archgym skips them but pandas, polars and duckdb read 50 rows, not 25; "
+            f"delete them (rm {left}), or resume the run (its next writer deletes them)") in out
+
 def test_validate_reports_what_it_cannot_replay(tmp_path):
     layers = tmp_path / "mynet.csv"
     layers.write_text(resources.files("simulators.workloads").joinpath("data", "alexnet.csv").read_text())

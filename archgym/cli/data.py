@@ -9,6 +9,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from archgym.catalog import make_env, resolve_env_id
@@ -108,6 +109,14 @@ def _dataset_summary(args: argparse.Namespace, data: str) -> int:
     print(table([(m["name"], format_quantity(m["min"], m["unit"]) if m["min"] is not None else "-",
                   format_quantity(m["max"], m["unit"]) if m["max"] is not None else "-") for m in info["metrics"]],
                 ("metric", "min (feasible)", "max (feasible)")))
+    if info["superseded_files"]:
+        files = [shlex.quote(str(Path(data) / name)) for name in info["superseded_files"]]
+        rows, more = info["rows"], info["superseded_rows"]
+        print(f"warning: {len(files)} chunk file(s) left by an interrupted compaction are still in {data}: their "
+              f"{more:,} rows are also in their run's merged file, so archgym skips them but pandas, polars and "
+              f"duckdb read {rows + more:,} rows, not {rows:,}; delete them (rm {' '.join(files[:5])}"
+              f"{f' and {len(files) - 5} more' if len(files) > 5 else ''}), or resume the run (its next writer "
+              "deletes them)")
     for note in info["notes"]:
         print(f"note: {note}")
     if args.csv:

@@ -294,5 +294,6 @@ def dataset_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
         "envs": [{"env_id": e, "workload": w, "rows": int(n)} for (e, w), n in dict(groups).items()],
         "parameters": info.space.names, "metrics": metrics, "run_records": runs,
         "superseded_files": [p.path.name for p in info.superseded],
+        "superseded_rows": sum(p.rows for p in info.superseded),
         "notes": run_notes(path, info.runs(), rows_by_run),
     }
