@@ -149,10 +149,20 @@ _RUN_RECORD_COLUMNS = ("run_id", "env_id", "workload", "agent", "hyperparameters
                        "objective")
 
 
+def _missing(value: Any) -> bool:
+    """``None``, NaN or pandas' ``<NA>`` (an empty cell)."""
+    if value is None or isinstance(value, (str, dict, list)):
+        return value is None
+    try:
+        return bool(value != value)
+    except TypeError:  # <NA> != <NA> is <NA>, which has no truth value
+        return True
+
+
 def _cell_meaning(column: str, value: Any) -> Any:
     """What a run column's cell (or the run record's field) says, in a form equal meanings share:
-    JSON compared by content (settings with file paths left out), a missing seed as ``None``."""
-    if value is None or (not isinstance(value, (str, dict, list)) and value != value):  # None, NaN or <NA>
+    JSON compared by content (settings with file paths left out), an empty cell as ``None``."""
+    if _missing(value):
         return None
     if column == "seed":
         return int(value)
@@ -162,6 +172,8 @@ def _cell_meaning(column: str, value: Any) -> Any:
                 value = json.loads(value)
             except ValueError:
                 return ("not JSON", value)
+            if value is None:  # "null": a run that recorded none
+                return None
         return canonical(comparable(value) if column != "hyperparameters" else value)
     return str(value)
 
@@ -173,9 +185,10 @@ def _check_run_columns(report: ValidationReport, parts: Sequence[PartInfo], df: 
     import pandas as pd
 
     found = []
+    columns = df[[*_RUN_RECORD_COLUMNS, "step"]]
     for k in np.unique(part_of):
         positions = np.flatnonzero(part_of == k)
-        rows = df.iloc[positions]
+        rows = columns.iloc[positions]
         record = parts[int(k)].run
         for column in _RUN_RECORD_COLUMNS:
             want = record.get(column)
@@ -186,8 +199,9 @@ def _check_run_columns(report: ValidationReport, parts: Sequence[PartInfo], df: 
                 continue
             shown = canonical(want) if column in ("hyperparameters", "settings", "objective") else want
             for i in np.flatnonzero(bad[codes]):
+                cell = values[codes[i]]
                 found.append((positions[i], Mismatch(str(rows["run_id"].iloc[i]), int(rows["step"].iloc[i]), column,
-                                                     plain(values[codes[i]]), shown)))
+                                                     None if _missing(cell) else plain(cell), shown)))
     report.mismatches.extend(m for _, m in sorted(found, key=lambda f: f[0]))
 
 
