@@ -204,9 +204,8 @@ def start_child(tmp_path: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True, env=env)
 
 
-def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
-    data = tmp_path / "data"
-    child = start_child(tmp_path, str(data), "killed", "35", "10", "hold", "-")
+def kill_when_ready(child: subprocess.Popen) -> subprocess.Popen:
+    """SIGKILL a child holding its writer open (once it says "ready"), and wait for it."""
     try:
         for line in child.stdout:
             if line.strip() == "ready":
@@ -214,6 +213,12 @@ def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=30)
+    return child
+
+
+def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
+    data = tmp_path / "data"
+    child = kill_when_ready(start_child(tmp_path, str(data), "killed", "35", "10", "hold", "-"))
     assert child.returncode == -signal.SIGKILL
     df = read_dataset(data)
     assert df["step"].tolist() == list(range(30))  # three flushed chunks; the open one (5 rows) is lost
@@ -286,14 +291,7 @@ def test_a_run_being_written_refuses_a_second_writer_at_once_and_a_killed_one_ne
     assert all(n.endswith(".parquet") for n in os.listdir(data)) and ".data.tmp" not in os.listdir(tmp_path)
 
     # a writer killed with SIGKILL leaves its lock file behind, but the kernel released the lock: a resume works
-    child = start_child(tmp_path, str(data), "killed", "15", "5", "hold", "-")
-    try:
-        for line in child.stdout:
-            if line.strip() == "ready":
-                break
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
+    kill_when_ready(start_child(tmp_path, str(data), "killed", "15", "5", "hold", "-"))
     killed = RunInfo(run_id="killed", env_id="test/Toy-v0", workload="toy", agent="rw",
                      hyperparameters={"w": "killed"}, seed=None)
     with TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=killed, existing="resume") as resumed:
