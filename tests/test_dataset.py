@@ -27,6 +27,7 @@ from archgym.dataset import (
     export_csv,
     load_arrays,
     read_dataset,
+    validate_dataset,
 )
 from archgym.envs import DesignEnv
 from simulators.core import BatchEvaluation, Choice, DesignSpace, Evaluation, FloatRange, IntRange, Metric, Simulator
@@ -203,9 +204,8 @@ def start_child(tmp_path: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True, env=env)
 
 
-def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
-    data = tmp_path / "data"
-    child = start_child(tmp_path, str(data), "killed", "35", "10", "hold", "-")
+def kill_when_ready(child: subprocess.Popen) -> subprocess.Popen:
+    """SIGKILL a child holding its writer open (once it says "ready"), and wait for it."""
     try:
         for line in child.stdout:
             if line.strip() == "ready":
@@ -213,6 +213,12 @@ def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=30)
+    return child
+
+
+def test_writer_killed_with_an_open_chunk_keeps_every_flushed_row(tmp_path):
+    data = tmp_path / "data"
+    child = kill_when_ready(start_child(tmp_path, str(data), "killed", "35", "10", "hold", "-"))
     assert child.returncode == -signal.SIGKILL
     df = read_dataset(data)
     assert df["step"].tolist() == list(range(30))  # three flushed chunks; the open one (5 rows) is lost
@@ -257,6 +263,39 @@ def test_concurrent_writers_share_one_directory(tmp_path):
     assert len(list(data.glob("part-*.parquet"))) == 2  # one compacted file per run
     assert all(n.endswith(".parquet") for n in os.listdir(data))
     assert os.listdir(tmp_path).count(".data.tmp") == 0  # no temporary files left behind
+
+
+def test_a_run_being_written_refuses_a_second_writer_at_once_and_a_killed_one_never_blocks(tmp_path):
+    """Two `collect --run-id X` at once both exited 0: the second resumed the first's run, both wrote the
+    same chunk numbers over each other, and the dataset held duplicated (or lost) rows. A writer now holds
+    its run's lock for its whole life, so a second writer fails at once, whatever ``existing`` says."""
+    data = tmp_path / "data"
+    designs = toy_designs(12)
+
+    def append(w, steps):
+        for step in steps:
+            e = toy_evaluation(designs[step])
+            w.append(step=step, design=designs[step], evaluation=e, reward=0.0, wall_time=0.0)
+
+    first = TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=RUN, chunk_rows=5)
+    append(first, range(7))
+    for existing in ("error", "resume", "replace"):
+        with pytest.raises(ValueError, match=r"run 'run/1' in .* is being written by another writer now .*wait "
+                                             r"for it to finish, or choose another run id"):
+            TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=RUN, chunk_rows=5, existing=existing)
+    append(first, range(7, 12))
+    first.close()
+    assert read_dataset(data)["step"].tolist() == list(range(12))  # nothing of the first run was touched
+    with TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=RUN, existing="resume") as again:  # lock released
+        assert again.resumed_steps.tolist() == list(range(12))
+    assert all(n.endswith(".parquet") for n in os.listdir(data)) and ".data.tmp" not in os.listdir(tmp_path)
+
+    # a writer killed with SIGKILL leaves its lock file behind, but the kernel released the lock: a resume works
+    kill_when_ready(start_child(tmp_path, str(data), "killed", "15", "5", "hold", "-"))
+    killed = RunInfo(run_id="killed", env_id="test/Toy-v0", workload="toy", agent="rw",
+                     hyperparameters={"w": "killed"}, seed=None)
+    with TrajectoryWriter(data, space=SPACE, metrics=METRICS, run=killed, existing="resume") as resumed:
+        assert resumed.resumed_steps.tolist() == list(range(15))
 
 
 def test_a_shared_temporary_directory_removed_under_a_writer_is_retried(tmp_path, monkeypatch):
@@ -326,10 +365,42 @@ def test_not_a_dataset_and_newer_schema_are_clear_errors(tmp_path):
         read_dataset(tmp_path / "data")
 
 
+def test_a_proxy_model_directory_is_named_as_one_not_as_a_schema_1_dataset(tmp_path, capsys):
+    """A proxy model keeps a manifest.json too, and `archgym dataset MODEL_DIR` (or `collect --out MODEL_DIR`)
+    told the user to convert it with `archgym dataset upgrade`."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "manifest.json").write_text(json.dumps({"format": "archgym-proxy", "version": 1}))
+    message = r"model holds an archgym proxy model \(its manifest.json has format 'archgym-proxy'\), not a trajectory"
+    with pytest.raises(ValueError, match=message):
+        read_dataset(model)
+    with pytest.raises(ValueError, match=message):
+        write_toy(model, 3)
+    assert main(["dataset", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "proxy model" in err and "upgrade" not in err
+    assert main(["collect", "Systolic-v0", "--samples", "5", "--out", str(model), "-q"]) == 2
+    assert "holds an archgym proxy model" in capsys.readouterr().err and not list(model.glob("*.parquet"))
+    # a proxy written into a dataset directory: its parts are named, and what to move out
+    write_toy(tmp_path / "data", 3)
+    (tmp_path / "data" / "manifest.json").write_text((model / "manifest.json").read_text())
+    with pytest.raises(ValueError, match=r"data holds an archgym proxy model .* among the Parquet parts of a dataset: "
+                                         r"move the model's files \(manifest.json and the model files it names\)"):
+        read_dataset(tmp_path / "data")
+
 def test_empty_dataset_reads_as_typed_empty_table(tmp_path):
     TrajectoryWriter(tmp_path / "data", space=SPACE, metrics=METRICS, run=RUN).close()
     df = read_dataset(tmp_path / "data")
     assert len(df) == 0 and str(df["width"].dtype) == "int64" and "latency" in df.columns
+
+
+def test_validate_takes_a_run_recorded_without_provenance_as_it_is(tmp_path):
+    """A RunInfo built by hand records no simulator, settings or objective (null in its cells too): its rows
+    cannot be replayed, but their run columns agree with the file's record."""
+    write_toy(tmp_path / "data", 12, chunk_rows=5)
+    report = validate_dataset(tmp_path / "data")
+    assert report.mismatches == [] and report.checked == 0
+    assert "cannot rebuild the simulator <none> (the run records no simulator settings)" in report.problems[0]
 
 
 def test_csv_export(tmp_path):

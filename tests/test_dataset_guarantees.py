@@ -259,6 +259,49 @@ def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(t
     assert len(read_dataset(data)) == 20000
 
 
+def test_an_interrupted_collect_says_how_to_resume_and_readers_say_the_run_is_short(tmp_path, monkeypatch, capsys):
+    """Ctrl-C on collect printed only "archgym: interrupted", and nothing said later that the run held fewer
+    designs than it was asked for."""
+    import importlib
+    import shlex
+
+    collect_module = importlib.import_module("archgym.dataset.collect")
+    data = tmp_path / "da ta"
+    real, calls = collect_module.TrajectoryWriter.append_batch, []
+
+    def interrupted(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(collect_module.TrajectoryWriter, "append_batch", interrupted)
+    assert main(["collect", "Systolic-v0", "-n", "400", "-o", str(data), "--seed", "3", "-w", "vgg16", "-q"]) == 130
+    err = capsys.readouterr().err
+    held = len(read_dataset(data))
+    run_id = read_dataset(data)["run_id"].iloc[0]
+    assert held == 16  # the first batch (16 designs); the second interrupted
+    assert f"archgym: interrupted: run {run_id} in {data} holds {held} of 400 designs; resume it with: " in err
+    command = shlex.split(err.split("resume it with: ")[1].strip())
+    assert command[:2] == ["archgym", "collect"] and command[-2:] == ["--run-id", run_id]
+
+    assert main(["dataset", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"note: run {run_id}: {held} of 400 samples (interrupted, or still being collected); resume it with " \
+           f"`archgym collect archgym/Systolic-v0 --samples 400 --out '{data}' --method random --seed 3 --run-id " \
+           f"{run_id}`, with the --workload and -k options it was collected with" in out
+    assert main(["dataset", str(data), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["run_records"]
+    assert [(r["rows"], r["samples"]) for r in runs] == [(held, 400)]
+    report = validate_dataset(data)
+    assert report.ok and report.notes == [out.split("note: ")[1].strip()]
+
+    monkeypatch.setattr(collect_module.TrajectoryWriter, "append_batch", real)
+    assert main(command[1:]) == 0
+    assert f"(run {run_id} resumed: it had {held} of them already)" in capsys.readouterr().out
+    assert len(read_dataset(data)) == 400 and not validate_dataset(data).notes
+    assert main(["dataset", str(data)]) == 0 and "note:" not in capsys.readouterr().out
+
 def test_rows_reach_the_disk_within_flush_seconds_without_a_close(tmp_path):
     env = DesignEnv(ToySimulator(), targets={"cost": 1.0})
     run = RunInfo.from_env(env, "test/Toy-v0", run_id="t", agent="a", hyperparameters={}, seed=None)
@@ -302,6 +345,66 @@ def test_validate_replays_rows_and_catches_a_tampered_one(tmp_path, capsys):
     assert main(["dataset", str(data), "--sample", "3"]) == 2
     assert "--sample only applies to `archgym dataset validate`" in capsys.readouterr().err
 
+
+def test_validate_reports_an_infinite_metric_or_reward_that_the_replay_does_not_give(tmp_path):
+    """|inf - x| <= rtol * inf held for every finite x, so a metric or reward tampered to +-inf passed."""
+    data = tmp_path / "data"
+    systolic_data(data, 30)
+    part = next(data.glob("*.parquet"))
+    rewrite_part(part, lambda t: set_cell(set_cell(set_cell(t, "latency", 2, float("inf")), "energy", 4,
+                                                   float("-inf")), "reward", 6, float("inf")))
+    report = validate_dataset(data)
+    assert [(m.step, m.column, m.recorded) for m in report.mismatches] == [
+        (3, "latency", float("inf")), (5, "energy", float("-inf")), (7, "reward", float("inf"))]
+    # equal infinities (and NaN for NaN: no value on either side) still match
+    from archgym.dataset.validate import _differs
+
+    recorded = np.array([np.inf, -np.inf, np.nan, 1.0, np.inf, 1.0])
+    replayed = np.array([np.inf, -np.inf, np.nan, 1.0 + 1e-12, -np.inf, np.nan])
+    assert _differs(recorded, replayed, 1e-9).tolist() == [False, False, False, False, True, True]
+
+def test_validate_checks_each_row_s_run_columns_against_its_file_s_run_record(tmp_path):
+    """env_id, workload and run_id cells were never compared with anything, and the proxy selects rows by
+    them: a file whose rows claim another env or workload validated. They are checked against the run
+    record in the file's metadata now, like the replayed cells."""
+    data = tmp_path / "data"
+    env = make_env(ENV, {})
+
+    def interrupt(done, total, seconds):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # a resumed run (its record rewritten by the resume) still matches
+        collect(env, ENV, data, 60, seed=0, run_id="a", progress=interrupt)
+    collect(env, ENV, data, 60, seed=0, run_id="a")
+    assert validate_dataset(data).ok
+    part = next(data.glob("*.parquet"))
+    rewrite_part(part, lambda t: set_cell(set_cell(set_cell(set_cell(set_cell(
+        t, "env_id", 2, "archgym/DRAM-v0"), "workload", 4, "cloud-2"), "run_id", 6, "b"), "agent", 8, "ga"),
+        "seed", 10, 3))
+    report = validate_dataset(data)
+    assert sorted((m.run_id, m.step, m.column, m.recorded, m.replayed) for m in report.mismatches) == [
+        ("a", 3, "env_id", "archgym/DRAM-v0", ENV), ("a", 5, "workload", "cloud-2", "resnet18"),
+        ("a", 9, "agent", "ga", "random"), ("a", 11, "seed", 3, 0), ("b", 7, "run_id", "b", "a")]
+    assert report.mismatched_rows == 5 and validate_dataset(data, sample=60).mismatched_rows == 5
+
+def test_the_text_summary_says_when_superseded_files_make_other_readers_count_rows_twice(tmp_path, capsys):
+    """After a crash between a compaction's merge and its deletions, `archgym dataset DIR` said 3,971 rows
+    while pandas read 7,942: only --json and validate mentioned the superseded files."""
+    import pandas as pd
+
+    data = tmp_path / "data"
+    systolic_data(data, 25)
+    merged = next(data.glob("*.parquet"))
+    left = merged.with_name(merged.name.replace("-00000.parquet", "-00001.parquet"))
+    shutil.copy(merged, left)  # a chunk the merged file (chunks [0, 0] here) also covers
+    table = pq.read_table(left)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"archgym.parts": b"[0, 0]"}), left)
+    assert len(pd.read_parquet(data)) == 50 and len(read_dataset(data)) == 25
+    assert main(["dataset", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert (f"warning: 1 chunk file(s) left by an interrupted compaction are still in {data}: their 25 rows are also "
+            "in their run's merged file, so archgym skips them but pandas, polars and duckdb read 50 rows, not 25; "
+            f"delete them (rm {left}), or resume the run (its next writer deletes them)") in out
 
 def test_validate_reports_what_it_cannot_replay(tmp_path):
     layers = tmp_path / "mynet.csv"
@@ -380,6 +483,10 @@ def test_validate_imports_no_module_a_dataset_names_unless_allowed(tmp_path, mon
                             .cast(t.schema.field(i).type))
 
     rewrite_part(part, retarget)
+    table = pq.read_table(part)  # the file's run record names the module too (else validate reports the cells)
+    record = {**json.loads(table.schema.metadata[b"archgym.run"]), "simulator": "side_effect_sim:Sim"}
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata,
+                                                  b"archgym.run": json.dumps(record).encode()}), part)
     report = validate_dataset(data)
     assert report.checked == 0 and not (tmp_path / "imported.flag").exists()
     assert "would import 'side_effect_sim', which runs that module's code; allow it with --import side_effect_sim" \

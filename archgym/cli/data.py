@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from archgym.catalog import make_env, resolve_env_id
 from archgym.cli.common import (
     ENV_HELP,
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     add_env_options,
     add_import_option,
@@ -26,16 +30,26 @@ from archgym.display import format_quantity, table
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from archgym.dataset import collect
+    from archgym.dataset import CollectInterrupted, collect
     from archgym.progress import Progress
 
     env_id = resolve_env_id(args.env)
     kwargs = env_kwargs_from_args(args, env_id)
     env = make_env(env_id, kwargs)
-    with Progress(args.samples, "collect", enabled=False if args.quiet else None) as bar:
-        result = collect(env, env_id, args.out, args.samples, method=args.method, seed=args.seed,
-                         batch=args.batch, run_id=args.run_id, flush_seconds=args.flush_seconds,
-                         progress=lambda done, total, seconds: bar.update(done))
+    try:
+        with Progress(args.samples, "collect", enabled=False if args.quiet else None) as bar:
+            result = collect(env, env_id, args.out, args.samples, method=args.method, seed=args.seed,
+                             batch=args.batch, run_id=args.run_id, flush_seconds=args.flush_seconds,
+                             progress=lambda done, total, seconds: bar.update(done))
+    except CollectInterrupted as stop:
+        command = ["archgym", "collect", args.env, "--samples", str(args.samples), "--out", args.out, "--method",
+                   args.method, "--seed", str(args.seed)]
+        command += ["--workload", args.workload] if args.workload is not None else []
+        for pair in args.kwarg or []:
+            command += ["-k", pair]
+        print(f"archgym: interrupted: run {stop.run_id} in {args.out} holds {stop.rows:,} of {stop.samples:,} "
+              f"designs; resume it with: {shlex.join([*command, '--run-id', stop.run_id])}", file=sys.stderr)
+        return EXIT_INTERRUPTED["SIGINT"]
     if args.json:
         print_json(result.to_dict())
         return EXIT_OK
@@ -95,6 +109,16 @@ def _dataset_summary(args: argparse.Namespace, data: str) -> int:
     print(table([(m["name"], format_quantity(m["min"], m["unit"]) if m["min"] is not None else "-",
                   format_quantity(m["max"], m["unit"]) if m["max"] is not None else "-") for m in info["metrics"]],
                 ("metric", "min (feasible)", "max (feasible)")))
+    if info["superseded_files"]:
+        files = [shlex.quote(str(Path(data) / name)) for name in info["superseded_files"]]
+        rows, more = info["rows"], info["superseded_rows"]
+        print(f"warning: {len(files)} chunk file(s) left by an interrupted compaction are still in {data}: their "
+              f"{more:,} rows are also in their run's merged file, so archgym skips them but pandas, polars and "
+              f"duckdb read {rows + more:,} rows, not {rows:,}; delete them (rm {' '.join(files[:5])}"
+              f"{f' and {len(files) - 5} more' if len(files) > 5 else ''}), or resume the run (its next writer "
+              "deletes them)")
+    for note in info["notes"]:
+        print(f"note: {note}")
     if args.csv:
         print(f"\nwrote {info['csv']['rows']:,} rows to {args.csv}")
     return EXIT_OK
@@ -132,6 +156,8 @@ def _dataset_validate(args: argparse.Namespace, data: str) -> int:
           f"simulators in {report.seconds:.1f} s")
     for problem in report.problems:
         print(f"problem: {problem}")
+    for note in report.notes:
+        print(f"note: {note}")
     if report.mismatches:
         print(f"\n{len(report.mismatches):,} mismatch(es) in {report.mismatched_rows:,} row(s):")
         print(table([(m.run_id, m.step, m.column, m.recorded, m.replayed) for m in report.mismatches],

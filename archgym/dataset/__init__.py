@@ -24,7 +24,7 @@ in every file's key-value metadata.
 - ``upgrade``: convert a schema-1 dataset, naming the settings its rows were produced with.
 """
 
-from archgym.dataset.collect import CollectResult, collect
+from archgym.dataset.collect import CollectInterrupted, CollectResult, collect
 from archgym.dataset.reader import (
     dataset_summary,
     design_indices,
@@ -53,6 +53,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "RUN_COLUMNS",
     "SCHEMA_VERSION",
+    "CollectInterrupted",
     "CollectResult",
     "DatasetInfo",
     "Mismatch",

@@ -12,19 +12,37 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archgym.dataset.provenance import comparable
-from archgym.dataset.schema import SCHEMA_VERSION, arrow_schema, check_dataset, scan_dataset, value_type
+from archgym.dataset.schema import (
+    SCHEMA_VERSION,
+    DatasetInfo,
+    arrow_schema,
+    check_dataset,
+    scan_dataset,
+    value_type,
+)
 from simulators.core import DesignSpace, Parameter
 
 if TYPE_CHECKING:
     import pandas
     import pyarrow
 
-__all__ = ["dataset_summary", "design_indices", "export_csv", "load_arrays", "read_dataset", "read_table"]
+__all__ = ["collect_samples", "dataset_summary", "design_indices", "export_csv", "load_arrays", "read_dataset",
+           "read_parts", "read_table", "run_notes", "to_pandas"]
 
 
 def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> pyarrow.Table:
     """Every row of a dataset as one Arrow table (parts in name order, superseded ones skipped), or only
     ``columns``."""
+    _, schema, tables = read_parts(path, columns)
+    import pyarrow as pa
+
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def read_parts(path: str | os.PathLike[str], columns: Sequence[str] | None = None,
+               ) -> tuple[DatasetInfo, pyarrow.Schema, list[pyarrow.Table]]:
+    """What ``read_table`` reads, part by part: the scan, the schema read, and one table per live part
+    (in ``info.parts`` order, so each row's part, and the run record it was written under, is known)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -51,7 +69,7 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
             if attempt == 9:
                 raise ValueError(f"{path}: its parts keep changing while being read") from None
             continue
-        return pa.concat_tables(tables) if tables else schema.empty_table()
+        return info, schema, tables
     raise AssertionError("unreachable")
 
 
@@ -75,9 +93,14 @@ def read_dataset(path: str | os.PathLike[str], columns: Sequence[str] | None = N
     the provenance columns (``simulator``, ``settings``, ``objective``, ``archgym_version``) are
     categoricals, one copy of each distinct value.
     """
+    return to_pandas(read_table(path, columns))
+
+
+def to_pandas(table: pyarrow.Table) -> pandas.DataFrame:
+    """A table of dataset rows as ``read_dataset`` gives it (``seed`` as a nullable ``Int64``)."""
     import pandas as pd
 
-    df = read_table(path, columns).to_pandas()
+    df = table.to_pandas()
     if "seed" in df.columns:
         df["seed"] = df["seed"].astype(pd.Int64Dtype())
     return df
@@ -214,9 +237,39 @@ def _list_origins(origins: Sequence[_Origin]) -> str:
     return "; ".join(out)
 
 
+def collect_samples(record: Mapping[str, Any]) -> int | None:
+    """How many designs a ``collect`` run was asked for (its agent is a sampling method and its
+    hyperparameters are ``{"samples": N}``), or ``None`` for any other run."""
+    from simulators.core import SAMPLING_METHODS
+
+    hyper = record.get("hyperparameters")
+    if record.get("agent") in SAMPLING_METHODS and isinstance(hyper, Mapping) and set(hyper) == {"samples"}:
+        n = hyper["samples"]
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
+    return None
+
+
+def run_notes(path: str | os.PathLike[str], runs: Mapping[str, Mapping[str, Any]], rows_by_run: Mapping[str, int],
+              ) -> list[str]:
+    """What a reader should know about runs that are not wrong: a collect run holding fewer designs than
+    it was asked for (interrupted, or still going), with the command that resumes it."""
+    import shlex
+
+    notes = []
+    for run_id, record in runs.items():
+        samples, rows = collect_samples(record), int(rows_by_run.get(run_id, 0))
+        if samples is not None and rows < samples:
+            seed = "" if record.get("seed") is None else f" --seed {record['seed']}"
+            notes.append(f"run {run_id}: {rows:,} of {samples:,} samples (interrupted, or still being collected); "
+                         f"resume it with `archgym collect {record.get('env_id')} --samples {samples} --out "
+                         f"{shlex.quote(str(path))} --method {record.get('agent')}{seed} --run-id "
+                         f"{shlex.quote(run_id)}`, with the --workload and -k options it was collected with")
+    return notes
+
+
 def dataset_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Rows, runs (with their provenance), envs/workloads, agents and per-metric ranges of a dataset
-    (``archgym dataset``)."""
+    """Rows, runs (with their provenance, and for a collect run the ``samples`` it was asked for),
+    envs/workloads, agents, per-metric ranges and ``notes`` (``run_notes``) of a dataset (``archgym dataset``)."""
     info = scan_dataset(path)
     df = read_dataset(path)
     feasible = df[df["feasible"]]
@@ -232,7 +285,8 @@ def dataset_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
         runs.append({"run_id": run_id, "rows": int(rows_by_run.get(run_id, 0)), "env_id": record.get("env_id"),
                      "workload": record.get("workload"), "agent": record.get("agent"), "seed": record.get("seed"),
                      "simulator": record.get("simulator") or None, "settings": record.get("settings"),
-                     "objective": record.get("objective"), "archgym_version": record.get("archgym_version")})
+                     "objective": record.get("objective"), "archgym_version": record.get("archgym_version"),
+                     "samples": collect_samples(record)})
     return {
         "dataset": str(path), "schema_version": SCHEMA_VERSION, "rows": len(df), "files": len(info.parts),
         "feasible": int(df["feasible"].sum()), "runs": len(runs),
@@ -240,4 +294,6 @@ def dataset_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
         "envs": [{"env_id": e, "workload": w, "rows": int(n)} for (e, w), n in dict(groups).items()],
         "parameters": info.space.names, "metrics": metrics, "run_records": runs,
         "superseded_files": [p.path.name for p in info.superseded],
+        "superseded_rows": sum(p.rows for p in info.superseded),
+        "notes": run_notes(path, info.runs(), rows_by_run),
     }

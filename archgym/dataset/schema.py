@@ -162,6 +162,29 @@ def _legacy_error(path: Path) -> ValueError:
         "naming the settings its rows were produced with, then check them with `archgym dataset validate NEW_DIR`")
 
 
+def _manifest_error(path: Path) -> ValueError:
+    """Why a directory holding a ``manifest.json`` is not read as a dataset: it is a proxy model (which
+    keeps one), another kind of archgym directory, or a schema-1 dataset (to convert)."""
+    from archgym.proxy.manifest import FORMAT as PROXY_FORMAT
+
+    try:
+        fmt = json.loads((path / LEGACY_MANIFEST).read_text()).get("format")
+    except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not an object: as schema 1 did
+        fmt = None
+    if fmt == PROXY_FORMAT:
+        if any(path.glob(PART_GLOB)):
+            advice = (f": the model was written among the Parquet parts of a dataset: move the model's files "
+                      f"({LEGACY_MANIFEST} and the model files it names) to a directory of their own")
+        else:
+            advice = f"; give a dataset directory (score the model on one with `archgym proxy score {path} DATA`)"
+        return ValueError(f"{path} holds an archgym proxy model (its {LEGACY_MANIFEST} has format "
+                          f"{PROXY_FORMAT!r}), not a trajectory dataset{advice}")
+    if isinstance(fmt, str) and fmt != FORMAT:
+        return ValueError(f"{path} is not a trajectory dataset: its {LEGACY_MANIFEST} has format {fmt!r} (a dataset "
+                          f"is a directory of {PART_GLOB} files)")
+    return _legacy_error(path)
+
+
 def _metadata(part: Path) -> tuple[dict[bytes, bytes], int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -218,7 +241,7 @@ def scan_dataset(path: str | os.PathLike[str], *, allow_empty: bool = False) -> 
     if path.is_file():
         raise ValueError(f"{path} is a file: a trajectory dataset is a directory of Parquet parts")
     if (path / LEGACY_MANIFEST).is_file():
-        raise _legacy_error(path)
+        raise _manifest_error(path)
     for attempt in range(10):  # a file that vanished meanwhile was compacted away: list the parts again
         files = sorted(path.glob(PART_GLOB)) if path.is_dir() else []
         if not files:

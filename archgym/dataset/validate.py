@@ -4,8 +4,10 @@ recorded, and every difference reported (``archgym dataset validate``, like Comp
 Simulators are deterministic, so a row whose metrics, feasibility, reason or reward differ from a
 replay on the recorded simulator and settings was edited, produced by another version of a model,
 or recorded with the wrong settings. Metrics and rewards are compared to a relative tolerance of
-1e-9 (NaN equals NaN); ``wall_time`` is not compared. Besides the rows, the check reports what
-breaks the dataset's own guarantees: a (run_id, step) pair held twice, chunk files a compaction
+1e-9 (NaN equals NaN; an infinity equals only the same infinity); ``wall_time`` is not compared.
+A row's run columns (run id, env id, workload, agent, hyperparameters, seed, simulator, settings,
+objective) are compared with the run record in its file's metadata. Besides the rows, the check
+reports what breaks the dataset's own guarantees: a (run_id, step) pair held twice, chunk files a compaction
 superseded, and runs whose simulator cannot be rebuilt (no recorded settings, a Python object
 recorded by hash only, a recorded file missing or changed).
 """
@@ -21,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from archgym.dataset.provenance import build_recorded_objective, build_simulator
-from archgym.dataset.reader import design_indices, design_values, read_dataset
-from archgym.dataset.schema import scan_dataset
+from archgym.dataset.provenance import build_recorded_objective, build_simulator, canonical, comparable
+from archgym.dataset.reader import design_indices, design_values, read_parts, run_notes, to_pandas
+from archgym.dataset.schema import PartInfo
 from archgym.io import nan_to_none, plain
 from simulators.core import BatchEvaluation, metrics_difference, space_difference
 
@@ -59,6 +62,7 @@ class ValidationReport:
     seconds: float = 0.0
     mismatches: list[Mismatch] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # true of the data, not wrong (``ok`` ignores them)
 
     @property
     def ok(self) -> bool:
@@ -71,14 +75,19 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "ok": self.ok, "rows": self.rows, "checked": self.checked, "runs": self.runs,
                 "mismatched_rows": self.mismatched_rows, "seconds": self.seconds,
-                "mismatches": [m.to_dict() for m in self.mismatches], "problems": list(self.problems)}
+                "mismatches": [m.to_dict() for m in self.mismatches], "problems": list(self.problems),
+                "notes": list(self.notes)}
 
 
 def _differs(recorded: np.ndarray, replayed: np.ndarray, rtol: float) -> np.ndarray:
+    """Where two float columns differ: a cell matches when both are NaN (no value), both are equal
+    (infinities included), or both are finite and within ``rtol`` of each other (a relative tolerance
+    against an infinity would accept any number)."""
     both_nan = np.isnan(recorded) & np.isnan(replayed)
-    with np.errstate(invalid="ignore"):
-        close = np.abs(recorded - replayed) <= rtol * np.maximum(np.abs(recorded), np.abs(replayed))
-    return ~(both_nan | close)
+    finite = np.isfinite(recorded) & np.isfinite(replayed)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = finite & (np.abs(recorded - replayed) <= rtol * np.maximum(np.abs(recorded), np.abs(replayed)))
+    return ~(both_nan | (recorded == replayed) | close)
 
 
 def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None, seed: int = 0,
@@ -90,13 +99,15 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
     in or under a package in ``import_modules`` (``build_simulator``): a dataset someone handed you runs
     no code."""
     started = time.perf_counter()
-    info = scan_dataset(path)
-    df = read_dataset(path)
+    info, schema, tables = read_parts(path)
+    df = to_pandas(pa.concat_tables(tables) if tables else schema.empty_table())
+    part_of = np.repeat(np.arange(len(tables)), [len(t) for t in tables])  # each row's part in info.parts
     report = ValidationReport(dataset=str(path), rows=len(df), checked=0, runs=int(df["run_id"].nunique()))
     if info.superseded:
         report.problems.append(f"{len(info.superseded)} chunk file(s) superseded by a compaction are still in the "
                                f"directory (e.g. {info.superseded[0].path.name}): archgym skips them, other readers "
                                "count their rows twice; the run's next writer deletes them")
+    report.notes = run_notes(path, info.runs(), df.groupby("run_id", observed=True).size().to_dict())
     dup = df.duplicated(subset=["run_id", "step"], keep=False)
     if dup.any():
         pairs = df.loc[dup, ["run_id", "step"]].drop_duplicates()
@@ -109,6 +120,7 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         if sample < len(df):
             df = df.sample(n=sample, random_state=seed).sort_index()
     total = len(df)
+    _check_run_columns(report, info.parts, df, part_of[df.index.to_numpy()])
     groups = df.groupby(["simulator", "settings"], observed=True, sort=False)
     for (target, settings_text), rows in groups:
         run_ids = sorted(rows["run_id"].unique().tolist())
@@ -129,6 +141,68 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         _replay(report, sim, rows, rtol, label, progress, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+#: the columns whose cells repeat the run record in their file's metadata (``archgym_version`` is not one:
+#: a resumed run's compacted file records the archgym that resumed it, its older rows the one before)
+_RUN_RECORD_COLUMNS = ("run_id", "env_id", "workload", "agent", "hyperparameters", "seed", "simulator", "settings",
+                       "objective")
+
+
+def _missing(value: Any) -> bool:
+    """``None``, NaN or pandas' ``<NA>`` (an empty cell)."""
+    if value is None or isinstance(value, (str, dict, list)):
+        return value is None
+    try:
+        return bool(value != value)
+    except TypeError:  # <NA> != <NA> is <NA>, which has no truth value
+        return True
+
+
+def _cell_meaning(column: str, value: Any) -> Any:
+    """What a run column's cell (or the run record's field) says, in a form equal meanings share:
+    JSON compared by content (settings with file paths left out), an empty cell as ``None``."""
+    if _missing(value):
+        return None
+    if column == "seed":
+        return int(value)
+    if column in ("hyperparameters", "settings", "objective"):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return ("not JSON", value)
+            if value is None:  # "null": a run that recorded none
+                return None
+        return canonical(comparable(value) if column != "hyperparameters" else value)
+    return str(value)
+
+
+def _check_run_columns(report: ValidationReport, parts: Sequence[PartInfo], df: Any, part_of: np.ndarray) -> None:
+    """Report every run column cell that says something else than the run record of the file its row is in
+    (``replayed`` holds the record's value): the env, workload and run a row claims are what readers select
+    it by."""
+    import pandas as pd
+
+    found = []
+    columns = df[[*_RUN_RECORD_COLUMNS, "step"]]
+    for k in np.unique(part_of):
+        positions = np.flatnonzero(part_of == k)
+        rows = columns.iloc[positions]
+        record = parts[int(k)].run
+        for column in _RUN_RECORD_COLUMNS:
+            want = record.get(column)
+            meaning = _cell_meaning(column, want)
+            codes, values = pd.factorize(rows[column].astype(object), use_na_sentinel=False)
+            bad = np.array([_cell_meaning(column, v) != meaning for v in values], dtype=bool)
+            if not bad.any():
+                continue
+            shown = canonical(want) if column in ("hyperparameters", "settings", "objective") else want
+            for i in np.flatnonzero(bad[codes]):
+                cell = values[codes[i]]
+                found.append((positions[i], Mismatch(str(rows["run_id"].iloc[i]), int(rows["step"].iloc[i]), column,
+                                                     None if _missing(cell) else plain(cell), shown)))
+    report.mismatches.extend(m for _, m in sorted(found, key=lambda f: f[0]))
 
 
 def _replay(report: ValidationReport, sim: Any, rows: Any, rtol: float, label: str,

@@ -6,11 +6,15 @@ a process killed at any moment loses at most the evaluations of the last few sec
 written to a temporary file *beside* the dataset directory (never inside it: polars and duckdb
 would trip over it), fsynced and renamed into place, so a reader sees a whole part or none of it.
 
-**One writer per run.** The first part of a run (chunk 0, written when the writer opens, with no
-rows) is published with an exclusive link: a second writer for the same run id fails at once
-instead of interleaving rows. ``existing`` says what to do with a run id the dataset already
-holds: refuse (``"error"``), continue it (``"resume"``: its recorded provenance must match) or
-start it afresh (``"replace"``).
+**One writer per run.** A writer holds an exclusive lock on its run for its whole life (``flock``
+on ``<stem>.lock`` in the temporary directory beside the dataset, taken before it looks at the
+run's parts and released when it closes), so a second writer for the same run id fails at once,
+whether it would claim, resume or replace the run, instead of writing the same chunks over the
+first one's. The kernel releases the lock of a killed process, so a crash never blocks a later
+resume. The first part of a run (chunk 0, written when the writer opens, with no rows) is
+published with an exclusive link as well. ``existing`` says what to do with a run id the dataset
+already holds: refuse (``"error"``), continue it (``"resume"``: its recorded provenance must
+match) or start it afresh (``"replace"``).
 
 **Compacted when the run ends.** ``close`` merges the run's parts into one file (atomically
 replacing chunk 0, whose ``archgym.parts`` range then covers the chunks it absorbed) and deletes
@@ -175,6 +179,17 @@ class TrajectoryWriter:
         if info is not None:
             self._check_space(info.space, info.metrics, info.path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._lock: int | None = self._acquire_lock()
+        try:
+            self._open_run(existing)
+        except BaseException:
+            self._release_lock()
+            raise
+        self._last_flush = time.monotonic()
+
+    # -- opening -----------------------------------------------------------------------------------
+    def _open_run(self, existing: str) -> None:
+        run = self.run
         mine = run_parts(self.path, run.run_id)
         if mine and existing == "error":
             rows = sum(read_part_info(p)[0].rows for p in mine)
@@ -189,9 +204,55 @@ class TrajectoryWriter:
             self._seq = 0
             self._write_part(0, exclusive=True)  # the run's claim: fails if another writer has it
             self._check_peers()
-        self._last_flush = time.monotonic()
 
-    # -- opening -----------------------------------------------------------------------------------
+    def _acquire_lock(self) -> int | None:
+        """Lock the run for this writer's life: the descriptor of its locked lock file (``None`` where the
+        system has no ``flock``: then only the exclusive claim of chunk 0 guards the run).
+
+        The lock file is removed when the writer closes, so a writer that has just locked a file checks it
+        still is the one at the path (one that another writer had removed meanwhile guards nothing)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return None
+        lock = self._tmp_dir / f"{self._stem}.lock"
+        for attempt in range(20):
+            try:
+                self._tmp_dir.mkdir(exist_ok=True)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            except (FileNotFoundError, FileExistsError):  # the directory removed by a closing writer: again
+                if attempt == 19:
+                    raise
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise ValueError(f"run {self.run.run_id!r} in {self.path} is being written by another writer now "
+                                 f"(it holds the lock {lock}): wait for it to finish, or choose another run id"
+                                 ) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(lock))
+            except FileNotFoundError:
+                same = False
+            if same:
+                return fd
+            os.close(fd)  # that writer closed and removed the file between our open and our lock
+        raise ValueError(f"run {self.run.run_id!r} in {self.path}: its lock {lock} keeps changing hands")
+
+    def _release_lock(self) -> None:
+        """Give up the run's lock (removing its file while still holding it), and the temporary directory
+        unless another writer still uses it."""
+        if self._lock is not None:
+            (self._tmp_dir / f"{self._stem}.lock").unlink(missing_ok=True)
+            os.close(self._lock)
+            self._lock = None
+        with contextlib.suppress(OSError):
+            self._tmp_dir.rmdir()
+
     def _check_space(self, space: DesignSpace, metrics: Sequence[Metric], where: Path) -> None:
         diff = space_difference(space.to_dict(), self.space.to_dict())
         if diff:
@@ -441,11 +502,13 @@ class TrajectoryWriter:
     def close(self) -> None:
         """Flush, compact the run's parts into one file and stop accepting rows (idempotent)."""
         if not self._closed:
-            self.flush()
-            self._closed = True
-            self.compact()
-            with contextlib.suppress(OSError):  # left when another writer still uses it
-                self._tmp_dir.rmdir()
+            try:
+                self.flush()
+                self._closed = True
+                self.compact()
+            finally:
+                self._closed = True
+                self._release_lock()
 
     def __enter__(self) -> TrajectoryWriter:
         return self
