@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_file_to_write", "check_format", "dumps", "exclusive_lock", "json_data", "json_default", "plain",
-           "read_json", "write_json", "write_text"]
+__all__ = ["acquire_lock", "check_file_to_write", "check_format", "dumps", "exclusive_lock", "json_data",
+           "json_default", "plain", "read_json", "release_lock", "write_json", "write_text"]
 
 
 def json_default(obj: Any) -> Any:
@@ -105,27 +105,62 @@ def write_text(path: str | os.PathLike[str], text: str, *, exclusive: bool = Fal
         tmp.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def exclusive_lock(path: str | os.PathLike[str], what: str) -> Iterator[None]:
-    """Hold an exclusive lock on the file ``path`` (created if missing) for the ``with`` block, or fail at
-    once with a ``ValueError`` naming ``what`` when another process holds it. The operating system
-    releases the lock when its holder exits, even on SIGKILL, so a crash never leaves it stuck.
-    (No lock where ``fcntl`` is missing, as on Windows.)"""
+def acquire_lock(path: Path, busy: str) -> int | None:
+    """Lock the file ``path`` (created, with its folder, if missing) exclusively for this process: the
+    descriptor holding the lock, for ``release_lock``; ``ValueError(busy)`` at once when another process
+    holds it. The operating system releases the lock when its holder exits, even on SIGKILL, so a crash
+    never leaves it stuck. ``None`` where there is no ``fcntl`` (Windows): nothing is locked there.
+
+    ``release_lock`` removes the file while still holding it, so a process that has just locked a file
+    checks that it is still the one at ``path`` (one removed meanwhile guards nothing) and tries again."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+        return None
+    for attempt in range(20):
+        try:
+            path.parent.mkdir(exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except (FileNotFoundError, FileExistsError):  # the folder removed by a releasing holder: again
+            if attempt == 19:
+                raise
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ValueError(f"{what} is in use by another process (it holds {path}); wait for it to end, or "
-                             "choose another") from None
+            os.close(fd)
+            raise ValueError(busy) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # its holder released and removed the file between our open and our lock
+    raise ValueError(f"the lock {path} keeps changing hands")
+
+
+def release_lock(path: Path, fd: int | None) -> None:
+    """Give up a lock ``acquire_lock`` took, removing its file first (while still holding it)."""
+    if fd is not None:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """``acquire_lock`` for the ``with`` block: ``what`` (say, a run directory) may be written by one
+    process at a time; another gets a ``ValueError`` naming it at once."""
+    path = Path(path)
+    fd = acquire_lock(path, f"{what} is in use by another process (it holds {path}); wait for it to end, or choose "
+                            "another")
+    try:
         yield
     finally:
-        os.close(fd)  # (releases the lock)
+        release_lock(path, fd)
 
 
 def read_json(path: str | os.PathLike[str], what: str = "file") -> Any:

@@ -190,19 +190,20 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
     check_trial_agents(spec)  # before the run directory exists: a refused setting leaves nothing behind
     new = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     run_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(run_dir / DRIVER_LOCK, f"run directory {run_dir}"):
-        write_spec(run_dir, spec, exclusive=True)  # claims it: a second sweep given this run_dir is refused
-        try:
-            start_ray(address, None if address else spec.tune.num_cpus)
-        except BaseException:  # a cluster that cannot be joined leaves nothing behind either
-            (run_dir / SPEC_FILE).unlink()
-            if new:  # the run directory is this call's own
-                (run_dir / DRIVER_LOCK).unlink(missing_ok=True)
-                for p in new:  # innermost first
-                    with contextlib.suppress(OSError):
-                        p.rmdir()
-            raise
-        return _run(spec, spec.trials(), address, "tune")
+    try:
+        with exclusive_lock(run_dir / DRIVER_LOCK, f"run directory {run_dir}"):
+            write_spec(run_dir, spec, exclusive=True)  # claims it: a second sweep given this run_dir is refused
+            try:
+                start_ray(address, None if address else spec.tune.num_cpus)
+            except BaseException:  # a cluster that cannot be joined leaves nothing behind either
+                (run_dir / SPEC_FILE).unlink()
+                raise
+            return _run(spec, spec.trials(), address, "tune")
+    except BaseException:
+        for p in new:  # the folders this call made, innermost first, unless something is in them
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
 
 
 def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None) -> SweepOutcome:

@@ -47,7 +47,7 @@ from archgym.dataset.schema import (
     scan_dataset,
     value_type,
 )
-from archgym.io import json_default
+from archgym.io import acquire_lock, json_default, release_lock
 from simulators.core import BatchEvaluation, DesignSpace, Evaluation, Metric, metrics_difference, space_difference
 from simulators.params import check_choice, check_int, check_number, check_str
 
@@ -206,50 +206,19 @@ class TrajectoryWriter:
             self._check_peers()
 
     def _acquire_lock(self) -> int | None:
-        """Lock the run for this writer's life: the descriptor of its locked lock file (``None`` where the
-        system has no ``flock``: then only the exclusive claim of chunk 0 guards the run).
+        """Lock the run for this writer's life (``archgym.io.acquire_lock``; ``None`` where the system has no
+        ``flock``: then only the exclusive claim of chunk 0 guards the run)."""
+        lock = self._lock_path()
+        return acquire_lock(lock, f"run {self.run.run_id!r} in {self.path} is being written by another writer now "
+                                  f"(it holds the lock {lock}): wait for it to finish, or choose another run id")
 
-        The lock file is removed when the writer closes, so a writer that has just locked a file checks it
-        still is the one at the path (one that another writer had removed meanwhile guards nothing)."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX
-            return None
-        lock = self._tmp_dir / f"{self._stem}.lock"
-        for attempt in range(20):
-            try:
-                self._tmp_dir.mkdir(exist_ok=True)
-                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-            except (FileNotFoundError, FileExistsError):  # the directory removed by a closing writer: again
-                if attempt == 19:
-                    raise
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise ValueError(f"run {self.run.run_id!r} in {self.path} is being written by another writer now "
-                                 f"(it holds the lock {lock}): wait for it to finish, or choose another run id"
-                                 ) from None
-            except BaseException:
-                os.close(fd)
-                raise
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(lock))
-            except FileNotFoundError:
-                same = False
-            if same:
-                return fd
-            os.close(fd)  # that writer closed and removed the file between our open and our lock
-        raise ValueError(f"run {self.run.run_id!r} in {self.path}: its lock {lock} keeps changing hands")
+    def _lock_path(self) -> Path:
+        return self._tmp_dir / f"{self._stem}.lock"
 
     def _release_lock(self) -> None:
-        """Give up the run's lock (removing its file while still holding it), and the temporary directory
-        unless another writer still uses it."""
-        if self._lock is not None:
-            (self._tmp_dir / f"{self._stem}.lock").unlink(missing_ok=True)
-            os.close(self._lock)
-            self._lock = None
+        """Give up the run's lock, and the temporary directory unless another writer still uses it."""
+        release_lock(self._lock_path(), self._lock)
+        self._lock = None
         with contextlib.suppress(OSError):
             self._tmp_dir.rmdir()
 
