@@ -16,7 +16,6 @@ one process, through ``agents.register(name, cls)``.
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulators.core import DesignSpace, Evaluation, Metric
-from simulators.loading import load_object
+from simulators.loading import load_object, plugin_entry_points
 from simulators.params import MAX_SEED, Choice, FloatRange, IntRange, Parameter, check_int
 
 ENTRY_POINT_GROUP = "archgym.agents"
@@ -208,15 +207,8 @@ def register(name: str, cls: type[Agent] | str) -> None:
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
-    """The installed plug-ins by name; one named like a built-in agent is left out, with a warning."""
-    out = {}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _BUILTIN:
-            warnings.warn(f"archgym: ignoring the {ENTRY_POINT_GROUP} plug-in {ep.name!r} = {ep.value!r}: "
-                          f"{ep.name!r} is a built-in agent (rename the entry point)", stacklevel=3)
-            continue
-        out[ep.name] = ep
-    return out
+    """The installed plug-ins by name (one named like a built-in agent is left out, with a warning)."""
+    return plugin_entry_points(ENTRY_POINT_GROUP, _BUILTIN, "agent")
 
 
 def available() -> tuple[str, ...]:

@@ -46,16 +46,9 @@ BUILTIN: dict[str, str] = {
 
 def plugin_envs() -> dict[str, str]:
     """Env id -> ``"module:SimulatorClass"`` of every installed plug-in (group ``archgym.envs``)."""
-    from importlib import metadata
+    from simulators.loading import plugin_entry_points
 
-    out = {}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in BUILTIN:
-            warnings.warn(f"archgym: ignoring the {ENTRY_POINT_GROUP} plug-in {ep.name!r} = {ep.value!r}: "
-                          f"{ep.name!r} is a built-in environment (rename the entry point)", stacklevel=2)
-            continue
-        out[ep.name] = ep.value
-    return out
+    return {name: ep.value for name, ep in plugin_entry_points(ENTRY_POINT_GROUP, BUILTIN, "environment").items()}
 
 
 #: packages the user allowed for this process (``allow_modules``: the CLI's ``--import``)

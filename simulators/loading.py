@@ -8,10 +8,26 @@ an import statement). Every failure is a ``ValueError`` that names the string an
 from __future__ import annotations
 
 import importlib
+import warnings
+from collections.abc import Collection
+from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-__all__ = ["import_module", "load_object", "split_target"]
+__all__ = ["import_module", "load_object", "plugin_entry_points", "split_target"]
+
+
+def plugin_entry_points(group: str, builtin: Collection[str], what: str) -> dict[str, metadata.EntryPoint]:
+    """The installed entry points of ``group`` by name; one named like a built-in ``what`` (an agent, an
+    environment) is left out, with a warning naming it, rather than silently shadowed."""
+    out = {}
+    for ep in metadata.entry_points(group=group):
+        if ep.name in builtin:
+            warnings.warn(f"archgym: ignoring the {group} plug-in {ep.name!r} = {ep.value!r}: {ep.name!r} is a "
+                          f"built-in {what} (rename the entry point)", stacklevel=3)
+            continue
+        out[ep.name] = ep
+    return out
 
 
 def split_target(target: str, what: str = "object") -> tuple[str, str]:
