@@ -385,10 +385,12 @@ def test_plugins_named_like_built_ins_are_ignored_aloud_and_broken_ones_listed_a
         assert agents.get("ga") is agents.get("ga") and "broken" in agents.available()
     with pytest.warns(UserWarning, match="ignoring the archgym.envs plug-in 'archgym/Systolic-v0'"):
         assert "archgym/Systolic-v0" not in plugin_envs()
-    assert main(["list", "--json"]) == 0
+    with pytest.warns(UserWarning, match="ignoring the archgym.agents plug-in 'ga'"):
+        assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert "broken" not in data["agents"] and "failed to load" in data["agents_failed"]["broken"]
-    assert main(["list"]) == 0
+    with pytest.warns(UserWarning, match="ignoring the archgym.agents plug-in 'ga'"):
+        assert main(["list"]) == 0
     assert "agent 'broken' failed to load: agent plug-in 'broken' (clash_mod:Missing)" in capsys.readouterr().out
 
 
