@@ -29,7 +29,7 @@ import gymnasium as gym
 
 from agents import Agent, get, refuse_unused_hyperparameters
 from agents._ray import quiet_ray_logs, start_ray
-from archgym.explore import ExploreResult, TrajectorySink, explore
+from archgym.explore import ExploreResult, TrajectorySink, explore, step_design
 from simulators.core import Evaluation
 from simulators.params import check_int, check_number
 
@@ -169,7 +169,7 @@ def _evaluate_design(config: Mapping[str, Any], env_id: str, env_kwargs: Mapping
     denv = env.unwrapped
     design = {name: config[name] for name in denv.space.names}
     env.reset()
-    _, reward, _, _, info = env.step(denv.design_to_action(design))
+    reward, _, _, info = step_design(env, denv, design, "the searcher")
     tune.report({"reward": float(reward), "feasible": bool(info["feasible"]), "reason": info["reason"] or "",
                  "metrics": {k: float(v) for k, v in info["metrics"].items()}})
 

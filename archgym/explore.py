@@ -261,21 +261,30 @@ def _ask_tell_loop(env: gym.Env, denv: DesignEnv, agent: Agent, budget: int, rec
         for design in designs:
             if episode_over:
                 env.reset()
-            try:
-                action = denv.expect_design(design)
-            except ValueError as exc:
-                raise RuntimeError(f"agent {agent.name!r} proposed a design its space does not allow: {exc}") from exc
-            _, reward, terminated, truncated, info = env.step(action)
-            if info["design"] != dict(design):
-                raise RuntimeError(f"the environment evaluated {info['design']!r} for the design agent {agent.name!r} "
-                                   f"asked for ({dict(design)!r}): a wrapper changed the action, so the agent "
-                                   "would learn the wrong design's reward")
+            reward, terminated, truncated, info = step_design(env, denv, design, f"agent {agent.name!r}")
             episode_over = terminated or truncated
             evaluation = info["evaluation"]
             record(info["design"], evaluation, float(reward))
             rewards.append(float(reward))
             evaluations.append(evaluation)
         agent.tell(designs, rewards, evaluations)
+
+
+def step_design(env: gym.Env, denv: DesignEnv, design: Mapping[str, Any], who: str) -> tuple[float, bool, bool, dict]:
+    """One ``env.step`` that evaluates exactly ``design`` (``DesignEnv.expect_design``: not its action's
+    rounding of a float knob), proposed by ``who``; a ``RuntimeError`` when the design is not in the space,
+    or when the env evaluated another design (a wrapper changed the action: the proposer would learn
+    another design's reward)."""
+    try:
+        action = denv.expect_design(design)
+    except ValueError as exc:
+        raise RuntimeError(f"{who} proposed a design its space does not allow: {exc}") from exc
+    _, reward, terminated, truncated, info = env.step(action)
+    if info["design"] != dict(design):
+        raise RuntimeError(f"the environment evaluated {info['design']!r} for the design {who} asked for "
+                           f"({dict(design)!r}): a wrapper changed the action, so the agent would learn the wrong "
+                           "design's reward")
+    return float(reward), terminated, truncated, info
 
 
 def _open_sink(log, denv: DesignEnv, env_id: str, agent: Agent, seed: int | None, run_id: str | None):

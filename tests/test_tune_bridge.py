@@ -253,3 +253,20 @@ def test_explore_on_ray_errors():
 def test_explore_on_ray_refuses_trials_bigger_than_the_cluster(ray_session):
     with pytest.raises(ValueError, match="more than the cluster's 2 CPUs"):
         explore_on_ray(ENV_ID, "random_walk", 4, cpus_per_trial=3)
+
+
+def test_a_cluster_trial_evaluates_exactly_the_float_it_is_given(monkeypatch):
+    """explore_on_ray's trial stepped design_to_action, which rounds a float knob to its levels, and then
+    recorded the unrounded design with the rounded design's metrics."""
+    import math
+
+    from agents.testing import ToySimulator
+
+    if "test/ToyFloat-v0" not in gym.registry:
+        gym.register("test/ToyFloat-v0", entry_point="archgym.envs:make_design_env",
+                     kwargs={"simulator": "agents.testing:ToySimulator"})
+    reports = []
+    monkeypatch.setattr(tune, "report", reports.append)
+    design = {"kind": "b", "mode": "hi", "size": 4, "count": 6, "scale": 1.2345, "fixed": 1}  # off its 5 levels
+    _evaluate_design(design, env_id="test/ToyFloat-v0", env_kwargs={"targets": {"cost": 1.0}})
+    assert reports[0]["metrics"]["cost"] == ToySimulator().evaluate(design).metrics["cost"] == abs(math.log2(1.2345))
