@@ -27,6 +27,7 @@ from archgym.runs import (
     SPEC_FILE,
     TRAJECTORIES_DIR,
     TrialRecord,
+    driver_running,
     load_run_spec,
     read_optimum,
     read_state,
@@ -90,13 +91,12 @@ def build_report(run_dir: str | Path, *, figures: bool = True, out: str | Path |
     _check_trials(run_dir, trials)
     every = trials  # results.csv and the completeness line see them all; the statistics only the ended ones
     trials = [t for t in trials if ended(t)]
-    if not trials:
-        raise ValueError(f"{run_dir}: none of its {len(every)} trials has ended yet (each is unfinished or "
-                         f"failed): `archgym sweep {run_dir} --resume` runs them")
     results_dir = run_dir if out is None else Path(out)
     out = run_dir / "report" if out is None else Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_results(results_dir, every)
+    if not trials:  # nothing to compare yet: progress only
+        return _progress_report(out, run_dir, every)
     optimum = _checked_optimum(run_dir, every)
     best_possible = optimum.best_reward if optimum else None
 
@@ -144,12 +144,14 @@ def build_report(run_dir: str | Path, *, figures: bool = True, out: str | Path |
     regret_rows = _curve_rows(curves(trials, best_possible)) if best_possible is not None else []
     if regret_rows:
         _write_csv(out / "regret.csv", ["agent", "evaluation", "median", "q25", "q75", "trials"], regret_rows)
-    pareto = _pareto_tables(run_dir, trials, optimum)
+    pareto = _pareto_tables(run_dir, trials, optimum, {t.trial_id for t in every})
     notes = ([pareto.pop("missing")] if "missing" in pareto else pareto.pop("notes")) if pareto else []
     if optimum is None and spec is not None and spec.optimum:
-        notes.append(f"the spec asks for the {'best known design' if spec.optimum == 'best-known' else 'exact optimum'}"
-                     f", but {OPTIMUM_FILE} is missing (its computation was interrupted?), so there is no regret: "
-                     f"`archgym sweep {run_dir} --resume` computes it")
+        what = "best known design" if spec.optimum == "best-known" else "exact optimum"
+        notes.append(f"the spec asks for the {what}, which the sweep is still computing, so there is no regret yet"
+                     if driver_running(run_dir) else
+                     f"the spec asks for the {what}, but {OPTIMUM_FILE} is missing (its computation was interrupted), "
+                     f"so there is no regret: `archgym sweep {run_dir} --resume` computes it")
     if pareto:
         _write_csv(out / "pareto.csv", ["agent", *pareto["metrics"]],
                    [[a, *p] for a, pts in pareto["fronts"].items() for p in pts])
@@ -230,7 +232,7 @@ def _curve_rows(mats: Mapping[str, np.ndarray]) -> list[list[Any]]:
     return rows
 
 
-def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
+def _pareto_tables(run_dir: Path, trials, optimum, recorded: set[str] = frozenset()) -> dict[str, Any] | None:
     """Each agent's non-dominated evaluated designs over the objective's 2-3 target metrics."""
     from archgym.objective import hypervolume, pareto_mask
 
@@ -253,12 +255,18 @@ def _pareto_tables(run_dir: Path, trials, optimum) -> dict[str, Any] | None:
     notes = []
     ids = {t.trial_id: t for t in trials}
     mine = frame["run_id"].isin(ids)
-    if not mine.all():  # rows someone else logged here (another run, another setting): not this sweep's
-        stray = sorted(frame.loc[~mine, "run_id"].unique())
-        notes.append(f"{int((~mine).sum())} rows of {TRAJECTORIES_DIR}/ belong to no trial counted here (run ids "
-                     f"{', '.join(map(str, stray[:5]))}{', ...' if len(stray) > 5 else ''}): the Pareto fronts "
-                     "leave them out")
-        frame = frame[mine]
+    ours = frame["run_id"].isin(recorded) & ~mine  # this sweep's trials that have not ended (or failed)
+    if ours.any():
+        n = frame.loc[ours, "run_id"].nunique()
+        notes.append(f"the Pareto fronts leave out the {int(ours.sum())} logged rows of {n} trial(s) of this sweep "
+                     "that have not ended or failed")
+    stray = ~mine & ~ours
+    if stray.any():  # rows someone else logged here (another run, another setting): not this sweep's
+        ids = sorted(frame.loc[stray, "run_id"].unique())
+        notes.append(f"{int(stray.sum())} rows of {TRAJECTORIES_DIR}/ belong to no trial of this sweep (run ids "
+                     f"{', '.join(map(str, ids[:5]))}{', ...' if len(ids) > 5 else ''}): the Pareto fronts leave "
+                     "them out")
+    frame = frame[mine]
     rows = frame.groupby("run_id").size()
     short = [t.trial_id for t in trials if rows.get(t.trial_id, 0) < t.evaluations]
     if short:
@@ -405,6 +413,21 @@ def _metric_info(run_dir: Path, names: Sequence[str]) -> tuple[list[str], dict[s
     return [sim.metric(n).direction.value for n in names], {n: sim.metric(n).unit for n in names}
 
 
+def _progress_report(out: Path, run_dir: Path, trials: Sequence[TrialRecord]) -> dict[str, Any]:
+    """report.md for a sweep none of whose trials has ended: where each trial stands."""
+    incomplete = completeness(run_dir, trials)
+    spec = _spec(run_dir)
+    rows = [[t.trial_id, t.agent, t.setting, t.seed, t.outcome, f"{t.evaluations}/{t.budget}", t.best_reward]
+            for t in sorted(trials, key=lambda t: t.trial_id)]
+    lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", "", f"**{incomplete}**", "",
+             "No trial has ended yet, so nothing is compared. Where each stands:", "",
+             table([[_fmt(c) for c in r] for r in rows], ["trial", "agent", "setting", "seed", "status", "evaluations",
+                                                          "best so far"], markdown=True), ""]
+    (out / "report.md").write_text("\n".join(lines))
+    return {"summary": [], "verdict": "no trial has ended yet", "notes": [], "stopped_early": None, "ranking": [],
+            "optimum": None, "figures": [], "report_dir": str(out), "incomplete": incomplete}
+
+
 def ended(trial: TrialRecord) -> bool:
     """Whether a trial's result counts in the statistics: it used its budget, or the scheduler stopped it
     (an unfinished or failed trial's best so far is no sample of its setting)."""
@@ -418,11 +441,15 @@ def completeness(run_dir: Path, trials: Sequence[TrialRecord]) -> str | None:
     total = state.trials_total if state else (len(spec.trials()) if spec else len(trials))
     failed = [t for t in trials if t.status == "error" and not t.finished]
     finished = sum(ended(t) for t in trials)
-    if failed:
+    running = driver_running(run_dir)
+    if failed and not running:
         ids = ", ".join(t.trial_id for t in failed[:5]) + (", ..." if len(failed) > 5 else "")
         return (f"INCOMPLETE: {len(failed)} of its {total} trials failed ({ids}), {finished} ended; the statistics "
-                f"leave the failed ones out (the sweep's output lists their errors). `archgym sweep {run_dir} "
-                "--resume` runs them again.")
+                f"leave the failed ones out (the sweep that ran them printed their errors). `archgym sweep {run_dir} "
+                "--resume` runs them again, and shows any error again.")
+    if running:
+        return (f"INCOMPLETE: this sweep is still running; {finished} of {total} trials have ended so far, and the "
+                "statistics count only those.")
     if state is not None and state.complete and finished >= total:
         return None
     if state is None and spec is None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from archgym.io import read_json, write_json, write_text
+from archgym.io import acquire_lock, read_json, release_lock, write_json, write_text
 from simulators.params import is_integer, is_number
 from simulators.yamldata import dump_yaml, load_yaml, read_text
 
@@ -214,6 +214,21 @@ def read_optimum(run_dir: str | os.PathLike[str]) -> Optimum | None:
     return load_optimum(path) if path.is_file() else None
 
 
+def driver_running(run_dir: str | os.PathLike[str]) -> bool:
+    """Whether a sweep driver is writing the run directory now (it holds ``DRIVER_LOCK``)."""
+    path = Path(run_dir) / DRIVER_LOCK
+    if not path.is_file():
+        return False
+    try:
+        fd = acquire_lock(path, "held")
+    except ValueError:
+        return True
+    except OSError:  # a directory we may only read: nothing says a driver runs
+        return False
+    release_lock(path, fd)
+    return False
+
+
 @dataclass
 class RunState:
     """Where a sweep stands: ``running`` (or killed without a chance to say so), ``complete``, or
@@ -256,6 +271,7 @@ class SweepOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     interrupted: str | None = None  # the signal's name (SIGINT, SIGTERM) when the sweep was interrupted
     trials_total: int = 0
+    optimum_interrupted: bool = False  # the signal came while the optimum was computed, after every trial
 
     @property
     def finished(self) -> int:

@@ -175,11 +175,13 @@ def _check_resources(spec: SweepSpec) -> None:
                          f"{cpus:g} CPUs: the trials would wait forever")
 
 
-def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
-    """Run every trial of ``spec`` and write the results table (the report is ``archgym.report``).
+def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | None = None) -> SweepOutcome:
+    """Run every trial of ``spec``, then (``optimum: true``) find the task's optimum, and write the results
+    table (the report is ``archgym.report``); ``progress`` is the optimum's progress line.
 
     SIGINT or SIGTERM stops the sweep: Ray is shut down (no trial outlives the driver), the run's state
-    says ``interrupted``, and the outcome's ``interrupted`` names the signal; ``resume_sweep`` goes on.
+    says ``interrupted``, and the outcome's ``interrupted`` names the signal (``optimum_interrupted`` when it
+    came during the optimum); ``resume_sweep`` goes on. The run directory is locked throughout.
     """
     run_dir = spec.run_dir
     if (run_dir / SPEC_FILE).exists():
@@ -198,7 +200,7 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
             except BaseException:  # a cluster that cannot be joined leaves nothing behind either
                 (run_dir / SPEC_FILE).unlink()
                 raise
-            return _run(spec, spec.trials(), address, "tune")
+            return _with_optimum(_run(spec, spec.trials(), address, "tune"), progress)
     except BaseException:
         for p in new:  # the folders this call made, innermost first, unless something is in them
             with contextlib.suppress(OSError):
@@ -206,7 +208,8 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None) -> SweepOutcome:
         raise
 
 
-def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None) -> SweepOutcome:
+def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
+                 progress: bool | None = None) -> SweepOutcome:
     """Continue an interrupted sweep from archgym's own records: finished trials (and those the scheduler
     stopped) stay, unfinished and errored ones run again.
 
@@ -224,7 +227,23 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None)
         records = {t.trial_id: t for t in read_trials(run_dir)}
         todo = [t for t in spec.trials() if t.trial_id not in records or records[t.trial_id].needs_run]
         resumed = len(list(run_dir.glob("tune-resume-*")))
-        return _run(spec, todo, address, f"tune-resume-{resumed + 1}")
+        return _with_optimum(_run(spec, todo, address, f"tune-resume-{resumed + 1}"), progress)
+
+
+def _with_optimum(outcome: SweepOutcome, progress: bool | None) -> SweepOutcome:
+    """After the trials, still holding the run directory: the optimum the spec asks for
+    (``ensure_run_optimum``), unless the sweep was interrupted; a signal during it is an interruption too."""
+    from archgym.optimum import ensure_run_optimum
+
+    if outcome.interrupted is not None:
+        return outcome
+    caught: list[str] = []
+    try:
+        with _interruptible(caught):
+            ensure_run_optimum(outcome.run_dir, progress=progress)
+    except KeyboardInterrupt:
+        outcome.interrupted, outcome.optimum_interrupted = (caught or ["SIGINT"])[0], True
+    return outcome
 
 
 @contextlib.contextmanager

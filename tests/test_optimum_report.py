@@ -376,8 +376,27 @@ def test_a_failed_trials_partial_result_is_left_out_and_said(tmp_path):
         t = json.loads(p.read_text())
         p.write_text(json.dumps(dict(t, status="running", evaluations=5, history=t["history"][:5],
                                      best_reward=t["history"][4], target_met_at=None)))
-    with pytest.raises(ValueError, match="none of its 12 trials has ended yet"):
-        build_report(run, figures=False)
+    progress = build_report(run, figures=False)  # nothing to compare yet: where each trial stands
+    assert progress["summary"] == [] and progress["verdict"] == "no trial has ended yet"
+    md = (run / "report" / "report.md").read_text()
+    assert "No trial has ended yet" in md and "| ga-000-s0 | ga | 0 | 0 | unfinished | 5/30 |" in md
+
+
+def test_a_report_while_the_sweep_runs_says_so(tmp_path):
+    """A report taken while the driver holds the run directory (trials running, or the optimum being
+    computed) says the sweep is still running, and never advises a --resume the lock would refuse."""
+    from archgym.io import exclusive_lock
+    from archgym.report import completeness
+    from archgym.runs import DRIVER_LOCK, RunState, read_trials, write_state
+
+    run = fake_run(tmp_path)
+    write_state(run, RunState("running", 14, 10, started=0.0))
+    assert "interrupted" not in completeness(run, read_trials(run))
+    with exclusive_lock(run / DRIVER_LOCK, "test"):
+        text = completeness(run, read_trials(run))
+    assert text == "INCOMPLETE: this sweep is still running; 12 of 14 trials have ended so far, and the statistics " \
+                   "count only those."
+    assert not (run / DRIVER_LOCK).exists()  # the lock's file goes with it
 
 
 def test_a_report_says_when_the_optimum_the_spec_asks_for_is_missing(tmp_path):

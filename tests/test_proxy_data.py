@@ -365,6 +365,23 @@ def test_a_model_is_never_saved_into_a_dataset_or_among_other_files(tmp_path, ca
     assert model.save(tmp_path / "m") == tmp_path / "m"  # a proxy model directory is replaced
     (tmp_path / "empty").mkdir()
     assert load_proxy(model.save(tmp_path / "empty")).env_id == "test/Scaled-v0"
+    (tmp_path / "m" / "metric-07.json").write_text("{}")  # a booster an older save left behind: replaced too
+    assert model.save(tmp_path / "m") == tmp_path / "m" and not (tmp_path / "m" / "metric-07.json").exists()
+
+
+def test_a_model_saved_into_the_current_directory(tmp_path, monkeypatch, model_dir):
+    """`--out .` in an empty directory writes there, as before saves replaced whole directories; the
+    current directory holding a model is not renamed away under the shell."""
+    model = load_proxy(model_dir)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert model.save(".") == tmp_path / "here"
+    assert _fresh(tmp_path / "here").env_id == model.env_id
+    with pytest.raises(ValueError, match="holds the current directory, and a save replaces the model's directory "
+                                         r"whole: run it from outside \(e.g. --out ../here\)"):
+        model.save(".")
+    monkeypatch.chdir(tmp_path)
+    assert model.save("here") == tmp_path / "here"
 
 
 # -- a dataset of another workload or setting: said in one line, not as a list of the knobs that differ ------------

@@ -244,3 +244,20 @@ def test_one_driver_per_run_directory_and_a_failed_start_leaves_nothing(tmp_path
             tune_mod.resume_sweep(run_dir)
     with pytest.raises(ValueError, match="already holds a sweep"):
         write_spec(run_dir, spec, exclusive=True)
+
+
+def test_a_signal_during_the_optimum_is_an_interruption_of_the_sweep(tmp_path, monkeypatch):
+    """The optimum is computed while the driver still holds the run directory; Ctrl-C there is reported
+    as an interruption after every trial (the CLI then says how to finish), not a bare 'interrupted'."""
+    import archgym.optimum as optimum_mod
+    import archgym.tune as tune_mod
+    from archgym.runs import SweepOutcome
+
+    def interrupted(run_dir, progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(optimum_mod, "ensure_run_optimum", interrupted)
+    outcome = tune_mod._with_optimum(SweepOutcome(run_dir=tmp_path, trials=[]), progress=False)
+    assert (outcome.interrupted, outcome.optimum_interrupted) == ("SIGINT", True)
+    done = tune_mod._with_optimum(SweepOutcome(run_dir=tmp_path, trials=[], interrupted="SIGTERM"), progress=False)
+    assert not done.optimum_interrupted  # an interrupted sweep computes no optimum

@@ -46,7 +46,7 @@ def test_two_trial_sweep_end_to_end(tmp_path, ray_session):
     archgym.explore("archgym/Systolic-v0", "random_walk", budget=20, seed=5, env_kwargs={"workload": "alexnet"},
                     log=tmp_path / "run" / "trajectories", run_id="mine", progress=False)
     again = build_report(tmp_path / "run", figures=False)
-    assert again["notes"] == ["20 rows of trajectories/ belong to no trial counted here (run ids mine): the Pareto "
+    assert again["notes"] == ["20 rows of trajectories/ belong to no trial of this sweep (run ids mine): the Pareto "
                               "fronts leave them out"]
     fronts = pd.read_csv(tmp_path / "run" / "report" / "pareto.csv")
     assert set(fronts.agent) == {"random_walk"}

@@ -41,27 +41,20 @@ def _resumable(spec: Any, path: Path) -> Path:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from archgym.config import load_sweep
-    from archgym.optimum import ensure_run_optimum
     from archgym.report import build_report
     from archgym.tune import resume_sweep, run_sweep
 
     allow_imports(args)
     target = Path(args.spec)
+    progress = None if not args.json else False
     if args.resume:
         run_dir = target if target.is_dir() else _resumable(load_sweep(target), target)
-        outcome = resume_sweep(run_dir, address=args.address)
+        outcome = resume_sweep(run_dir, address=args.address, progress=progress)
     else:
         spec = load_sweep(target)  # validated before Ray starts
         print(f"sweep {spec.name}: {len(spec.trials())} trials of {spec.budget} evaluations on {spec.env_id}; "
               f"results in {spec.run_dir}", file=sys.stderr)
-        outcome = run_sweep(spec, address=args.address)
-    if outcome.interrupted is None:
-        try:
-            ensure_run_optimum(outcome.run_dir, progress=None if not args.json else False)
-        except KeyboardInterrupt:
-            print(f"archgym: interrupted while computing the exact optimum (every trial has run); "
-                  f"`archgym sweep {outcome.run_dir} --resume` computes it and writes the report", file=sys.stderr)
-            return 130
+        outcome = run_sweep(spec, address=args.address, progress=progress)
     report = build_report(outcome.run_dir) if outcome.trials else None
     if args.json:
         print_json({"run_dir": str(outcome.run_dir), "errors": outcome.errors, "interrupted": outcome.interrupted,
@@ -75,6 +68,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 print(f"  {trial_id}: {message}", file=sys.stderr)
         if report is not None:
             print(f"\nreport: {report['report_dir']}/report.md" + (" (incomplete)" if outcome.interrupted else ""))
+    if outcome.optimum_interrupted:
+        print(f"archgym: sweep interrupted by {outcome.interrupted} while computing the optimum (every trial has "
+              f"run); compute it with: archgym sweep {outcome.run_dir} --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED[outcome.interrupted]
     if outcome.interrupted:
         print(f"archgym: sweep interrupted by {outcome.interrupted}: {outcome.finished} of {outcome.trials_total} "
               f"trials finished; continue with: archgym sweep {outcome.run_dir} --resume", file=sys.stderr)

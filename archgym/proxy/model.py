@@ -260,12 +260,15 @@ class ProxyModel:
         """Write the model to directory ``path`` as a whole: its boosters (XGBoost JSON) and ``manifest.json``
         (with each booster's SHA-256) go into a fresh sibling directory, which is then renamed to ``path``,
         replacing the proxy model there. A reader sees the old complete model or the new one, never a mix;
-        a crash leaves at most a hidden ``.NAME.partial-*`` sibling, which nothing reads. ``path`` must be
-        new, empty or a proxy model directory (``check_model_dir``)."""
+        a crash leaves at most a hidden ``.NAME.partial-*`` sibling, which nothing reads. An empty directory
+        (``.`` included) is written in place, its manifest last: until it is there, nothing loads it.
+        ``path`` must be new, empty or a proxy model directory (``check_model_dir``)."""
         path = check_model_dir(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = _sibling(path, "partial")
-        staging.mkdir()
+        in_place = path.is_dir() and not any(path.iterdir())
+        staging = path if in_place else _sibling(path, "partial")
+        if not in_place:
+            staging.mkdir()
         try:
             named = [(m.file, self._boosters[m.metric]) for m in self.manifest.models if m.transform != "constant"]
             if self.manifest.feasibility.kind == "classifier":
@@ -277,7 +280,9 @@ class ProxyModel:
             self.manifest.record_digests(digests)
             write_json(staging / MANIFEST, self.manifest.to_dict())
             _sync_directory(staging)
-            if path.is_dir():  # a proxy model (checked above), replaced whole: moved aside, then deleted
+            if in_place:
+                pass
+            elif path.is_dir():  # a proxy model (checked above), replaced whole: moved aside, then deleted
                 retired = _sibling(path, "replaced")
                 os.rename(path, retired)
                 os.rename(staging, path)
@@ -286,7 +291,11 @@ class ProxyModel:
                 os.rename(staging, path)
             _sync_directory(path.parent)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            if in_place:  # back to empty
+                for entry in list(path.iterdir()):
+                    entry.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(staging, ignore_errors=True)
             raise
         self.path = path
         return path
@@ -327,7 +336,7 @@ def check_model_dir(path: str | os.PathLike[str]) -> Path:
     train`` checks it before training."""
     if isinstance(path, str) and not path.strip():
         raise ValueError("proxy: the model directory is an empty path (write . for the current directory)")
-    path = Path(path)
+    path = Path(os.path.abspath(path))  # ('.' and '..' named: a save renames beside the directory)
     if path.is_symlink():
         path = path.resolve()
     if path.exists() and not path.is_dir():
@@ -348,10 +357,16 @@ def check_model_dir(path: str | os.PathLike[str]) -> Path:
             except ValueError as exc:
                 raise ValueError(f"{path} cannot be replaced: it is not a proxy model directory this archgym reads "
                                  f"({exc})") from None
-            extra = [e for e in entries if e not in own]
+            # (a save before saves replaced the whole directory left the boosters it no longer needed: its own)
+            extra = [e for e in entries if e not in own and not fnmatch.fnmatch(e, "metric-[0-9][0-9].json")
+                     and e != "feasible.json"]
             if extra:
                 raise ValueError(f"{path} holds {_names(extra)} besides its proxy model; saving replaces the whole "
                                  "directory, so move them away or write the model to another directory")
+        cwd = Path.cwd()
+        if entries and (path == cwd or path in cwd.parents):
+            raise ValueError(f"the proxy model {path} holds the current directory, and a save replaces the model's "
+                             "directory whole: run it from outside (e.g. --out ../" + path.name + ")")
         if not os.access(path, os.W_OK | os.X_OK):
             raise ValueError(f"cannot write the proxy model {path}: no permission to replace the files in it")
     ancestor = path.absolute().parent
