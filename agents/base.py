@@ -31,7 +31,7 @@ from simulators.params import MAX_SEED, Choice, FloatRange, IntRange, Parameter,
 ENTRY_POINT_GROUP = "archgym.agents"
 
 __all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "register",
-           "refuse_unused_hyperparameters", "unused_hyperparameters"]
+           "is_builtin", "refuse_unused_hyperparameters", "unused_hyperparameters"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,11 @@ def register(name: str, cls: type[Agent] | str) -> None:
 def _entry_points() -> dict[str, metadata.EntryPoint]:
     """The installed plug-ins by name (one named like a built-in agent is left out, with a warning)."""
     return plugin_entry_points(ENTRY_POINT_GROUP, _BUILTIN, "agent")
+
+
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is one of archgym's own agents (which need no import to be listed)."""
+    return name in _BUILTIN
 
 
 def available() -> tuple[str, ...]:

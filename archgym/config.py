@@ -335,12 +335,14 @@ def _parse_tune(where: str, raw: Any) -> TuneSettings:
 
 
 def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None, *,
-                own_imports: bool = True) -> SweepSpec:
+                own_imports: bool = True, resuming: bool = False) -> SweepSpec:
     """Validate spec data (as loaded from YAML) into a ``SweepSpec``; errors name ``source`` and the key.
 
     ``own_imports=False`` reads a spec that someone else's ``imports`` list may not vouch for (a run
     directory's ``spec.yaml``, possibly handed over): a module it names must be one
-    ``archgym.registry.trusted_module`` allows, e.g. imported first (``archgym report --import``)."""
+    ``archgym.registry.trusted_module`` allows, e.g. imported first (``archgym report --import``).
+    ``resuming=True`` reads a spec for ``--resume``: one that an earlier archgym ran is taken as it was (its
+    ``imports`` may list a module that nothing imports, which a new sweep refuses)."""
     where = source
     if not isinstance(data, Mapping):
         raise _fail(where, "a sweep spec is a mapping (see archgym/config.py)")
@@ -387,7 +389,7 @@ def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None,
                                         + _how_to_allow(env_module, own_imports))
     used = [m for m in (env_module, sim_module) if m is not None]
     unused = [m for m in imports if m not in used]
-    if unused and own_imports:  # (a run directory's spec was checked when it ran)
+    if unused and own_imports and not resuming:  # (a spec that already ran is resumed as it was)
         raise _fail(f"{where}: imports", f"{unused} would not be imported: the list allows the modules env.id or "
                                          "env.kwargs.simulator name, here "
                                          + (f"{used}" if used else "none (the spec needs no imports list)"))
@@ -506,8 +508,9 @@ def check_trial_agents(spec: SweepSpec) -> None:
                                                                  f"{trial.hyperparameters}: {exc}") from None
 
 
-def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
-    """Read and validate a sweep YAML file (``run_dir`` relative to the current directory)."""
+def load_sweep(path: str | os.PathLike[str], *, resuming: bool = False) -> SweepSpec:
+    """Read and validate a sweep YAML file (``run_dir`` relative to the current directory); ``resuming``
+    as ``parse_sweep`` takes it."""
     path = Path(path)
     if path.is_dir():
         hint = (" (a sweep's run directory: continue it with --resume)" if (path / "spec.yaml").is_file()
@@ -519,4 +522,4 @@ def load_sweep(path: str | os.PathLike[str]) -> SweepSpec:
         data = load_yaml(read_text(path, "sweep spec"))
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({exc})") from None
-    return parse_sweep(data, source=str(path))
+    return parse_sweep(data, source=str(path), resuming=resuming)

@@ -17,12 +17,18 @@ from typing import Any
 __all__ = ["import_module", "load_object", "plugin_entry_points", "split_target"]
 
 
+_WARNED: set[tuple[str, str, str]] = set()  # the clashes already warned about (once per process)
+
+
 def plugin_entry_points(group: str, builtin: Collection[str], what: str) -> dict[str, metadata.EntryPoint]:
     """The installed entry points of ``group`` by name; one named like a built-in ``what`` (an agent, an
-    environment) is left out, with a warning naming it, rather than silently shadowed."""
+    environment) is left out, with a warning naming it (once per process), rather than silently shadowed."""
     out = {}
     for ep in metadata.entry_points(group=group):
         if ep.name in builtin:
+            if (group, ep.name, ep.value) in _WARNED:
+                continue
+            _WARNED.add((group, ep.name, ep.value))
             warnings.warn(f"archgym: ignoring the {group} plug-in {ep.name!r} = {ep.value!r}: {ep.name!r} is a "
                           f"built-in {what} (rename the entry point)", stacklevel=3)
             continue

@@ -385,13 +385,11 @@ def test_plugins_named_like_built_ins_are_ignored_aloud_and_broken_ones_listed_a
         assert agents.get("ga") is agents.get("ga") and "broken" in agents.available()
     with pytest.warns(UserWarning, match="ignoring the archgym.envs plug-in 'archgym/Systolic-v0'"):
         assert "archgym/Systolic-v0" not in plugin_envs()
-    with pytest.warns(UserWarning, match="ignoring the archgym.agents plug-in 'ga'"):
-        assert main(["list", "--json"]) == 0
+    assert main(["list", "--json"]) == 0  # (each clash is warned about once per process)
     data = json.loads(capsys.readouterr().out)
     assert "broken" not in data["agents"] and "failed to load" in data["agents_failed"]["broken"]
-    with pytest.warns(UserWarning, match="ignoring the archgym.agents plug-in 'ga'"):
-        assert main(["list"]) == 0
-    assert "agent 'broken' failed to load: agent plug-in 'broken' (clash_mod:Missing)" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    assert "\nagent plug-in 'broken' (clash_mod:Missing) failed to load: " in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("batch", "message"), [(0, "batch_size 0; it must be an integer >= 1"),

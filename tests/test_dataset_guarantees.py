@@ -288,8 +288,8 @@ def test_an_interrupted_collect_says_how_to_resume_and_readers_say_the_run_is_sh
     assert main(["dataset", str(data)]) == 0
     out = capsys.readouterr().out
     assert f"note: run {run_id}: {held} of 400 samples (interrupted, or still being collected); resume it with " \
-           f"`archgym collect archgym/Systolic-v0 --samples 400 --out '{data}' --method random --seed 3 --run-id " \
-           f"{run_id}`, with the --workload and -k options it was collected with" in out
+           f"`archgym collect archgym/Systolic-v0 --workload vgg16 --samples 400 --out '{data}' --method random " \
+           f"--seed 3 --run-id {run_id}`, with the -k options it was collected with" in out
     assert main(["dataset", str(data), "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)["run_records"]
     assert [(r["rows"], r["samples"]) for r in runs] == [(held, 400)]

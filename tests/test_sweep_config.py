@@ -261,3 +261,10 @@ def test_a_signal_during_the_optimum_is_an_interruption_of_the_sweep(tmp_path, m
     assert (outcome.interrupted, outcome.optimum_interrupted) == ("SIGINT", True)
     done = tune_mod._with_optimum(SweepOutcome(run_dir=tmp_path, trials=[], interrupted="SIGTERM"), progress=False)
     assert not done.optimum_interrupted  # an interrupted sweep computes no optimum
+
+
+def test_a_spec_that_already_ran_resumes_even_with_an_imports_entry_a_new_sweep_refuses():
+    data = dict(GOOD, imports=["mylab.sims"])
+    with pytest.raises(SpecError, match="would not be imported"):
+        parse_sweep(data, source="spec.yaml")
+    assert parse_sweep(data, source="spec.yaml", resuming=True).imports == ("mylab.sims",)

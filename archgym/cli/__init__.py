@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from archgym.cli import data, envs, search, sweeps
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.formatwarning = _format_warning
     try:
         return args.func(args)
     except ValueError as exc:
@@ -69,6 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"archgym: internal error (a bug in archgym or a plug-in, please report it): "
               f"{type(exc).__name__}: {exc} (set ARCHGYM_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_FAILURE
+
+
+_PYTHON_FORMAT_WARNING = warnings.formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """archgym's own warnings as one line (``archgym: warning: ...``); others as Python formats them."""
+    text = str(message)
+    if text.startswith("archgym: "):
+        return f"archgym: warning: {text.removeprefix('archgym: ')}\n"
+    return _PYTHON_FORMAT_WARNING(message, category, filename, lineno, line)
 
 
 if __name__ == "__main__":  # pragma: no cover

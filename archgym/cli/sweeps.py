@@ -48,7 +48,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     target = Path(args.spec)
     progress = None if not args.json else False
     if args.resume:
-        run_dir = target if target.is_dir() else _resumable(load_sweep(target), target)
+        run_dir = target if target.is_dir() else _resumable(load_sweep(target, resuming=True), target)
         outcome = resume_sweep(run_dir, address=args.address, progress=progress)
     else:
         spec = load_sweep(target)  # validated before Ray starts

@@ -260,10 +260,11 @@ def run_notes(path: str | os.PathLike[str], runs: Mapping[str, Mapping[str, Any]
         samples, rows = collect_samples(record), int(rows_by_run.get(run_id, 0))
         if samples is not None and rows < samples:
             seed = "" if record.get("seed") is None else f" --seed {record['seed']}"
+            workload = "" if not record.get("workload") else f" --workload {shlex.quote(str(record['workload']))}"
             notes.append(f"run {run_id}: {rows:,} of {samples:,} samples (interrupted, or still being collected); "
-                         f"resume it with `archgym collect {record.get('env_id')} --samples {samples} --out "
+                         f"resume it with `archgym collect {record.get('env_id')}{workload} --samples {samples} --out "
                          f"{shlex.quote(str(path))} --method {record.get('agent')}{seed} --run-id "
-                         f"{shlex.quote(run_id)}`, with the --workload and -k options it was collected with")
+                         f"{shlex.quote(run_id)}`, with the -k options it was collected with")
     return notes
 
 
