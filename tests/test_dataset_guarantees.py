@@ -259,6 +259,30 @@ def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(t
     assert len(read_dataset(data)) == 20000
 
 
+def test_sigterm_stops_a_collect_as_ctrl_c_does(tmp_path):
+    """A killed (SIGTERM) collect writes what it has, says how to resume, and exits 143; it used to die
+    with the default handler, saying nothing."""
+    (tmp_path / "slowsim.py").write_text(SLOW)
+    data, log = tmp_path / "data", tmp_path / "evaluations.log"
+    args = ["collect", "slowsim:test/Slow-v0", "--samples", "20000", "--out", str(data), "-q"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "SLOWSIM_DELAY": "0.002", "SLOWSIM_LOG": str(log)}
+    child = subprocess.Popen([sys.executable, "-m", "archgym.cli", *args], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while not (log.is_file() and log.stat().st_size) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        child.send_signal(signal.SIGTERM)
+    finally:
+        child.wait(timeout=60)
+    err = child.stderr.read().decode()
+    assert child.returncode == 143, err[-2000:]
+    held = len(read_dataset(data))
+    assert 0 < held < 20000 and f"holds {held:,} of 20,000 designs; resume it with: archgym collect" in err
+
+
 def test_an_interrupted_collect_says_how_to_resume_and_readers_say_the_run_is_short(tmp_path, monkeypatch, capsys):
     """Ctrl-C on collect printed only "archgym: interrupted", and nothing said later that the run held fewer
     designs than it was asked for."""

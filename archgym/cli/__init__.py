@@ -1,7 +1,8 @@
 """The ``archgym`` command.
 
 Exit codes: 0 success; 2 bad input (unknown env, design value outside its domain, malformed file or
-option: the message names the field); 1 a failure while running; 130 interrupted.
+option: the message names the field); 1 a failure while running; 130 interrupted (Ctrl-C), 143 by SIGTERM,
+which every command takes as Ctrl-C: what it has is written and it says how to go on.
 
 One module per group of commands: ``envs`` (list, evaluate), ``search`` (explore, optimum),
 ``sweeps`` (sweep, report), ``data`` (collect, dataset, proxy); ``common`` holds what they share.
@@ -16,7 +17,7 @@ import warnings
 from collections.abc import Sequence
 
 from archgym.cli import data, envs, search, sweeps
-from archgym.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from archgym.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, interrupted_by, sigterm_as_interrupt
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archgym",
         description="A gymnasium for ML-assisted accelerator design: environments, agents, sweeps.",
-        epilog="Exit codes: 0 success, 2 bad input, 1 failure while running, 130 interrupted.",
+        epilog="Exit codes: 0 success, 2 bad input, 1 failure while running, 130 interrupted (143 by SIGTERM).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -47,13 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.formatwarning = _format_warning
     try:
-        return args.func(args)
+        with sigterm_as_interrupt():
+            return args.func(args)
     except ValueError as exc:
         print(f"archgym: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("archgym: interrupted", file=sys.stderr)
-        return 130
+        print("archgym: interrupted" + (" (SIGTERM)" if interrupted_by() == "SIGTERM" else ""), file=sys.stderr)
+        return EXIT_INTERRUPTED[interrupted_by()]
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         sys.stderr.close()
         return EXIT_OK

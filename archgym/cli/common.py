@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,34 @@ from simulators.yamldata import load_yaml, read_text
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: exit codes of an interrupted command, as a shell reports them (128 + the signal number)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
+
+_CAUGHT: list[str] = []  # the signals a command was interrupted by (``interrupted_by``)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM interrupts a command as Ctrl-C does (a ``KeyboardInterrupt``), so a killed ``collect`` or
+    ``explore --log`` writes what it has and says how to go on; ``interrupted_by`` then names it."""
+    _CAUGHT.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        _CAUGHT.append("SIGTERM")
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_by() -> str:
+    """The signal that interrupted the command (``SIGINT`` unless ``sigterm_as_interrupt`` caught a SIGTERM)."""
+    return _CAUGHT[-1] if _CAUGHT else "SIGINT"
+
 
 #: how every command's environment argument is described
 ENV_HELP = ("environment id, e.g. archgym/Systolic-v0 (or Systolic-v0, systolic), a plug-in's id, or "

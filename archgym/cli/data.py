@@ -22,6 +22,7 @@ from archgym.cli.common import (
     add_import_option,
     allow_imports,
     env_kwargs_from_args,
+    interrupted_by,
     parse_assignments,
     path_arg,
     print_json,
@@ -49,7 +50,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
             command += ["-k", pair]
         print(f"archgym: interrupted: run {stop.run_id} in {args.out} holds {stop.rows:,} of {stop.samples:,} "
               f"designs; resume it with: {shlex.join([*command, '--run-id', stop.run_id])}", file=sys.stderr)
-        return EXIT_INTERRUPTED["SIGINT"]
+        return EXIT_INTERRUPTED[interrupted_by()]
     if args.json:
         print_json(result.to_dict())
         return EXIT_OK
