@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 2 bad input (unknown env, design value outside its domain, malformed file or
 option: the message names the field); 1 a failure while running; 130 interrupted (Ctrl-C), 143 by SIGTERM,
-which every command takes as Ctrl-C: what it has is written and it says how to go on.
+which every command takes as it takes Ctrl-C (collect and sweep keep what they have and say how to go on).
 
 One module per group of commands: ``envs`` (list, evaluate), ``search`` (explore, optimum),
 ``sweeps`` (sweep, report), ``data`` (collect, dataset, proxy); ``common`` holds what they share.
