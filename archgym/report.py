@@ -259,13 +259,13 @@ def _pareto_tables(run_dir: Path, trials, optimum, recorded: set[str] = frozense
     if ours.any():
         n = frame.loc[ours, "run_id"].nunique()
         notes.append(f"the Pareto fronts leave out the {int(ours.sum())} logged rows of {n} trial(s) of this sweep "
-                     "that have not ended or failed")
+                     "that have not ended (unfinished or failed)")
     stray = ~mine & ~ours
     if stray.any():  # rows someone else logged here (another run, another setting): not this sweep's
-        ids = sorted(frame.loc[stray, "run_id"].unique())
+        foreign = sorted(frame.loc[stray, "run_id"].unique())
         notes.append(f"{int(stray.sum())} rows of {TRAJECTORIES_DIR}/ belong to no trial of this sweep (run ids "
-                     f"{', '.join(map(str, ids[:5]))}{', ...' if len(ids) > 5 else ''}): the Pareto fronts leave "
-                     "them out")
+                     f"{', '.join(map(str, foreign[:5]))}{', ...' if len(foreign) > 5 else ''}): the Pareto fronts "
+                     "leave them out")
     frame = frame[mine]
     rows = frame.groupby("run_id").size()
     short = [t.trial_id for t in trials if rows.get(t.trial_id, 0) < t.evaluations]
