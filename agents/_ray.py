@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["quiet_ray_logs", "start_ray"]
 
@@ -31,6 +34,27 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
 
     if ray.is_initialized():
         return
+    with _keep_signal_handlers():
+        _init(ray, address, num_cpus)
+
+
+@contextlib.contextmanager
+def _keep_signal_handlers() -> Iterator[None]:
+    """``ray.init`` replaces the driver's SIGTERM handler with one that exits at once: the caller's own
+    (archgym's CLI takes SIGTERM as Ctrl-C, so work is kept and the exit code is 143) is put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def _init(ray: Any, address: str | None, num_cpus: int | None) -> None:
     if address:
         if num_cpus is not None:
             raise ValueError("num_cpus applies to an embedded Ray, not when joining a cluster at address")

@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
@@ -126,7 +127,7 @@ def acquire_lock(path: Path, busy: str) -> int | None:
                 raise
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock_soon(fcntl, fd)
         except BlockingIOError:
             os.close(fd)
             raise ValueError(busy) from None
@@ -141,6 +142,20 @@ def acquire_lock(path: Path, busy: str) -> int | None:
             return fd
         os.close(fd)  # its holder released and removed the file between our open and our lock
     raise ValueError(f"the lock {path} keeps changing hands")
+
+
+def _lock_soon(fcntl: Any, fd: int, wait: float = 0.5) -> None:
+    """``flock`` exclusively, trying for up to ``wait`` seconds (a reader's probe holds it for an instant);
+    ``BlockingIOError`` when it stays held."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def release_lock(path: Path, fd: int | None) -> None:

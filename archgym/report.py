@@ -175,7 +175,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True, out: str | Path |
     early = stopped_early(trials)
     _write_markdown(out / "report.md", run_dir, judged, stats, summary, optimum, pareto, paths, incomplete, notes,
                     early)
-    return {"summary": summary, "verdict": judged.text, "notes": notes, "stopped_early": early,
+    return {"summary": summary, "verdict": judged.text, "notes": notes, "stopped_early": early, "progress_only": False,
             "ranking": [{"agent": v.agent, "setting": v.best.setting, "hyperparameters": v.best.hyperparameters,
                          "median_best_reward": v.best.median, "interval": list(v.best.interval),
                          "p_beats_next": v.p_beats_next} for v in judged.ranking],
@@ -425,7 +425,7 @@ def _progress_report(out: Path, run_dir: Path, trials: Sequence[TrialRecord]) ->
                                                           "best so far"], markdown=True), ""]
     (out / "report.md").write_text("\n".join(lines))
     return {"summary": [], "verdict": "no trial has ended yet", "notes": [], "stopped_early": None, "ranking": [],
-            "optimum": None, "figures": [], "report_dir": str(out), "incomplete": incomplete}
+            "optimum": None, "figures": [], "report_dir": str(out), "incomplete": incomplete, "progress_only": True}
 
 
 def ended(trial: TrialRecord) -> bool:

@@ -14,6 +14,7 @@ import dataclasses
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -180,8 +181,9 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | N
     table (the report is ``archgym.report``); ``progress`` is the optimum's progress line.
 
     SIGINT or SIGTERM stops the sweep: Ray is shut down (no trial outlives the driver), the run's state
-    says ``interrupted``, and the outcome's ``interrupted`` names the signal (``optimum_interrupted`` when it
-    came during the optimum); ``resume_sweep`` goes on. The run directory is locked throughout.
+    says ``interrupted`` and the outcome's ``interrupted`` names the signal; a signal during the optimum
+    leaves the state ``complete`` (every trial ran) and sets ``optimum_interrupted``. ``resume_sweep`` goes
+    on. The run directory is locked throughout.
     """
     run_dir = spec.run_dir
     if (run_dir / SPEC_FILE).exists():
@@ -277,10 +279,9 @@ def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: st
     interrupted = None
     caught: list[str] = []
     try:
-        if trials:  # Ray installs a SIGTERM handler of its own (it aborts): ours go in after it
-            start_ray(address, None if address else spec.tune.num_cpus)
-        with _interruptible(caught):
+        with _interruptible(caught):  # (start_ray keeps these handlers over Ray's own)
             if trials:
+                start_ray(address, None if address else spec.tune.num_cpus)
                 _check_resources(spec)
                 tuner = _tuner(spec, trials, name, finished_before)
                 with quiet_ray_logs():
@@ -316,8 +317,9 @@ def _trial_id(result: Any) -> str:
 
 
 def _stop_ray() -> None:
-    """Shut Ray down so no trial process outlives an interrupted driver."""
-    import ray
-
-    if ray.is_initialized():
-        ray.shutdown()
+    """Shut Ray down so no trial process outlives an interrupted driver (nothing to do when the signal
+    came before Ray was imported, or while it was)."""
+    ray = sys.modules.get("ray")
+    with contextlib.suppress(Exception):
+        if ray is not None and ray.is_initialized():
+            ray.shutdown()

@@ -380,6 +380,10 @@ def test_a_model_saved_into_the_current_directory(tmp_path, monkeypatch, model_d
     with pytest.raises(ValueError, match="holds the current directory, and a save replaces the model's directory "
                                          r"whole: run it from outside \(e.g. --out ../here\)"):
         model.save(".")
+    (tmp_path / "link").symlink_to(tmp_path)  # the same place through a symlink, as a shell's $PWD may name it
+    monkeypatch.chdir(tmp_path / "link" / "here")
+    with pytest.raises(ValueError, match="holds the current directory"):
+        model.save(tmp_path / "link" / "here")
     monkeypatch.chdir(tmp_path)
     assert model.save("here") == tmp_path / "here"
 

@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    warnings.formatwarning = _format_warning
+    python_format, warnings.formatwarning = warnings.formatwarning, _format_warning
     try:
         with sigterm_as_interrupt():
             return args.func(args)
@@ -73,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"archgym: internal error (a bug in archgym or a plug-in, please report it): "
               f"{type(exc).__name__}: {exc} (set ARCHGYM_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        warnings.formatwarning = python_format
 
 
 _PYTHON_FORMAT_WARNING = warnings.formatwarning

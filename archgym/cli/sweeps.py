@@ -80,6 +80,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def print_summary(report: Mapping[str, Any]) -> None:
+    if report.get("progress_only"):
+        print(f"{report['verdict']}: nothing to compare yet")
+        return
     cols = ["agent", "trials", "median_best_reward", "q25", "q75", "target_met_fraction", "median_evals_to_target"]
     if report.get("optimum"):
         cols += ["median_regret", "found_optimum_fraction"]

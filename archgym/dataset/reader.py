@@ -260,7 +260,10 @@ def run_notes(path: str | os.PathLike[str], runs: Mapping[str, Mapping[str, Any]
         samples, rows = collect_samples(record), int(rows_by_run.get(run_id, 0))
         if samples is not None and rows < samples:
             seed = "" if record.get("seed") is None else f" --seed {record['seed']}"
-            workload = "" if not record.get("workload") else f" --workload {shlex.quote(str(record['workload']))}"
+            recorded = (record.get("settings") or {}).get("workload") if isinstance(record.get("settings"), Mapping) \
+                else None
+            given = recorded.get("file") if isinstance(recorded, Mapping) else record.get("workload")  # a file's path
+            workload = f" --workload {shlex.quote(str(given))}" if given else ""
             notes.append(f"run {run_id}: {rows:,} of {samples:,} samples (interrupted, or still being collected); "
                          f"resume it with `archgym collect {record.get('env_id')}{workload} --samples {samples} --out "
                          f"{shlex.quote(str(path))} --method {record.get('agent')}{seed} --run-id "

@@ -363,8 +363,8 @@ def check_model_dir(path: str | os.PathLike[str]) -> Path:
             if extra:
                 raise ValueError(f"{path} holds {_names(extra)} besides its proxy model; saving replaces the whole "
                                  "directory, so move them away or write the model to another directory")
-        cwd = Path.cwd()
-        if entries and (path == cwd or path in cwd.parents):
+        cwd, real = Path.cwd().resolve(), path.resolve()  # (physical paths: a symlinked $PWD is the same place)
+        if entries and (real == cwd or real in cwd.parents):
             raise ValueError(f"the proxy model {path} holds the current directory, and a save replaces the model's "
                              "directory whole: run it from outside (e.g. --out ../" + path.name + ")")
         if not os.access(path, os.W_OK | os.X_OK):
