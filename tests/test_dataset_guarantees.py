@@ -217,18 +217,25 @@ SLOW = textwrap.dedent('''
 ''')
 
 
-def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(tmp_path, monkeypatch, capsys):
+def _slow_collect(tmp_path, *extra):
+    """A ``collect`` of 20,000 slow designs in a child process, once it has evaluated its first one: the
+    child, its arguments, the dataset and the log of evaluation times."""
     (tmp_path / "slowsim.py").write_text(SLOW)
     data, log = tmp_path / "data", tmp_path / "evaluations.log"
-    args = ["collect", "slowsim:test/Slow-v0", "--samples", "20000", "--out", str(data), "--run-id", "r", "-q"]
+    args = ["collect", "slowsim:test/Slow-v0", "--samples", "20000", "--out", str(data), *extra, "-q"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "SLOWSIM_DELAY": "0.002", "SLOWSIM_LOG": str(log)}
     child = subprocess.Popen([sys.executable, "-m", "archgym.cli", *args], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not (log.is_file() and log.stat().st_size) and time.time() < deadline:
+        time.sleep(0.05)
+    return child, args, data, log
+
+
+def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(tmp_path, monkeypatch, capsys):
+    child, args, data, log = _slow_collect(tmp_path, "--run-id", "r")
     try:
-        deadline = time.time() + 60
-        while not (log.is_file() and log.stat().st_size) and time.time() < deadline:
-            time.sleep(0.05)
         time.sleep(7.0)  # past the first 5-second flush, and into the next window
         os.kill(child.pid, signal.SIGKILL)
         killed_at = time.time()
@@ -262,17 +269,8 @@ def test_kill_9_loses_at_most_5_seconds_and_collect_resumes_without_duplicates(t
 def test_sigterm_stops_a_collect_as_ctrl_c_does(tmp_path):
     """A killed (SIGTERM) collect writes what it has, says how to resume, and exits 143; it used to die
     with the default handler, saying nothing."""
-    (tmp_path / "slowsim.py").write_text(SLOW)
-    data, log = tmp_path / "data", tmp_path / "evaluations.log"
-    args = ["collect", "slowsim:test/Slow-v0", "--samples", "20000", "--out", str(data), "-q"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]),
-           "SLOWSIM_DELAY": "0.002", "SLOWSIM_LOG": str(log)}
-    child = subprocess.Popen([sys.executable, "-m", "archgym.cli", *args], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+    child, _, data, _ = _slow_collect(tmp_path)
     try:
-        deadline = time.time() + 60
-        while not (log.is_file() and log.stat().st_size) and time.time() < deadline:
-            time.sleep(0.05)
         time.sleep(0.5)
         child.send_signal(signal.SIGTERM)
     finally:
