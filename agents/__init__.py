@@ -14,14 +14,14 @@ from agents.base import (
     Hyperparameter,
     available,
     get,
-    is_builtin,
+    plugins,
     refuse_unused_hyperparameters,
     register,
     unused_hyperparameters,
 )
 
 __all__ = ["ENTRY_POINT_GROUP", "TUNE_SEARCHERS", "Agent", "Hyperparameter", "available", "get", "register",
-           "is_builtin", "refuse_unused_hyperparameters", "unused_hyperparameters"]
+           "plugins", "refuse_unused_hyperparameters", "unused_hyperparameters"]
 
 #: Ray Tune searchers that act as agents (``agents.tune_bridge``): name -> (library it needs, class).
 #: Each is registered only when Ray and its library are installed, so ``available()`` lists only

@@ -31,7 +31,7 @@ from simulators.params import MAX_SEED, Choice, FloatRange, IntRange, Parameter,
 ENTRY_POINT_GROUP = "archgym.agents"
 
 __all__ = ["ENTRY_POINT_GROUP", "Agent", "Hyperparameter", "available", "get", "register",
-           "is_builtin", "refuse_unused_hyperparameters", "unused_hyperparameters"]
+           "plugins", "refuse_unused_hyperparameters", "unused_hyperparameters"]
 
 
 @dataclass(frozen=True)
@@ -211,14 +211,14 @@ def _entry_points() -> dict[str, metadata.EntryPoint]:
     return plugin_entry_points(ENTRY_POINT_GROUP, _BUILTIN, "agent")
 
 
-def is_builtin(name: str) -> bool:
-    """Whether ``name`` is one of archgym's own agents (which need no import to be listed)."""
-    return name in _BUILTIN
+def plugins() -> tuple[str, ...]:
+    """Names of the installed agent plug-ins (entry points): the agents that load code of another package."""
+    return tuple(sorted(_entry_points()))
 
 
 def available() -> tuple[str, ...]:
     """Names of every agent: built-in, installed plug-ins (entry points) and registered ones."""
-    return tuple(dict.fromkeys([*_BUILTIN, *sorted(_entry_points()), *_REGISTERED]))
+    return tuple(dict.fromkeys([*_BUILTIN, *plugins(), *_REGISTERED]))
 
 
 def get(name: str) -> type[Agent]:

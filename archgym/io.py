@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["acquire_lock", "check_file_to_write", "check_format", "dumps", "exclusive_lock", "json_data",
-           "json_default", "plain", "read_json", "release_lock", "write_json", "write_text"]
+           "json_default", "lock_held", "plain", "read_json", "release_lock", "write_json", "write_text"]
 
 
 def json_default(obj: Any) -> Any:
@@ -163,6 +163,25 @@ def release_lock(path: Path, fd: int | None) -> None:
     if fd is not None:
         path.unlink(missing_ok=True)
         os.close(fd)
+
+
+def lock_held(path: Path) -> bool:
+    """Whether another process holds the lock at ``path`` now (``acquire_lock``), probed with a shared lock
+    on the file opened read-only: nothing is written, so it answers where one may only read (a process
+    locking meanwhile waits out the probe)."""
+    try:
+        import fcntl
+
+        fd = os.open(path, os.O_RDONLY)
+    except (ImportError, OSError):  # no lock file (nobody has held it since its last release), or no flock
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @contextlib.contextmanager

@@ -390,13 +390,12 @@ def ensure_run_optimum(run_dir: str | Path, *, progress: bool | None = None) -> 
 
     existing = read_optimum(run_dir)
     spec = load_run_spec(run_dir)
-    if existing is not None:
-        check_optimum(existing, spec.env_id, gym.make(spec.env_id, **spec.env_kwargs),
-                      str(Path(run_dir) / OPTIMUM_FILE))
-        return existing
-    if not spec.optimum:
+    if existing is None and not spec.optimum:
         return None
     env = gym.make(spec.env_id, **spec.env_kwargs)
+    if existing is not None:
+        check_optimum(existing, spec.env_id, env, str(Path(run_dir) / OPTIMUM_FILE))
+        return existing
     optimum = best_known(env, progress=progress) if spec.optimum == "best-known" else \
         find_optimum(env, progress=progress)
     optimum.save(Path(run_dir) / OPTIMUM_FILE)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from archgym.io import read_json, write_json, write_text
+from archgym.io import lock_held, read_json, write_json, write_text
 from simulators.params import is_integer, is_number
 from simulators.yamldata import dump_yaml, load_yaml, read_text
 
@@ -215,23 +215,8 @@ def read_optimum(run_dir: str | os.PathLike[str]) -> Optimum | None:
 
 
 def driver_running(run_dir: str | os.PathLike[str]) -> bool:
-    """Whether a sweep driver is writing the run directory now (it holds ``DRIVER_LOCK``). Probed with a
-    shared lock on the file opened read-only: nothing is written, so a run directory you may only read
-    answers too (a driver starting meanwhile waits out the probe: ``acquire_lock``)."""
-    path = Path(run_dir) / DRIVER_LOCK
-    try:
-        import fcntl
-
-        fd = os.open(path, os.O_RDONLY)
-    except (ImportError, OSError):  # no lock file (no driver since it last ended), or no flock here
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    """Whether a sweep driver is writing the run directory now (it holds ``DRIVER_LOCK``: ``lock_held``)."""
+    return lock_held(Path(run_dir) / DRIVER_LOCK)
 
 
 @dataclass

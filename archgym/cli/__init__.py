@@ -54,8 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"archgym: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("archgym: interrupted" + (" (SIGTERM)" if interrupted_by() == "SIGTERM" else ""), file=sys.stderr)
-        return EXIT_INTERRUPTED[interrupted_by()]
+        return _interrupted()
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         sys.stderr.close()
         return EXIT_OK
@@ -65,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as exc:
         if isinstance(exc, SystemError) and isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            # Ctrl-C landing inside compiled code (a numba function) surfaces wrapped in a SystemError
-            print("archgym: interrupted", file=sys.stderr)
-            return 130
+            return _interrupted()  # Ctrl-C inside compiled code (a numba function) comes wrapped in a SystemError
         if os.environ.get("ARCHGYM_DEBUG"):
             raise
         print(f"archgym: internal error (a bug in archgym or a plug-in, please report it): "
@@ -75,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     finally:
         warnings.formatwarning = python_format
+
+
+def _interrupted() -> int:
+    print("archgym: interrupted" + (" (SIGTERM)" if interrupted_by() == "SIGTERM" else ""), file=sys.stderr)
+    return EXIT_INTERRUPTED[interrupted_by()]
 
 
 _PYTHON_FORMAT_WARNING = warnings.formatwarning

@@ -70,9 +70,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         data.append({k: info[k] for k in ("id", "simulator", "workloads", "designs")})
         rows.append((env_id, info["simulator"], count_text(info["designs"]), ", ".join(info["workloads"]) or "-"))
     agent_names, agent_errors = [], {}
+    plugins = agents.plugins()
     for name in agents.available():
         try:
-            if not (agents.is_builtin(name) or name in agents.TUNE_SEARCHERS):  # archgym's own: not imported
+            if name in plugins:  # (archgym's own agents are not imported just to be listed)
                 agents.get(name)
         except ValueError as exc:  # a broken plug-in is listed as such, as a broken env is
             agent_errors[name] = str(exc)

@@ -101,10 +101,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                                                               if run_dir.exists() else "does not exist"))
     try:
         report = build_report(run_dir, figures=not args.no_figures, out=args.out)
-    except PermissionError as exc:  # (also a read-only file system: EROFS is an OSError, caught below)
-        raise ValueError(_unwritable(run_dir, args.out, exc)) from None
-    except OSError as exc:
-        if exc.errno not in (errno.EROFS, errno.EACCES):
+    except OSError as exc:  # no permission, or a read-only file system
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
         raise ValueError(_unwritable(run_dir, args.out, exc)) from None
     if args.json:
