@@ -12,8 +12,9 @@ times (ours: ``time.process_time``; DRAMSys: the child process's user + system t
 
 DRAMSys is built as in the reference notes (DRAMSys v5.1 with SystemC 2.3.4 and the DRAMPower commit
 it pins, Release build), outside this repository: set ``DRAMSYS`` to the executable, and
-``DRAMSYS_CONFIGS`` to DRAMSys's ``configs`` folder when it is not found near the executable. Without
-it only our side is measured ("DRAMSys not found, set DRAMSYS=path").
+``DRAMSYS_CONFIGS`` to DRAMSys's ``configs`` folder when it is found neither near the executable nor
+through the build tree's ``CMakeCache.txt``. Without it only our side is measured ("DRAMSys not found,
+set DRAMSYS=path").
 
 Also measured: the numba compile time of the controller (first call in a fresh process with an empty
 compile cache, then in a fresh process with the cache filled) and ``evaluate_batch`` throughput.
@@ -65,6 +66,14 @@ def _dramsys() -> tuple[Path, Path] | None:
     given = os.environ.get("DRAMSYS_CONFIGS")
     subs = ("configs", "DRAMSys/configs", "share/DRAMSys/configs")
     candidates = [Path(given)] if given else [up / sub for up in list(exe_path.parents)[:4] for sub in subs]
+    if not given:
+        # an out-of-tree build: its CMake cache names the source tree, which holds configs/
+        for up in list(exe_path.parents)[:3]:
+            cache = up / "CMakeCache.txt"
+            if cache.is_file():
+                for line in cache.read_text(errors="replace").splitlines():
+                    if line.startswith(("DRAMSys_SOURCE_DIR:", "CMAKE_HOME_DIRECTORY:")):
+                        candidates.append(Path(line.split("=", 1)[1].strip()) / "configs")
     for folder in candidates:
         if (folder / "memspec").is_dir():
             return exe_path, folder
