@@ -422,3 +422,16 @@ def test_a_model_directory_names_no_module_to_import(systolic, tmp_path, monkeyp
                                          r"runs that module's code"):
         _ = model.encoder
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_proxy_named_by_a_bare_directory_name_is_recorded_with_its_digest(systolic, tmp_path, monkeypatch):
+    """``proxy="model"`` (no ``./``, no suffix) names the model directory as surely as ``./model``: a dataset
+    records both as that directory and its digest, so runs of two models trained into one directory are two
+    settings, not one."""
+    from archgym.dataset.provenance import simulator_settings
+
+    monkeypatch.chdir(systolic["model"].parent)
+    bare = simulator_settings(gym.make(ENV, backend="proxy", proxy="model").unwrapped.simulator)["proxy"]
+    dotted = simulator_settings(gym.make(ENV, backend="proxy", proxy="./model").unwrapped.simulator)["proxy"]
+    assert bare == dotted == {"directory": str(systolic["model"].resolve()), "sha256": bare["sha256"]}
+    assert len(bare["sha256"]) == 64

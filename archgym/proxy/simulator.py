@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,16 @@ class ProxySimulator(Simulator):
         self.space = simulator.space if simulator is not None else self.model.space
         self.metrics = tuple(simulator.metrics) if simulator is not None else self.model.metrics
         self.workload = self.model.workload
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """As ``Simulator.settings``, with ``proxy`` always a path when it names a model directory: a bare
+        name (``proxy="model"``) is recorded by a dataset as that directory and its digest, as ``./model``
+        is, so that runs of two models trained into one directory never pass for one setting."""
+        settings = super().settings
+        if isinstance(settings.get("proxy"), str):
+            settings["proxy"] = Path(settings["proxy"])
+        return settings
 
     def _evaluate(self, design: dict[str, Any]) -> Evaluation:
         encoder = self.model.encoder
