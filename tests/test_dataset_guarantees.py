@@ -527,6 +527,42 @@ def test_a_part_missing_a_column_is_named_in_one_line(tmp_path):
         read_dataset(data)
 
 
+def test_an_empty_cell_in_a_design_column_names_its_part(tmp_path):
+    data = tmp_path / "data"
+    systolic_data(data, 10)
+    part = next(data.glob("*.parquet"))
+    rewrite_part(part, lambda t: t.set_column(t.schema.get_field_index("rows"), pa.field("rows", pa.int64()),
+                                              pa.array([None] * 3 + t.column("rows").to_pylist()[3:], pa.int64())))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(part))}: cannot read this Parquet part \(.*'rows'"):
+        read_dataset(data)
+
+
+@pytest.mark.parametrize("change", ["extra column", "retyped column"])
+def test_validate_reports_a_part_whose_columns_polars_would_refuse(tmp_path, change):
+    """archgym selects and casts a part's columns, so it reads such a part; polars checks every file against
+    the first one's schema and fails on it: validate says so."""
+    import polars as pl
+
+    data = tmp_path / "data"
+    systolic_data(data, 10, run_id="a")
+    systolic_data(data, 10, run_id="b", seed=1)
+    assert validate_dataset(data).ok and len(pl.read_parquet(data / "*.parquet")) == 20
+    part = sorted(data.glob("*.parquet"))[-1]
+    if change == "extra column":
+        rewrite_part(part, lambda t: t.append_column("extra", pa.array([1.0] * len(t))))
+        expected = r"extra column\(s\) \['extra'\]"
+    else:
+        i = pq.read_schema(part).get_field_index("rows")
+        rewrite_part(part, lambda t: t.set_column(i, pa.field("rows", pa.float64()),
+                                                  t.column("rows").cast(pa.float64())))
+        expected = r"'rows' is double, the dataset's int64"
+    with pytest.raises(pl.exceptions.PolarsError):
+        pl.read_parquet(data / "*.parquet")
+    report = validate_dataset(data)
+    assert not report.ok and report.mismatched_rows == 0 and report.checked == 20
+    assert len(report.problems) == 1 and re.search(rf"^{re.escape(part.name)}: .*{expected}", report.problems[0])
+
+
 def test_the_import_rule_covers_packages_plugins_and_never_a_main_module(tmp_path, monkeypatch):
     from archgym.dataset.provenance import build_simulator
     from archgym.registry import trusted_module

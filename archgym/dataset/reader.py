@@ -59,12 +59,13 @@ def read_parts(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
             for part in info.parts:
                 try:
                     table = pq.read_table(part.path, columns=list(schema.names))
+                    table = table.cast(schema)  # an empty cell in a column that allows none: ValueError
                 except FileNotFoundError:
                     raise
-                except (OSError, pa.ArrowException) as exc:
+                except (OSError, ValueError, pa.ArrowException) as exc:
                     problem = _read_problem(part.path, schema, exc)
                     raise ValueError(f"{part.path}: cannot read this Parquet part ({problem})") from None
-                tables.append(table.cast(schema))
+                tables.append(table)
         except FileNotFoundError:  # compacted away meanwhile: scan again
             if attempt == 9:
                 raise ValueError(f"{path}: its parts keep changing while being read") from None

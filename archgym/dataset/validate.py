@@ -108,6 +108,7 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
                                f"directory (e.g. {info.superseded[0].path.name}): archgym skips them, other readers "
                                "count their rows twice; the run's next writer deletes them")
     report.notes = run_notes(path, info.runs(), df.groupby("run_id", observed=True).size().to_dict())
+    report.problems.extend(_part_schema_problems(info.parts, schema))
     dup = df.duplicated(subset=["run_id", "step"], keep=False)
     if dup.any():
         pairs = df.loc[dup, ["run_id", "step"]].drop_duplicates()
@@ -141,6 +142,29 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         _replay(report, sim, rows, rtol, label, progress, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _part_schema_problems(parts: Sequence[PartInfo], schema: pa.Schema) -> list[str]:
+    """Each part whose stored columns are not the dataset's, by name and type. archgym reads such a part
+    (it selects and casts the columns), but a reader that takes its schema from one file and checks
+    the others against it (polars, duckdb with ``union_by_name``) fails or changes a column's type."""
+    import pyarrow.parquet as pq
+
+    problems = []
+    for part in parts:
+        try:
+            stored = pq.read_schema(part.path)
+        except (OSError, pa.ArrowException):
+            continue  # unreadable parts are reported when read
+        extra = [n for n in stored.names if n not in schema.names]
+        retyped = [f"{f.name!r} is {stored.field(f.name).type}, the dataset's {f.type}"
+                   for f in schema if f.name in stored.names and not stored.field(f.name).type.equals(f.type)]
+        if extra or retyped:
+            what = "; ".join(([f"extra column(s) {extra}"] if extra else []) + retyped)
+            problems.append(f"{part.path.name}: its columns differ from the dataset's schema ({what}); archgym "
+                            "reads it, but polars and other readers that check every file against one schema "
+                            "fail or change the column's type")
+    return problems
 
 
 #: the columns whose cells repeat the run record in their file's metadata (``archgym_version`` is not one:
