@@ -247,7 +247,12 @@ def test_proxy_cli_train_and_score(systolic, tmp_path, capsys):
     code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), "--xgb", "seed=3"])
     assert code == 2 and "set by the seed and n_jobs arguments" in capsys.readouterr().err
     for bad, message in ((["--xgb", "bogus_param=3"], "unknown xgboost parameter(s) ['bogus_param']"),
-                         (["--n-jobs", "0"], "n_jobs must be a positive integer")):
+                         (["--n-jobs", "0"], "n_jobs must be a positive integer"),
+                         # xgboost fits NaN trees, or one tree for True, or fails after training
+                         (["--xgb", "learning_rate=.nan"], "'learning_rate' must be finite, got nan"),
+                         (["--xgb", "n_estimators=true"], "'n_estimators' must be a positive integer, got True"),
+                         (["--xgb", "early_stopping_rounds=0"], "'early_stopping_rounds' must be a positive"),
+                         (["--xgb", "booster=gblinear"], "the proxy is made of trees")):
         code = main(["proxy", "train", str(systolic["data"]), "--env", "systolic", "--out", str(out), *bad])
         assert code == 2 and message in capsys.readouterr().err  # xgboost itself would only warn, or hang
 

@@ -151,6 +151,18 @@ def train_proxy(
     if "objective" in params:
         raise ValueError("the proxy fits squared error on the (transformed) metric; choose a transform, not an "
                          "xgboost objective")
+    for key in ("n_estimators", "early_stopping_rounds"):  # the fit needs both (best_iteration)
+        if not is_integer(params[key]) or params[key] < 1:
+            raise ValueError(f"xgboost parameter {key!r} must be a positive integer, got {params[key]!r}")
+        params[key] = int(params[key])
+    for key, value in params.items():  # xgboost takes a NaN or infinite setting and fits NaN trees
+        if isinstance(value, (bool, np.bool_)) and not isinstance(DEFAULT_XGB_PARAMS.get(key), bool):
+            raise ValueError(f"xgboost parameter {key!r} is {value!r}: give a number or a name, not a boolean")
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            raise ValueError(f"xgboost parameter {key!r} must be finite, got {value!r}")
+    if params.get("booster", "gbtree") != "gbtree":
+        raise ValueError(f"xgboost parameter 'booster' is {params['booster']!r}: the proxy is made of trees "
+                         "(booster 'gbtree', the default)")
     depths = params.pop("max_depth")
     depths = list(depths) if isinstance(depths, (list, tuple)) else [depths]
     if not depths or any(not is_integer(d) or d < 1 for d in depths):
