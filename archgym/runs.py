@@ -159,7 +159,14 @@ def read_trial(path: str | os.PathLike[str]) -> TrialRecord:
 def read_trials(run_dir: str | os.PathLike[str]) -> list[TrialRecord]:
     """Every trial record of a run directory, sorted by trial id."""
     folder = Path(run_dir) / TRIALS_DIR
-    return [read_trial(path) for path in sorted(folder.glob("*.json"))]
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        record = read_trial(path)
+        if path.stem != record.trial_id:  # a copied or renamed record would count its trial twice
+            raise ValueError(f"{path}: it records trial {record.trial_id!r}, but a trial's record is "
+                             f"{TRIALS_DIR}/TRIAL_ID.json; move or remove the file")
+        records.append(record)
+    return records
 
 
 def write_results(run_dir: str | os.PathLike[str], trials: Sequence[TrialRecord]) -> Path:

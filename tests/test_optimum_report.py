@@ -276,6 +276,11 @@ def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
                                          r"numbered 0 to 0\)"):
         build_report(run)
     (run / "trials" / "ga-004-s0.json").unlink()
+    (run / "trials" / "copy.json").write_text(json.dumps(good))  # a copied record: its trial counted twice
+    with pytest.raises(ValueError, match=r"copy.json: it records trial 'ga-000-s0', but a trial's record is "
+                                         r"trials/TRIAL_ID.json"):
+        build_report(run)
+    (run / "trials" / "copy.json").unlink()
     (run / "spec.yaml").write_text((run / "spec.yaml").read_text()[:40])  # truncated
     with pytest.raises(ValueError, match="spec.yaml"):
         build_report(run)
