@@ -448,11 +448,6 @@ def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: st
     return DesignEnv(sim, **env_kwargs)
 
 
-# gymnasium.make reads the entry point's render modes from it: with them it wraps "rgb_array_list" /
-# "ansi_list" in RenderCollection and "human" in HumanRendering, as for any env class
-make_design_env.metadata = DesignEnv.metadata  # type: ignore[attr-defined]
-
-
 def _why_outside(space: Any, action: Any) -> str:
     """Why gymnasium's ``space.contains(action)`` said no, when it is one of the common reasons: a NumPy
     array of another dtype or shape, or the first element out of range (else '')."""
