@@ -14,6 +14,7 @@ scale, and predictions stay positive) and as they are otherwise; a metric that n
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
@@ -155,10 +156,14 @@ def train_proxy(
         if not is_integer(params[key]) or params[key] < 1:
             raise ValueError(f"xgboost parameter {key!r} must be a positive integer, got {params[key]!r}")
         params[key] = int(params[key])
-    for key, value in params.items():  # xgboost takes a NaN or infinite setting and fits NaN trees
-        if isinstance(value, (bool, np.bool_)) and not isinstance(DEFAULT_XGB_PARAMS.get(key), bool):
+    # xgboost takes True for a number (n_estimators=True is one tree) and a NaN or infinite setting (NaN
+    # trees); booleans are for the keywords it types as bool, NaN only for ``missing``
+    takes_bool = {name for name, p in inspect.signature(xgb.XGBModel.__init__).parameters.items()
+                  if "bool" in str(p.annotation)}
+    for key, value in params.items():
+        if isinstance(value, (bool, np.bool_)) and key not in takes_bool:
             raise ValueError(f"xgboost parameter {key!r} is {value!r}: give a number or a name, not a boolean")
-        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value) and key != "missing":
             raise ValueError(f"xgboost parameter {key!r} must be finite, got {value!r}")
     if params.get("booster", "gbtree") != "gbtree":
         raise ValueError(f"xgboost parameter 'booster' is {params['booster']!r}: the proxy is made of trees "
