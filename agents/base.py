@@ -82,7 +82,7 @@ class Hyperparameter:
         return self.domain("value").validate(value)
 
     def describe(self) -> str:
-        """What is allowed, as tables show it (``an integer >= 2``, ``one of 'tpe', 'random'``)."""
+        """What is allowed, as tables show it (``a positive integer``, ``one of 'tpe', 'random'``)."""
         return self.domain("value").domain_text()
 
 

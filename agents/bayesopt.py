@@ -66,7 +66,7 @@ class BayesOpt(Agent):
         "n_initial_points": Hyperparameter(5, int, 1, None, doc="random designs before the surrogate is used"),
         "acq_optimizer": Hyperparameter("local", str, choices=("local", "sampling", "lbfgs", "auto"),
                                         doc="how the acquisition function is maximised"),
-        "n_points": Hyperparameter(1000, int, 10, None, doc="candidates scored per ask"),
+        "n_points": Hyperparameter(1000, int, 10, 1_000_000, doc="candidates scored per ask"),
         "local_fraction": Hyperparameter(0.5, float, 0.0, 1.0,
                                          doc="share of the candidates that are mutations of the best designs (local)"),
         "random_fraction": Hyperparameter(0.1, float, 0.0, 1.0,
@@ -74,7 +74,7 @@ class BayesOpt(Agent):
         "refit_growth": Hyperparameter(0.1, float, 0.0, None,
                                        doc="refit once the evaluations grew by this fraction since the last fit "
                                            "(0: after every evaluation; local, sampling)"),
-        "n_trees": Hyperparameter(100, int, 1, None, doc="trees of an ET or RF surrogate",
+        "n_trees": Hyperparameter(100, int, 1, 10_000, doc="trees of an ET or RF surrogate",
                                   acts_when={"base_estimator": ("ET", "RF")}),
         "xi": Hyperparameter(0.01, float, 0.0, None, doc="EI/PI exploration margin",
                              acts_when={"acq_func": ("EI", "PI", "gp_hedge")}),

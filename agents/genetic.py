@@ -48,7 +48,7 @@ class GeneticAlgorithm(Agent):
 
     name = "ga"
     hyperparameters = {
-        "population": Hyperparameter(32, int, 2, None, doc="individuals per generation"),
+        "population": Hyperparameter(32, int, 2, 100_000, doc="individuals per generation"),
         **variation_hyperparameters(crossover_prob=0.7, mutation_prob=0.3),
         "tournament_size": Hyperparameter(3, int, 1, None, doc="contestants per tournament"),
         "elites": Hyperparameter(1, int, 0, None, doc="best individuals copied into the next generation"),

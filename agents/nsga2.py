@@ -60,7 +60,7 @@ class NSGA2(Agent):
 
     name = "nsga2"
     hyperparameters = {
-        "population": Hyperparameter(32, int, 4, None, doc="individuals per generation (a multiple of 4)"),
+        "population": Hyperparameter(32, int, 4, 100_000, doc="individuals per generation (a multiple of 4)"),
         **variation_hyperparameters(crossover_prob=0.9, mutation_prob=1.0),
         "log_scale": Hyperparameter(True, bool, doc="compare metrics positive across the pool by their logarithm"),
     }

@@ -166,14 +166,14 @@ class PPOAgent(Agent):
                                            doc="env steps per training iteration (rounded down to a "
                                                "multiple of num_envs)"),
         "minibatch_size": Hyperparameter(32, int, 1, None, doc="samples per SGD minibatch"),
-        "num_epochs": Hyperparameter(4, int, 1, None, doc="passes over each batch"),
-        "hidden_width": Hyperparameter(64, int, 1, None, doc="units per hidden layer"),
-        "hidden_layers": Hyperparameter(2, int, 1, None,
+        "num_epochs": Hyperparameter(4, int, 1, 1_000, doc="passes over each batch"),
+        "hidden_width": Hyperparameter(64, int, 1, 4_096, doc="units per hidden layer"),
+        "hidden_layers": Hyperparameter(2, int, 1, 64,
                                         doc="hidden layers of policy and value nets (RLlib needs one)"),
         "activation": Hyperparameter("tanh", str, choices=("tanh", "relu"), doc="hidden-layer activation"),
         "gamma": Hyperparameter(0.99, float, 0.0, 1.0, doc="discount (matters only when max_steps > 1)"),
         "gae_lambda": Hyperparameter(0.95, float, 0.0, 1.0, doc="GAE lambda (matters only when max_steps > 1)"),
-        "num_envs": Hyperparameter(16, int, 1, None, doc="vectorised env copies sampled together (speed)"),
+        "num_envs": Hyperparameter(16, int, 1, 1_024, doc="vectorised env copies sampled together (speed)"),
         "reward_shaping": Hyperparameter("log_gap", str, choices=("log_gap", "none"),
                                          doc="what PPO trains on: the log of the gap to the env's top reward, "
                                              "or the reward itself (records keep the env's reward)"),

@@ -117,8 +117,12 @@ def test_plan_splits_the_budget_exactly():
     ({"minibatch_size": 256}, r"minibatch_size \(256\) must be <= train_batch_size \(64\)"),
     ({"num_envs": 200}, r"num_envs \(200\) must be <= train_batch_size"),
     ({"activation": "sigmoid"}, "'activation': 'sigmoid' is not allowed; expected one of 'tanh', 'relu'"),
-    ({"num_epochs": 2.5}, "'num_epochs': 2.5 is not allowed; expected a positive integer"),
-    ({"hidden_layers": 0}, "'hidden_layers': 0 is not allowed; expected a positive integer"),  # RLlib: IndexError
+    ({"num_epochs": 2.5}, r"'num_epochs': 2.5 is not allowed; expected an integer in \[1, 1000\]"),
+    ({"hidden_layers": 0}, r"'hidden_layers': 0 is not allowed; expected an integer in \[1, 64\]"),  # RLlib: IndexError
+    ({"hidden_layers": 10**6}, r"'hidden_layers': 1000000 is not allowed; expected an integer in \[1, 64\]"),
+    ({"hidden_width": 10**9}, r"'hidden_width': 1000000000 is not allowed; expected an integer in \[1, 4096\]"),
+    ({"num_epochs": 10**9}, r"'num_epochs': 1000000000 is not allowed; expected an integer in \[1, 1000\]"),
+    ({"num_envs": 10**6}, r"'num_envs': 1000000 is not allowed; expected an integer in \[1, 1024"),
     ({"learning_rate": 0.1}, r"unknown hyperparameter\(s\) \['learning_rate'\]"),
 ])
 def test_bad_hyperparameters(hp, match):

@@ -306,9 +306,10 @@ def test_check_agent_names_the_broken_rule(cls, message):
 
 def test_hyperparameters_and_sweeps_share_the_parameter_language():
     hp = agents.get("ga").hyperparameters["population"]
-    assert isinstance(hp.domain("population"), IntRange) and hp.describe() == "an integer >= 2"
+    assert isinstance(hp.domain("population"), IntRange) and hp.describe() == "an integer in [2, 100000]"
     assert isinstance(Hyperparameter("tpe", str, choices=("tpe", "random")).domain("s"), Choice)
-    with pytest.raises(ValueError, match="hyperparameter 'population': 1 is not allowed; expected an integer >= 2"):
+    with pytest.raises(ValueError, match="hyperparameter 'population': 1 is not allowed; "
+                       "expected an integer in \\[2, 100000\\]"):
         hp.check("ga", "population", 1)
 
     from archgym.config import SpecError, parse_sweep
@@ -321,5 +322,6 @@ def test_hyperparameters_and_sweeps_share_the_parameter_language():
     assert isinstance(sweep.search["population"].domain, Choice)
     assert isinstance(sweep.search["mutation_prob"].domain, FloatRange)
     spec["agents"]["ga"]["hyperparameters"]["population"] = {"grid": [8, 1]}
-    with pytest.raises(SpecError, match="hyperparameter 'population': 1 is not allowed; expected an integer >= 2"):
+    with pytest.raises(SpecError, match="hyperparameter 'population': 1 is not allowed; "
+                       "expected an integer in \\[2, 100000\\]"):
         parse_sweep(spec)

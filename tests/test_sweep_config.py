@@ -79,10 +79,13 @@ def bad(**changes):
          "agents.ga.hyperparameters: unknown hyperparameter 'populaton'"),
         (bad(agents__ga__hyperparameters__population={"grid": [4, -1]}),
          "agents.ga.hyperparameters.population.grid: hyperparameter 'population': -1 is not allowed; "
-             "expected an integer >= 2"),
+             "expected an integer in \\[2, 100000\\]"),
         (bad(agents__ga__hyperparameters__population={"range": [4, 8]}), "population: a search dimension is one of"),
         (bad(agents__ga__hyperparameters__mutation_prob={"uniform": [0.5, 0.1]}), "needs low < high"),
         (bad(agents__aco__hyperparameters__evaporation={"loguniform": [0.0, 1.0]}), "needs low > 0"),
+        (bad(agents__ga__hyperparameters__population={"loguniform": [2, 1e9]}),
+         r"population.loguniform: hyperparameter 'population': 1000000000.0 is not allowed; expected an integer in "
+         r"\[2, 100000\]"),
         (bad(agents__ga__samples=0), "agents.ga.samples: must be a positive integer"),
         (bad(seeds=[1, 1]), "seeds: must be distinct"),
         (bad(tune__cpus_per_trial=0), "tune.cpus_per_trial: must be a number in \\(0, 64\\]"),
