@@ -12,6 +12,7 @@ import csv
 import functools
 import itertools
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -362,14 +363,15 @@ def _checked_optimum(run_dir: Path, trials: Sequence[TrialRecord]):
 
 def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
     """``ValueError`` for trial records the run's spec could not have produced (edited or mixed-in files):
-    an agent, seed or budget the spec does not have, a best design outside its env's space, or a trial id,
-    setting or hyperparameters other than the spec's trial of that id."""
+    an agent, seed or budget the spec does not have, a best design outside its env's space, a reward outside
+    its env's reward range, or a trial id, setting or hyperparameters other than the spec's trial of that id."""
     spec = _spec(run_dir)
     if spec is None:
         return
     agents = {a.name for a in spec.agents}
-    sim, _ = _sweep_simulator_and_objective(run_dir)
-    names = set(sim.space.names) if sim is not None else None
+    env = _spec_and_env(run_dir)[1]
+    names = set(env.simulator.space.names) if env is not None else None
+    low, high = getattr(env, "reward_range", None) or (-math.inf, math.inf)
     expected = {t.trial_id: t for t in spec.trials()}
     for t in trials:
         where = f"{run_dir}/trials: trial {t.trial_id!r}"
@@ -382,6 +384,10 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
         if names is not None and t.best_design and set(t.best_design) != names:
             raise ValueError(f"{where}: its best design's knobs {sorted(t.best_design)} are not those of "
                              f"{spec.env_id} ({sorted(names)})")
+        outside = [r for r in (t.history or [t.best_reward] if t.evaluations else []) if not low <= r <= high]
+        if outside:
+            raise ValueError(f"{where}: reward {outside[0]!r} lies outside {spec.env_id}'s reward range [{low:g}, "
+                             f"{high:g}] (with these env kwargs): the record was edited or comes from another task")
         want = expected.get(t.trial_id)
         if want is None:
             raise ValueError(f"{where}: the spec has no trial of that id (its settings are numbered 0 to "

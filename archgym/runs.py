@@ -129,6 +129,8 @@ class TrialRecord:
             return "history must be a list of numbers (the best reward after each evaluation)"
         if len(self.history) != self.evaluations:
             return f"history has {len(self.history)} entries for {self.evaluations} evaluations"
+        if any(b < a for a, b in zip(self.history, self.history[1:])):
+            return "history must not decrease (it is the best reward after each evaluation)"
         if self.history and self.history[-1] != self.best_reward:
             return f"best_reward {self.best_reward!r} is not the history's last best reward {self.history[-1]!r}"
         if self.target_met_at is not None and not (is_integer(self.target_met_at)

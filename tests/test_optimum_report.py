@@ -264,6 +264,9 @@ def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
                             ({"evaluations": -3}, r"evaluations must be an integer >= 0"),
                             ({"history": good["history"] * 2}, r"history has 60 entries for 30 evaluations"),
                             ({"history": ["a"] * 30}, r"history must be a list of numbers"),
+                            ({"history": [0.5] + good["history"][1:]}, r"history must not decrease"),
+                            ({"history": [*good["history"][:-1], 1.5], "best_reward": 1.5},
+                             r"reward 1.5 lies outside archgym/Systolic-v0's reward range \[0, 1\]"),
                             ({"hyperparameters": {"population": 8}}, r"hyperparameters \{'population': 8\} are not "
                                                                      r"the spec's for this trial \(\{\}\)"),
                             ({"setting": 1}, r"agent 'ga' setting 1 seed 0 is not the spec's trial of that id")):
