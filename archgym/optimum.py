@@ -9,6 +9,7 @@ controller's knobs that cannot act given the others) has each such class evaluat
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from archgym.io import dumps, json_data, read_json, write_json
 from archgym.objective import TargetObjective, dominated_by, pareto_mask
 from archgym.progress import Progress, duration
 from simulators.core import DesignSpace, Direction, Simulator
-from simulators.params import check_int
+from simulators.params import check_int, is_integer, is_number
 
 __all__ = ["Optimum", "best_known", "check_optimum", "ensure_run_optimum", "find_optimum", "load_optimum"]
 
@@ -34,6 +35,9 @@ _CHUNK_SECONDS = 1.0  # later chunks are sized to take about this long
 _WARN_SECONDS = 60.0  # an enumeration expected to take longer is announced on stderr
 _TIES_KEPT = 20
 _FRONT_KEPT = 5_000
+#: how an optimum was found: every design (or class) evaluated, dynamic programming over an additive
+#: structure, or the best of long searches (a bound unless it reaches the objective's maximum)
+METHODS = ("enumeration", "dynamic programming", "search")
 
 
 @dataclass
@@ -47,10 +51,10 @@ class Optimum:
     best_reward: float
     best_design: dict[str, Any]
     best_metrics: dict[str, float]
-    optimal_designs: int  # how many designs reach best_reward
+    optimal_designs: int | None  # how many designs reach best_reward (None: not counted, a search's result)
     optimal_examples: list[dict[str, Any]]  # up to 20 of them
     meeting_targets: int | None  # designs meeting every target (target objectives)
-    feasible_designs: int
+    feasible_designs: int | None  # None: not counted (a search, or dynamic programming)
     pareto_metrics: list[str]
     # one entry per point of the front: {"design": the first reaching it, "metrics": ..., "designs": how many do}
     pareto_front: list[dict[str, Any]] = field(default_factory=list)
@@ -64,6 +68,48 @@ class Optimum:
 
     def to_json(self) -> str:
         return dumps(asdict(self))
+
+    def _problem(self) -> str | None:
+        """What makes the values impossible (a hand-edited or broken file), or ``None``."""
+        def count(x: Any, low: int = 0) -> bool:
+            return is_integer(x) and x >= low
+
+        for name in ("env_id", "workload", "note"):
+            if not isinstance(getattr(self, name), str):
+                return f"{name} must be a string, got {getattr(self, name)!r}"
+        if not (is_number(self.best_reward) and math.isfinite(self.best_reward)):
+            return f"best_reward must be a finite number, got {self.best_reward!r}"
+        for name in ("designs", "evaluated"):
+            if not count(getattr(self, name)):
+                return f"{name} must be an integer >= 0, got {getattr(self, name)!r}"
+        for name in ("optimal_designs", "meeting_targets", "feasible_designs"):
+            if getattr(self, name) is not None and not count(getattr(self, name)):
+                return f"{name} must be an integer >= 0 or null (not counted), got {getattr(self, name)!r}"
+        if self.method not in METHODS:
+            return f"method must be one of {list(METHODS)}, got {self.method!r}"
+        if not isinstance(self.exact, bool):
+            return f"exact must be true or false, got {self.exact!r}"
+        if not (is_number(self.seconds) and self.seconds >= 0):
+            return f"seconds must be a number >= 0, got {self.seconds!r}"
+        for name in ("objective", "best_design", "best_metrics"):
+            if not isinstance(getattr(self, name), dict):
+                return f"{name} must be a JSON object, got {type(getattr(self, name)).__name__}"
+        if self.settings is not None and not isinstance(self.settings, dict):
+            return f"settings must be a JSON object or null, got {type(self.settings).__name__}"
+        if not all(is_number(v) for v in self.best_metrics.values()):
+            return "best_metrics must map metric names to numbers"
+        if not (isinstance(self.pareto_metrics, list) and all(isinstance(m, str) for m in self.pareto_metrics)):
+            return "pareto_metrics must be a list of metric names"
+        for name in ("optimal_examples", "pareto_front"):
+            if not (isinstance(getattr(self, name), list) and all(isinstance(x, dict) for x in getattr(self, name))):
+                return f"{name} must be a list of JSON objects"
+        for point in self.pareto_front:
+            if not (isinstance(point.get("design"), dict) and isinstance(point.get("metrics"), dict)
+                    and list(point["metrics"]) == self.pareto_metrics
+                    and all(is_number(v) for v in point["metrics"].values())):
+                return ("each pareto_front point must be {design: {...}, metrics: {...}} with a number for each "
+                        "of pareto_metrics")
+        return None
 
     def save(self, path: str | Path) -> Path:
         """Write the optimum as JSON (atomically)."""
@@ -79,7 +125,12 @@ def load_optimum(path: str | Path) -> Optimum:
                                                                  if f.default is MISSING
                                                                  and f.default_factory is MISSING} <= set(data):
         raise ValueError(f"{path}: not an optimum written by `archgym optimum` (fields {sorted(known)})")
-    return Optimum(**data)
+    optimum = Optimum(**data)
+    problem = optimum._problem()
+    if problem:
+        raise ValueError(f"{path}: {problem} (a broken or edited file: in a run directory, delete it and "
+                         "`archgym sweep RUN_DIR --resume` computes it again)")
+    return optimum
 
 
 def _pareto_metrics(denv: DesignEnv) -> list[str]:
@@ -280,13 +331,13 @@ def _optimum_by_groups(env: gym.Env, structure: Any, *, progress: bool | None = 
         settings=simulator_settings(sim), objective=objective.to_dict(), designs=int(space.cardinality),
         best_reward=best, best_design=examples[0],
         best_metrics=sim.evaluate(examples[0]).metrics, optimal_designs=counted, optimal_examples=examples,
-        meeting_targets=None, feasible_designs=int(space.cardinality), pareto_metrics=names, pareto_front=pareto,
+        meeting_targets=None, feasible_designs=None, pareto_metrics=names, pareto_front=pareto,
         seconds=time.perf_counter() - start, method="dynamic programming", exact=True,
         note=(f"exact over all {space.cardinality:.3g} designs by dynamic programming over "
               f"{len(structure.groups)} groups ({len(front):,} designs on the front of {', '.join(front.term_names)}); "
               "optimal_designs counts the designs of that front reaching the best reward, a lower bound (a met "
-              "target stops counting, so designs off the front can tie); designs meeting the targets are not "
-              "counted"),
+              "target stops counting, so designs off the front can tie); designs meeting the targets and "
+              "feasible designs are not counted"),
     )
 
 
@@ -345,8 +396,8 @@ def best_known(env: gym.Env, *, budget: int = BEST_KNOWN_BUDGET, seeds: Sequence
         env_id=env.spec.id if env.spec else type(sim).__name__, workload=sim.workload, objective=objective.to_dict(),
         settings=simulator_settings(sim), designs=int(space.cardinality) if space.discrete else 0,
         best_reward=float(best_reward),
-        best_design=best_design, best_metrics=metrics, optimal_designs=1, optimal_examples=[best_design],
-        meeting_targets=None, feasible_designs=0, pareto_metrics=[], seconds=time.perf_counter() - start,
+        best_design=best_design, best_metrics=metrics, optimal_designs=None, optimal_examples=[best_design],
+        meeting_targets=None, feasible_designs=None, pareto_metrics=[], seconds=time.perf_counter() - start,
         method="search", exact=exact, note=how,
     )
 

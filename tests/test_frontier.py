@@ -143,6 +143,7 @@ def test_best_known_is_a_labelled_bound_and_exact_only_at_the_maximum():
     env = gym.make("archgym/SoC-v0", targets={"latency": 1e-6, "area": 1e-3})  # out of reach: a true bound
     opt = best_known(env, budget=150, seeds=(0,), searches=(("random_walk", {}),), progress=False)
     assert opt.method == "search" and not opt.exact and "A bound" in opt.note
+    assert opt.optimal_designs is None and opt.feasible_designs is None  # a search counts neither
     assert 0 < opt.best_reward < 1 and opt.best_reward == pytest.approx(env.unwrapped.objective(
         env.unwrapped.simulator.evaluate(opt.best_design)))
     for design in env.unwrapped.space.neighbors(opt.best_design):  # hill-climbed: no one-knob move is better

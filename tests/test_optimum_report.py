@@ -343,6 +343,27 @@ def test_an_optimum_of_another_task_is_refused(tmp_path):
     check_optimum(old, "archgym/Systolic-v0", gym.make("archgym/Systolic-v0", **{**kw, "space": None}), "o.json")
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    ({"best_reward": "x"}, "best_reward must be a finite number, got 'x'"),
+    ({"best_reward": None}, "best_reward must be a finite number, got None"),
+    ({"exact": "no"}, "exact must be true or false"),
+    ({"designs": -1}, "designs must be an integer >= 0"),
+    ({"optimal_designs": 1.5}, "optimal_designs must be an integer >= 0 or null"),
+    ({"best_design": 3}, "best_design must be a JSON object"),
+    ({"pareto_front": [{"design": {}}]}, "each pareto_front point must be"),
+    ({"method": "magic"}, r"method must be one of \['enumeration', 'dynamic programming', 'search'\]"),
+])
+def test_a_broken_optimum_file_is_refused_naming_the_field(tmp_path, change, message):
+    """A hand-edited optimum.json used to end a report in a TypeError (or be used as it was)."""
+    run = fake_run(tmp_path, optimum=1.0)
+    data = json.loads((run / "optimum.json").read_text())
+    (run / "optimum.json").write_text(json.dumps({**data, **change}))
+    with pytest.raises(ValueError, match=f"optimum.json: {message}.*delete it and `archgym sweep RUN_DIR --resume`"):
+        build_report(run, figures=False)
+    (run / "optimum.json").write_text(json.dumps({**data, "optimal_designs": None, "feasible_designs": None}))
+    build_report(run, figures=False)  # null: not counted (a search's optimum)
+
+
 def test_a_report_refuses_an_exact_optimum_that_a_trial_beat(tmp_path):
     run = fake_run(tmp_path, optimum=0.3)  # ga's trials reach about 0.4
     with pytest.raises(ValueError, match=r"optimum.json: trial 'ga-.*' reached reward .*, above this exact "
