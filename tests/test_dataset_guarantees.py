@@ -114,6 +114,31 @@ def test_resuming_with_other_settings_or_appending_an_existing_run_is_refused(tm
     assert len(read_dataset(data)) == 30
 
 
+def test_collecting_a_draw_the_dataset_already_holds_is_refused(tmp_path, capsys):
+    """The same env, settings, method and seed draw the same designs: a second run of them repeated every
+    row under a new run id (exit 0), and a proxy weighed them twice."""
+    data = tmp_path / "data"
+    systolic_data(data, 30, run_id="r")
+    for n, run_id in ((30, None), (50, None), (10, "other")):  # a uniform sample of any size shares its start
+        with pytest.raises(ValueError, match=r"already holds run 'r', drawn by random with seed 0 from the same space "
+                                             r"and simulator settings: a new run would repeat its designs"):
+            systolic_data(data, n, run_id=run_id)
+    systolic_data(data, 30, run_id="r")  # resuming the run itself is not a repeat
+    systolic_data(data, 30, run_id=None, seed=1)
+    systolic_data(data, 30, run_id=None, workload="vgg16")
+    env = make_env(ENV, {})
+    collect(env, ENV, data, 20, method="lhs", seed=0)
+    collect(env, ENV, data, 25, method="lhs", seed=0)  # another Latin hypercube
+    with pytest.raises(ValueError, match=r"drawn by lhs with seed 0"):
+        collect(env, ENV, data, 25, method="lhs", seed=0)
+    assert main(["collect", "systolic", "-n", "5", "-o", str(data), "-q"]) == 2
+    assert "Choose another seed (or, to finish that run if it was interrupted, give its run_id, --run-id r)" in \
+        capsys.readouterr().err
+    assert main(["collect", "systolic", "-n", "5", "-o", str(data), "-q", "--run-id", ""]) == 2
+    assert "--run-id must name a run, got an empty string" in capsys.readouterr().err
+    assert len(read_dataset(data)) == 30 * 3 + 20 + 25
+
+
 # -- 2. plain Parquet ----------------------------------------------------------------------------------
 
 
@@ -366,6 +391,12 @@ def test_validate_replays_rows_and_catches_a_tampered_one(tmp_path, capsys):
     assert sampled["checked"] == 20 and sampled["rows"] == 150
     assert main(["dataset", str(data), "--sample", "3"]) == 2
     assert "--sample only applies to `archgym dataset validate`" in capsys.readouterr().err
+    assert main(["dataset", "validate", str(data), "--sample", "3", "--seed", "-1"]) == 2
+    assert "seed must be an integer in [0, 9223372036854775807], got -1" in capsys.readouterr().err
+    assert main(["dataset", "validate", str(data), "--sample", "3", "--seed", str(2**40)]) in (0, 1)  # any archgym seed
+    capsys.readouterr()
+    report = validate_dataset(data, sample=1000)
+    assert report.checked == 150 and "a sample of 1,000 rows is not fewer than the dataset's 150" in report.notes[-1]
 
 
 def test_validate_reports_an_infinite_metric_or_reward_that_the_replay_does_not_give(tmp_path):

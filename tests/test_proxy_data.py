@@ -78,8 +78,11 @@ def test_training_keeps_exactly_the_rows_of_its_setting(tmp_path):
 
 def test_a_design_with_two_results_under_one_setting_is_refused(tmp_path):
     data = tmp_path / "data"
-    for run in ("first", "second"):
-        collect(env_of(1.0), "test/Scaled-v0", data, 200, seed=0, run_id=run)
+    data.mkdir()
+    for run in ("first", "second"):  # one draw twice (collect refuses that into one dataset: merged by hand)
+        collect(env_of(1.0), "test/Scaled-v0", tmp_path / run, 200, seed=0, run_id=run)
+        for part in (tmp_path / run).glob("*.parquet"):
+            part.rename(data / part.name)
     part = next(p for p in data.glob("*.parquet") if "second" in p.name)
     table = pq.read_table(part)
     cost = table.column("cost").to_pylist()

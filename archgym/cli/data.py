@@ -34,6 +34,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from archgym.dataset import CollectInterrupted, collect
     from archgym.progress import Progress
 
+    if args.run_id is not None and not args.run_id.strip():
+        raise ValueError("--run-id must name a run, got an empty string (leave it out for a new run)")
     env_id = resolve_env_id(args.env)
     kwargs = env_kwargs_from_args(args, env_id)
     env = make_env(env_id, kwargs)

@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from archgym.dataset import provenance
+from archgym.dataset.reader import collect_samples
+from archgym.dataset.schema import scan_dataset
 from archgym.dataset.writer import RunInfo, TrajectoryWriter
 from archgym.explore import check_memory
 from simulators.core import BatchEvaluation
@@ -77,8 +80,9 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
     # the designs are drawn up front (a Latin hypercube needs them all; a resumed run redraws the same)
     check_memory(samples, 24 * len(sim.space), f"samples {samples:,}", "sampled designs")
     designs = sim.space.sample_batch(np.random.default_rng(seed), samples, method)
-    run = RunInfo.from_env(env, env_id, run_id=run_id or f"collect-{method}-s{seed}-{uuid.uuid4().hex[:6]}",
-                           agent=method, hyperparameters={"samples": samples}, seed=seed)
+    run = RunInfo.from_env(env, env_id, run_id=f"collect-{method}-s{seed}-{uuid.uuid4().hex[:6]}"
+                           if run_id is None else run_id, agent=method, hyperparameters={"samples": samples}, seed=seed)
+    _refuse_a_repeated_draw(out, run, samples)
     feasible = 0
     start = time.perf_counter()
     writer = TrajectoryWriter(out, space=sim.space, metrics=sim.metrics, run=run, flush_seconds=flush_seconds,
@@ -91,6 +95,28 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
     return CollectResult(dataset=str(out), run_id=run.run_id, env=env_id, workload=sim.workload, method=method,
                          seed=seed, rows=samples - done, feasible=feasible, seconds=time.perf_counter() - start,
                          resumed=done)
+
+
+def _refuse_a_repeated_draw(out: str | os.PathLike[str], run: RunInfo, samples: int) -> None:
+    """``ValueError`` when another run of dataset ``out`` drew the designs this new run would draw: the same env,
+    simulator and settings, method and seed (and, for a Latin hypercube, sample count; a uniform sample
+    of another size shares its first designs). Its rows would be repeated under another run id, and a
+    proxy trained on the dataset would weigh them twice."""
+    info = scan_dataset(out, allow_empty=True) if run.seed is not None and os.path.isdir(out) else None
+    runs = info.runs() if info else {}
+    if run.run_id in runs:  # resumed: the writer checks that it is the same draw
+        return
+    for run_id, have in runs.items():
+        same = all(have.get(k) == getattr(run, k) for k in ("env_id", "workload", "simulator", "agent", "seed"))
+        if not same or collect_samples(have) is None or provenance.record_difference(have.get("settings"),
+                                                                                      run.settings, ("", "")):
+            continue
+        if run.agent != "random" and collect_samples(have) != samples:  # a Latin hypercube of another size
+            continue
+        raise ValueError(f"dataset {out} already holds run {run_id!r}, drawn by {run.agent} with seed {run.seed} "
+                         f"from the same space and simulator settings: a new run would repeat its designs. Choose "
+                         f"another seed (or, to finish that run if it was interrupted, give its run_id, --run-id "
+                         f"{run_id})")
 
 
 def _collect_rows(env: Any, writer: TrajectoryWriter, designs: Any, samples: int, batch: int, flush_seconds: float,

@@ -30,6 +30,7 @@ from archgym.dataset.reader import design_indices, design_values, read_parts, ru
 from archgym.dataset.schema import PartInfo
 from archgym.io import nan_to_none, plain
 from simulators.core import BatchEvaluation, metrics_difference, space_difference
+from simulators.params import MAX_SEED, check_int
 
 __all__ = ["Mismatch", "ValidationReport", "validate_dataset"]
 
@@ -98,6 +99,8 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
     A recorded simulator is imported only from a module ``archgym.registry.trusted_module`` allows, or one
     in or under a package in ``import_modules`` (``build_simulator``): a dataset someone handed you runs
     no code."""
+    sample = None if sample is None else check_int(sample, "sample", low=1)
+    seed = check_int(seed, "seed", low=0, high=MAX_SEED)
     started = time.perf_counter()
     info, schema, tables = read_parts(path)
     df = to_pandas(pa.concat_tables(tables) if tables else schema.empty_table())
@@ -116,10 +119,11 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         report.problems.append(f"{len(pairs)} (run_id, step) pair(s) appear more than once (e.g. run "
                                f"{first['run_id']!r} step {int(first['step'])})")
     if sample is not None:
-        if sample < 1:
-            raise ValueError(f"sample must be a positive number of rows, got {sample}")
         if sample < len(df):
-            df = df.sample(n=sample, random_state=seed).sort_index()
+            df = df.sample(n=sample, random_state=np.random.default_rng(seed)).sort_index()
+        else:
+            report.notes.append(f"a sample of {sample:,} rows is not fewer than the dataset's {len(df):,}: every row "
+                                "was replayed")
     total = len(df)
     _check_run_columns(report, info.parts, df, part_of[df.index.to_numpy()])
     groups = df.groupby(["simulator", "settings"], observed=True, sort=False)
