@@ -112,7 +112,7 @@ class DesignEnv(gym.Env):
                 raise ValueError("episode='sequential' picks each knob's value by index: every parameter needs an "
                                  "index encoding (give float ranges levels=N)")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unknown render_mode {render_mode!r}; choose one of {self.metadata['render_modes']}")
+            raise _unknown_render_mode(render_mode)
         self.simulator = simulator
         self.space = simulator.space
         defaults = None if isinstance(objective, Objective) else simulator.default_targets()
@@ -446,6 +446,29 @@ def make_design_env(simulator: str | type[Simulator] | Simulator, *, backend: st
 
         sim = ProxySimulator(proxy, simulator=sim)
     return DesignEnv(sim, **env_kwargs)
+
+
+def _unknown_render_mode(mode: Any) -> ValueError:
+    return ValueError(f"unknown render_mode {mode!r}; choose one of {DesignEnv.metadata['render_modes']} "
+                      "(gymnasium.make also takes 'ansi_list' and 'rgb_array_list', and 'human', by wrapping the env)")
+
+
+class _RenderModes(list):
+    """DesignEnv's render modes as ``gymnasium.make`` reads them off the entry point: with them it wraps
+    ``*_list`` modes in ``RenderCollection`` and ``human`` in ``HumanRendering``, as for any env class. It
+    asks whether a mode is one of them first; a mode it could not wrap either (not a string, which it
+    would call ``.endswith`` on, or an unknown name, which it would only warn about) is refused then."""
+
+    def __contains__(self, mode: object) -> bool:
+        known = super().__contains__(mode)
+        if mode is not None and not known and not (
+                mode == "human" or isinstance(mode, str) and mode.endswith("_list") and mode[:-5] in self):
+            raise _unknown_render_mode(mode)
+        return known
+
+
+make_design_env.metadata = {**DesignEnv.metadata,  # type: ignore[attr-defined]
+                            "render_modes": _RenderModes(DesignEnv.metadata["render_modes"])}
 
 
 def _why_outside(space: Any, action: Any) -> str:

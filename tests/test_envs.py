@@ -112,7 +112,9 @@ def test_seeding_makes_action_sampling_reproducible():
         ({"targets": {"throughput": 1}}, "unknown metric 'throughput'"),
         ({"dataflow": "os"}, "unknown keyword\\(s\\) \\['dataflow'\\] for SystolicSimulator"),
         ({"backend": "fpga"}, "unknown backend 'fpga'"),
-        ({"render_mode": "human"}, "unknown render_mode 'human'"),
+        ({"render_mode": "video"}, "unknown render_mode 'video'"),
+        ({"render_mode": False}, "unknown render_mode False"),  # before gymnasium.make calls .endswith on it
+        ({"render_mode": 0}, "unknown render_mode 0"),
     ],
 )
 def test_bad_env_kwargs_are_clear_errors(kwargs, message):
@@ -137,6 +139,18 @@ def test_action_outside_the_space_is_an_error():
     with pytest.raises(ValueError, match=r"a float64 array, which gymnasium does not accept for a float32 space"):
         box.step(np.full(len(box.space), 0.5))
     assert box.step(np.full(len(box.space), 0.5, dtype=np.float32))[1] >= 0  # cast, it is taken
+
+
+@pytest.mark.parametrize("mode", ["ansi_list", "rgb_array_list"])
+def test_gymnasium_make_collects_frames_for_a_list_render_mode(mode):
+    """gymnasium.make wraps an env offering ``ansi``/``rgb_array`` in RenderCollection for ``*_list``
+    modes, as its docs say; it finds the modes on the entry point, the factory ``make_design_env``."""
+    env = gym.make("archgym/Systolic-v0", render_mode=mode)
+    assert isinstance(env, gym.wrappers.RenderCollection)
+    env.reset(seed=0)
+    env.step(env.unwrapped.design_to_action(REFERENCE_DESIGN))
+    frames = env.render()
+    assert len(frames) == 2 and (mode == "rgb_array_list") == isinstance(frames[0], np.ndarray)
 
 
 def test_render_ansi():
