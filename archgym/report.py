@@ -95,6 +95,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True, out: str | Path |
     results_dir = run_dir if out is None else Path(out)
     out = run_dir / "report" if out is None else Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_report(out)
     write_results(results_dir, every)
     if not trials:  # nothing to compare yet: progress only
         return _progress_report(out, run_dir, every)
@@ -417,6 +418,18 @@ def _metric_info(run_dir: Path, names: Sequence[str]) -> tuple[list[str], dict[s
     if sim is None:
         return ["minimize"] * len(names), {}
     return [sim.metric(n).direction.value for n in names], {n: sim.metric(n).unit for n in names}
+
+
+#: what a report writes into its directory (besides pareto_A_B.png per pair of target metrics)
+REPORT_FILES = ("report.md", "summary.csv", "lottery.csv", "settings.csv", "comparison.csv", "best_so_far.csv",
+                "regret.csv", "pareto.csv", "hypervolume.csv", "best_so_far.png", "lottery.png", "regret.png")
+
+
+def _remove_previous_report(out: Path) -> None:
+    """Delete an earlier report's files from ``out``, so that a section this report lacks (no regret, no
+    figures, progress only) is not left standing from the last one; other files are left alone."""
+    for path in [*(out / name for name in REPORT_FILES), *out.glob("pareto_*.png")]:
+        path.unlink(missing_ok=True)
 
 
 def _progress_report(out: Path, run_dir: Path, trials: Sequence[TrialRecord]) -> dict[str, Any]:

@@ -364,6 +364,27 @@ def test_a_broken_optimum_file_is_refused_naming_the_field(tmp_path, change, mes
     build_report(run, figures=False)  # null: not counted (a search's optimum)
 
 
+def test_a_new_report_leaves_nothing_of_the_last_one_it_does_not_rewrite(tmp_path):
+    """A report without regret (optimum.json removed), without figures, or of progress only must not leave the
+    last report's regret, figures or tables beside it, which read as this run's."""
+    run = fake_run(tmp_path, optimum=1.0)
+    (run / "report").mkdir()
+    (run / "report" / "notes.txt").write_text("mine")  # not a report file: kept
+    build_report(run)
+    assert {"regret.csv", "regret.png", "best_so_far.png"} <= {p.name for p in (run / "report").iterdir()}
+    (run / "optimum.json").unlink()
+    build_report(run, figures=False)
+    left = {p.name for p in (run / "report").iterdir()}
+    assert "regret.csv" not in left and not any(name.endswith(".png") for name in left)
+    assert {"summary.csv", "report.md", "notes.txt"} <= left
+    for path in (run / "trials").glob("*.json"):  # every trial back to running: progress only
+        trial = json.loads(path.read_text())
+        path.write_text(json.dumps(dict(trial, status="running", evaluations=5, history=trial["history"][:5],
+                                        best_reward=trial["history"][4], target_met_at=None)))
+    assert build_report(run)["progress_only"]
+    assert {p.name for p in (run / "report").iterdir()} == {"report.md", "notes.txt"}
+
+
 def test_a_report_refuses_an_exact_optimum_that_a_trial_beat(tmp_path):
     run = fake_run(tmp_path, optimum=0.3)  # ga's trials reach about 0.4
     with pytest.raises(ValueError, match=r"optimum.json: trial 'ga-.*' reached reward .*, above this exact "
