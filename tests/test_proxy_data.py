@@ -4,7 +4,9 @@ and a model directory checked against its schema (every tampering case a clear V
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -279,6 +281,30 @@ def test_a_save_killed_outright_leaves_the_old_model_or_the_new_never_a_mix(tmp_
         load_proxy(tmp_path / leftover[0])
     second.save(tmp_path / "m")  # the next save replaces the model (the leftover is not in its way)
     np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), _predictions(second))
+
+
+def test_a_save_stopped_between_its_two_renames_puts_the_old_model_back(tmp_path, monkeypatch):
+    """Ctrl-C (or a failing rename) after the old model was moved aside used to leave the directory missing,
+    the old model hidden in .m.replaced-*."""
+    import archgym.proxy.model as model_module
+
+    first, second = _two_models(tmp_path)
+    first.save(tmp_path / "m")
+    expected = _predictions(_fresh(tmp_path / "m"))
+    renames, real_rename = [], os.rename
+
+    def rename(src, dst):
+        renames.append(Path(src).name)
+        if len(renames) == 2:  # staging -> m, after m -> .m.replaced-*
+            raise KeyboardInterrupt
+        real_rename(src, dst)
+
+    monkeypatch.setattr(model_module.os, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(tmp_path / "m")
+    monkeypatch.undo()
+    assert renames[0] == "m" and sorted(p.name for p in tmp_path.iterdir()) == ["d1", "d2", "m"]
+    np.testing.assert_array_equal(_predictions(_fresh(tmp_path / "m")), expected)
 
 
 def test_a_save_killed_between_its_two_renames_says_where_the_old_model_is(tmp_path):

@@ -269,6 +269,7 @@ class ProxyModel:
         staging = path if in_place else _sibling(path, "partial")
         if not in_place:
             staging.mkdir()
+        retired = None
         try:
             named = [(m.file, self._boosters[m.metric]) for m in self.manifest.models if m.transform != "constant"]
             if self.manifest.feasibility.kind == "classifier":
@@ -295,6 +296,8 @@ class ProxyModel:
                 for entry in list(path.iterdir()):
                     entry.unlink(missing_ok=True)
             else:
+                if retired is not None and retired.is_dir() and not path.exists():  # stopped between the renames
+                    os.rename(retired, path)
                 shutil.rmtree(staging, ignore_errors=True)
             raise
         self.path = path
