@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,19 @@ def _check_resources(spec: SweepSpec) -> None:
     if spec.tune.cpus_per_trial > cpus:
         raise ValueError(f"{spec.source}: tune.cpus_per_trial is {spec.tune.cpus_per_trial} but the Ray cluster has "
                          f"{cpus:g} CPUs: the trials would wait forever")
+    crowded = _oversubscription(spec.tune, os.cpu_count() or 1)
+    if crowded:
+        warnings.warn(f"{spec.source}: {crowded}", RuntimeWarning, stacklevel=2)
+
+
+def _oversubscription(tune: Any, cpus: int) -> str | None:
+    """Why the embedded Ray's ``tune.num_cpus`` crowds a machine of ``cpus`` CPUs, or ``None``."""
+    at_once = int(tune.num_cpus // tune.cpus_per_trial) if tune.num_cpus is not None else 0
+    at_once = min(at_once, tune.max_concurrent_trials or at_once)
+    if at_once * tune.cpus_per_trial <= cpus:
+        return None
+    return (f"tune.num_cpus is {tune.num_cpus} but this machine has {cpus} CPUs: Ray runs up to {at_once} trials at "
+            "once on them, so each runs slower and its wall_time is not comparable with a sweep that fits the machine")
 
 
 def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | None = None) -> SweepOutcome:

@@ -271,3 +271,19 @@ def test_a_spec_that_already_ran_resumes_even_with_an_imports_entry_a_new_sweep_
     with pytest.raises(SpecError, match="would not be imported"):
         parse_sweep(data, source="spec.yaml")
     assert parse_sweep(data, source="spec.yaml", resuming=True).imports == ("mylab.sims",)
+
+
+def test_an_embedded_ray_larger_than_the_machine_is_announced():
+    """tune.num_cpus above the machine's CPUs runs more trials at once than it has cores: their wall
+    times are then not comparable, so the sweep says so (unless max_concurrent_trials keeps it within)."""
+    from archgym.tune import _oversubscription
+
+    def tune(**kw):
+        return parse_sweep({**GOOD, "tune": kw}).tune
+
+    assert _oversubscription(tune(num_cpus=64), 2).startswith("tune.num_cpus is 64 but this machine has 2 CPUs: "
+                                                             "Ray runs up to 64 trials at once")
+    assert _oversubscription(tune(num_cpus=64, cpus_per_trial=16), 2).startswith("tune.num_cpus is 64 but this "
+                                                                                 "machine has 2 CPUs: Ray runs up to 4")
+    assert _oversubscription(tune(num_cpus=64, max_concurrent_trials=2), 2) is None
+    assert _oversubscription(tune(num_cpus=2), 2) is None and _oversubscription(tune(), 2) is None
