@@ -100,8 +100,8 @@ def collect(env: Any, env_id: str, out: str | os.PathLike[str], samples: int, *,
 def _refuse_a_repeated_draw(out: str | os.PathLike[str], run: RunInfo, samples: int) -> None:
     """``ValueError`` when another run of dataset ``out`` drew the designs this new run would draw: the same env,
     simulator and settings, method and seed (and, for a Latin hypercube, sample count; a uniform sample
-    of another size shares its first designs). Its rows would be repeated under another run id, and a
-    proxy trained on the dataset would weigh them twice."""
+    of another size shares its first designs). Its rows would be repeated under another run id: counted
+    twice by any reader (archgym's proxy keeps one row per design, pandas or polars statistics do not)."""
     info = scan_dataset(out, allow_empty=True) if run.seed is not None and os.path.isdir(out) else None
     runs = info.runs() if info else {}
     if run.run_id in runs:  # resumed: the writer checks that it is the same draw
