@@ -15,9 +15,11 @@ from typing import Any
 __all__ = ["quiet_ray_logs", "start_ray"]
 
 # Quiet, local-friendly Ray defaults, set before Ray is imported by anything that starts it (users can
-# override them in their environment): no auth-token notice, trials keep our working directory.
+# override them in their environment): no auth-token notice, trials keep our working directory, and no
+# C++ failure-signal handler (Ray's would take SIGTERM from the driver's own handler while ray.init runs
+# and abort with a stack dump, exit 134; the cost is Ray's C++ stack dump on a crash).
 for _key, _value in (("RAY_AUTH_MODE", "disabled"), ("RAY_DEDUP_LOGS", "0"), ("RAY_AIR_NEW_OUTPUT", "0"),
-                     ("RAY_CHDIR_TO_TRIAL_DIR", "0")):
+                     ("RAY_CHDIR_TO_TRIAL_DIR", "0"), ("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")):
     os.environ.setdefault(_key, _value)
 
 _NOISY_LOGGERS = ("ray.rllib", "ray.tune", "ray.train", "ray._common", "ray.util")
@@ -38,20 +40,52 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         _init(ray, address, num_cpus)
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _keep_signal_handlers() -> Iterator[None]:
-    """``ray.init`` replaces the driver's SIGTERM handler with one that exits at once: the caller's own
-    (archgym's CLI takes SIGTERM as Ctrl-C, so work is kept and the exit code is 143) is put back."""
+    """Keep the caller's SIGINT/SIGTERM handlers over ``ray.init`` (archgym's CLI takes SIGTERM as Ctrl-C, so
+    work is kept and the exit code is 143), and hold a signal that arrives meanwhile until Ray is up.
+
+    ``ray.init`` sets a SIGTERM handler that exits at once (exit code 15); it is not let in. And a Ctrl-C
+    raised inside ``ray.init`` leaves Ray half started, so that the process later dies in a segfault (exit
+    139): the first signal is therefore delivered to the caller's handler once ``ray.init`` has returned
+    (or failed). A second one is delivered at once, for a start that hangs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # (a handler installed outside Python reads as None: that signal is left alone)
+    previous = {sig: handler for sig in _STOP_SIGNALS if (handler := signal.getsignal(sig)) is not None}
+    held: list[int] = []
+    set_handler = signal.signal
+
+    def deliver(signum: int) -> None:
+        for sig, handler in previous.items():
+            set_handler(sig, handler)
+        signal.raise_signal(signum)
+
+    def hold(signum: int, frame: Any) -> None:
+        held.append(signum)
+        if len(held) > 1:
+            deliver(signum)
+        else:
+            print("archgym: stopping once Ray has started (press Ctrl-C again to stop at once)", file=sys.stderr)
+
+    def keep_ours(signum: int, handler: Any) -> Any:  # what ray.init may install for these signals
+        return set_handler(signum, handler) if signum not in previous else signal.getsignal(signum)
+
+    for sig in previous:
+        set_handler(sig, hold)
+    signal.signal = keep_ours
     try:
         yield
     finally:
+        signal.signal = set_handler
         for sig, handler in previous.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+            set_handler(sig, handler)
+        if len(held) == 1:
+            signal.raise_signal(held[0])
 
 
 def _init(ray: Any, address: str | None, num_cpus: int | None) -> None:

@@ -109,6 +109,35 @@ def test_signals_raise_keyboard_interrupt_and_say_which(sig):
     assert signal.getsignal(sig) is before  # restored
 
 
+def _fake_ray_init(log: list[str], signals: int) -> None:
+    """What ray.init does to a driver's signals: installs a SIGTERM handler that exits (code 15); here a
+    Ctrl-C (or two) also arrives in the middle of it."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(signum))
+    for _ in range(signals):
+        signal.raise_signal(signal.SIGINT)
+    log.append("ray started")
+
+
+def test_a_signal_while_ray_starts_is_delivered_once_it_has_started(capsys):
+    """Ctrl-C inside ray.init left Ray half started and the process died in a segfault (exit 139); SIGTERM hit
+    Ray's handler (exit 15). The caller's handlers stay, and the signal arrives once ray.init returns."""
+    from agents._ray import _keep_signal_handlers
+
+    term, log, set_handler = signal.getsignal(signal.SIGTERM), [], signal.signal
+    with pytest.raises(KeyboardInterrupt), _keep_signal_handlers():
+        _fake_ray_init(log, signals=1)
+    assert log == ["ray started"] and signal.getsignal(signal.SIGTERM) is term
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert "stopping once Ray has started (press Ctrl-C again to stop at once)" in capsys.readouterr().err
+    log.clear()
+    with pytest.raises(KeyboardInterrupt), _keep_signal_handlers():  # a second signal stops a hung start at once
+        _fake_ray_init(log, signals=2)
+    assert log == [] and signal.getsignal(signal.SIGTERM) is term
+    with _keep_signal_handlers():
+        _fake_ray_init(log, signals=0)
+    assert log == ["ray started"] and signal.getsignal(signal.SIGTERM) is term and signal.signal is set_handler
+
+
 @pytest.mark.timeout(600)
 def test_an_interrupted_sweep_says_so_and_resumes_from_its_records_only(tmp_path):
     """SIGTERM mid-sweep: exit 143, an incomplete report, no process left; --resume keeps the finished
