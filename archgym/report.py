@@ -87,7 +87,7 @@ def build_report(run_dir: str | Path, *, figures: bool = True, out: str | Path |
     ``out`` writes all of it to another directory instead (a run directory you may only read)."""
     run_dir = Path(run_dir)
     trials = read_trials(run_dir)
-    if not trials:
+    if not trials and not (run_dir / SPEC_FILE).is_file():
         raise ValueError(f"{run_dir} has no trial results (trials/*.json): run the sweep first")
     _check_trials(run_dir, trials)
     every = trials  # results.csv and the completeness line see them all; the statistics only the ended ones
@@ -438,10 +438,13 @@ def _progress_report(out: Path, run_dir: Path, trials: Sequence[TrialRecord]) ->
     spec = _spec(run_dir)
     rows = [[t.trial_id, t.agent, t.setting, t.seed, t.outcome, f"{t.evaluations}/{t.budget}", t.best_reward]
             for t in sorted(trials, key=lambda t: t.trial_id)]
-    lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", "", f"**{incomplete}**", "",
-             "No trial has ended yet, so nothing is compared. Where each stands:", "",
-             table([[_fmt(c) for c in r] for r in rows], ["trial", "agent", "setting", "seed", "status", "evaluations",
-                                                          "best so far"], markdown=True), ""]
+    lines = [f"# Sweep report: {spec.name if spec else run_dir.name}", "", f"**{incomplete}**", ""]
+    if rows:
+        lines += ["No trial has ended yet, so nothing is compared. Where each stands:", "",
+                  table([[_fmt(c) for c in r] for r in rows], ["trial", "agent", "setting", "seed", "status",
+                                                               "evaluations", "best so far"], markdown=True), ""]
+    else:
+        lines += ["No trial has reported yet, so there is nothing to compare.", ""]
     (out / "report.md").write_text("\n".join(lines))
     return {"summary": [], "verdict": "no trial has ended yet", "notes": [], "stopped_early": None, "ranking": [],
             "optimum": None, "figures": [], "report_dir": str(out), "incomplete": incomplete, "progress_only": True}

@@ -508,3 +508,25 @@ def test_a_report_of_a_run_directory_you_may_only_read_goes_elsewhere(tmp_path, 
     assert main(["report", str(run), "--no-figures"]) == 2
     assert f"cannot write the report into {run} (report/ and results.csv): Permission denied: write it elsewhere " \
            "with --out DIR" in capsys.readouterr().err
+
+
+def test_a_report_before_any_trial_reported_says_where_the_sweep_stands(tmp_path, capsys):
+    """Interrupted (or still starting) before a trial's first report, a sweep's report said "has no trial
+    results: run the sweep first" (exit 2), as if no sweep had been made; it says how far it got."""
+    from archgym.cli import main
+    from archgym.config import parse_sweep
+    from archgym.runs import RunState, write_spec, write_state
+
+    spec = parse_sweep({"name": "t", "env": {"id": "archgym/Systolic-v0"}, "budget": 30, "seeds": [0, 1],
+                        "agents": {"random_walk": {}, "ga": {}}, "run_dir": str(tmp_path)}, source="t.yaml")
+    write_spec(tmp_path, spec)
+    write_state(tmp_path, RunState("interrupted", 4, 0, signal="SIGINT", started=0.0))
+    assert main(["report", str(tmp_path), "--no-figures"]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "this sweep was interrupted by SIGINT; 0 of 4 trials ended" in text and "--resume" in text
+    assert "No trial has reported yet" in text
+    write_state(tmp_path, RunState("complete", 4, 0, started=0.0))  # every trial failed before reporting
+    assert "ran to its end, but 4 of its 4 trials left no result" in build_report(tmp_path)["incomplete"]
+    (tmp_path / "spec.yaml").unlink()  # not a sweep's directory at all
+    with pytest.raises(ValueError, match="has no trial results"):
+        build_report(tmp_path)
