@@ -250,6 +250,8 @@ def test_proxy_cli_train_and_score(systolic, tmp_path, capsys):
                          (["--n-jobs", "0"], "n_jobs must be a positive integer"),
                          # xgboost fits NaN trees, or one tree for True, or fails after training
                          (["--xgb", "learning_rate=.nan"], "'learning_rate' must be finite, got nan"),
+                         (["--xgb", "learning_rate=nan"], "'learning_rate' must be a number, got the string 'nan'"),
+                         (["--xgb", "subsample=inf"], "'subsample' must be a number, got the string 'inf'"),
                          (["--xgb", "n_estimators=true"], "'n_estimators' must be a positive integer, got True"),
                          (["--xgb", "early_stopping_rounds=0"], "'early_stopping_rounds' must be a positive"),
                          (["--xgb", "booster=gblinear"], "the proxy is made of trees")):

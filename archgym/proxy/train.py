@@ -158,11 +158,15 @@ def train_proxy(
         params[key] = int(params[key])
     # xgboost takes True for a number (n_estimators=True is one tree) and a NaN or infinite setting (NaN
     # trees); booleans are for the keywords it types as bool, NaN only for ``missing``
-    takes_bool = {name for name, p in inspect.signature(xgb.XGBModel.__init__).parameters.items()
-                  if "bool" in str(p.annotation)}
+    # (and a string for a number, which it parses: learning_rate='nan' trained NaN trees, exit 0)
+    typed = {name: str(p.annotation) for name, p in inspect.signature(xgb.XGBModel.__init__).parameters.items()}
+    takes_bool = {name for name, kind in typed.items() if "bool" in kind}
+    numeric = {name for name, kind in typed.items() if ("float" in kind or "int" in kind) and "str" not in kind}
     for key, value in params.items():
         if isinstance(value, (bool, np.bool_)) and key not in takes_bool:
             raise ValueError(f"xgboost parameter {key!r} is {value!r}: give a number or a name, not a boolean")
+        if isinstance(value, str) and key in numeric:
+            raise ValueError(f"xgboost parameter {key!r} must be a number, got the string {value!r}")
         if isinstance(value, (float, np.floating)) and not math.isfinite(value) and key != "missing":
             raise ValueError(f"xgboost parameter {key!r} must be finite, got {value!r}")
     if params.get("booster", "gbtree") != "gbtree":
