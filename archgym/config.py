@@ -492,20 +492,36 @@ def check_trial_agents(spec: SweepSpec) -> None:
     ``tournament_size`` above ``population``, ``nsga2``: a population it cannot split), found by building
     each setting's agent on the env's space once, before a run directory or Ray exists. (Each value alone
     was checked when the spec was read.)"""
-    from agents import get
+    from agents import get, unused_hyperparameters
     from archgym.catalog import make_env
+    from archgym.explore import explorable
 
-    space = make_env(spec.env_id, spec.env_kwargs).space
+    try:
+        space = explorable(make_env(spec.env_id, spec.env_kwargs)).space
+    except ValueError as exc:
+        raise _fail(f"{spec.source}: env", str(exc)) from None
     seen: set[tuple[str, int]] = set()
+    ignored: dict[str, dict[str, list[str]]] = {}  # agent -> hyperparameter -> why, per setting that ignores it
+    settings: dict[str, int] = {}
     for trial in spec.trials():
         if (trial.agent, trial.setting) in seen:
             continue
         seen.add((trial.agent, trial.setting))
+        cls = get(trial.agent)
         try:
-            get(trial.agent)(space, seed=trial.seed, **trial.hyperparameters)
+            cls(space, seed=trial.seed, **trial.hyperparameters)
         except ValueError as exc:
             raise _fail(f"{spec.source}: agents.{trial.agent}", f"setting {trial.setting} "
                                                                  f"{trial.hyperparameters}: {exc}") from None
+        settings[trial.agent] = settings.get(trial.agent, 0) + 1
+        for why in unused_hyperparameters(cls.hyperparameters, trial.hyperparameters):
+            ignored.setdefault(trial.agent, {}).setdefault(why.split(" ", 1)[0], []).append(why)
+    for agent, names in ignored.items():  # one that acts in some settings may be fixed across all of them
+        for name, whys in names.items():
+            if len(whys) == settings[agent]:
+                raise _fail(f"{spec.source}: agents.{agent}.hyperparameters.{name}",
+                            f"the agent ignores it in every setting of this sweep: {whys[0].split(' ', 1)[1]}; "
+                            f"its settings would differ in name only")
 
 
 def load_sweep(path: str | os.PathLike[str], *, resuming: bool = False) -> SweepSpec:

@@ -82,7 +82,9 @@ class TrajectorySink(Protocol):
 Recorder = Callable[[Mapping[str, Any], Evaluation, float], None]
 
 
-def _design_env(env: gym.Env) -> DesignEnv:
+def explorable(env: gym.Env) -> DesignEnv:
+    """The ``DesignEnv`` under ``env``, or ``ValueError`` when agents cannot explore it (not an archgym env, or
+    not one design per step)."""
     base = env.unwrapped
     if not isinstance(base, DesignEnv):
         raise ValueError("explore needs an archgym DesignEnv (from gym.make('archgym/...')), "
@@ -128,7 +130,7 @@ def explore(
         env = gym.make(env, **dict(env_kwargs or {}))
     elif env_kwargs:
         raise ValueError("env_kwargs only apply when env is given as an id")
-    denv = _design_env(env)
+    denv = explorable(env)
     env_id = env.spec.id if env.spec is not None else type(denv.simulator).__name__
     if isinstance(agent, str):
         cls = get(agent)

@@ -213,7 +213,8 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | N
             write_spec(run_dir, spec, exclusive=True)  # claims it: a second sweep given this run_dir is refused
             try:
                 start_ray(address, None if address else spec.tune.num_cpus)
-            except BaseException:  # a cluster that cannot be joined leaves nothing behind either
+                _check_resources(spec)
+            except BaseException:  # a cluster that cannot be joined (or is too small) leaves nothing behind either
                 (run_dir / SPEC_FILE).unlink()
                 raise
             return _with_optimum(_run(spec, spec.trials(), address, "tune"), progress)
@@ -287,6 +288,9 @@ def _interruptible(caught: list[str]) -> Iterator[None]:
 def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: str) -> SweepOutcome:
     total = len(spec.trials())
     finished_before = total - len(trials)
+    if trials:  # a cluster too small for a trial is refused before the state says the sweep runs
+        start_ray(address, None if address else spec.tune.num_cpus)
+        _check_resources(spec)
     state = RunState("running", total, finished_before, started=time.time())
     write_state(spec.run_dir, state)
     errors: dict[str, str] = {}
@@ -295,8 +299,6 @@ def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: st
     try:
         with _interruptible(caught):  # (start_ray keeps these handlers over Ray's own)
             if trials:
-                start_ray(address, None if address else spec.tune.num_cpus)
-                _check_resources(spec)
                 tuner = _tuner(spec, trials, name, finished_before)
                 with quiet_ray_logs():
                     results = tuner.fit()

@@ -173,6 +173,26 @@ def test_settings_an_agent_refuses_together_fail_before_a_run_directory_exists(t
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(("changes", "message"), [
+    # a search over a value every setting ignores: settings that differ in name only (a fake lottery spread)
+    ({"agents": {"random_walk": {"hyperparameters": {"restart": {"uniform": [0.2, 1.0]}}, "samples": 3}}},
+     r"agents.random_walk.hyperparameters.restart: the agent ignores it in every setting of this sweep: \(acts "
+     r"only with mode 'local'; mode is 'uniform'\)"),
+    # explore refuses a sequential env: every trial failed after Ray had started (exit 1)
+    ({"env": {"id": "archgym/Systolic-v0", "kwargs": {"episode": "sequential"}}},
+     r"spec.yaml: env: explore runs agents on one-step episodes"),
+])
+def test_a_sweep_its_trials_could_not_run_as_meant_fails_before_a_run_directory_exists(tmp_path, monkeypatch,
+                                                                                       changes, message):
+    import archgym.tune
+
+    monkeypatch.setattr(archgym.tune, "start_ray", lambda *a, **k: pytest.fail("Ray started"))
+    spec = parse_sweep({**GOOD, **changes, "run_dir": str(tmp_path / "run")}, source="spec.yaml")
+    with pytest.raises(SpecError, match=message):
+        archgym.tune.run_sweep(spec)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_directorys_spec_cannot_vouch_for_its_own_code(tmp_path, monkeypatch):
     """A spec file of your own lists the modules it may import; a run directory's spec.yaml (maybe handed
     over) cannot: report and resume import such a module only when it is trusted or imported first."""
@@ -237,6 +257,15 @@ def test_one_driver_per_run_directory_and_a_failed_start_leaves_nothing(tmp_path
     with pytest.raises(ConnectionError):
         tune_mod.run_sweep(spec, address="10.0.0.1:6379")
     assert not (tmp_path / "a").exists()  # the folders it made are gone again
+
+    def too_small(spec):
+        raise ValueError("tune.cpus_per_trial is 3.0 but the Ray cluster has 2 CPUs")
+
+    monkeypatch.setattr(tune_mod, "start_ray", lambda *args: None)
+    monkeypatch.setattr(tune_mod, "_check_resources", too_small)  # it left spec.yaml and a 'running' state
+    with pytest.raises(ValueError, match="cluster has 2 CPUs"):
+        tune_mod.run_sweep(spec)
+    assert not (tmp_path / "a").exists()
     run_dir.mkdir(parents=True)
     with exclusive_lock(run_dir / DRIVER_LOCK, "test"):  # another driver holds the run directory
         with pytest.raises(ValueError, match=f"run directory {run_dir} is in use by another process"):
