@@ -389,6 +389,14 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
         if outside:
             raise ValueError(f"{where}: reward {outside[0]!r} lies outside {spec.env_id}'s reward range [{low:g}, "
                              f"{high:g}] (with these env kwargs): the record was edited or comes from another task")
+        if t.target_met_at is not None and env is not None:
+            if not getattr(env.objective, "targets", None):
+                raise ValueError(f"{where}: target_met_at is {t.target_met_at}, but this run's objective has no "
+                                 "targets")
+            if t.history[t.target_met_at - 1] < high:  # every target met is the objective's top reward
+                raise ValueError(f"{where}: target_met_at is {t.target_met_at}, but the best reward by then is "
+                                 f"{t.history[t.target_met_at - 1]!r}, below the {high:g} of a design meeting every "
+                                 "target")
         want = expected.get(t.trial_id)
         if want is None:
             raise ValueError(f"{where}: the spec has no trial of that id (its settings are numbered 0 to "

@@ -139,6 +139,10 @@ class TrialRecord:
         for name in ("hyperparameters", "best_design", "best_metrics"):
             if not isinstance(getattr(self, name), Mapping):
                 return f"{name} must be a JSON object, got {type(getattr(self, name)).__name__}"
+        if not all(is_number(v) or v is None for v in self.best_metrics.values()):  # (None: NaN in JSON)
+            return "best_metrics must map metric names to numbers"
+        if not (number(self.wall_time) and 0 <= self.wall_time < math.inf):
+            return f"wall_time must be a number of seconds >= 0, got {self.wall_time!r}"
         return None
 
 

@@ -265,6 +265,10 @@ def test_report_refuses_what_its_run_could_not_have_produced(tmp_path):
                             ({"history": good["history"] * 2}, r"history has 60 entries for 30 evaluations"),
                             ({"history": ["a"] * 30}, r"history must be a list of numbers"),
                             ({"history": [0.5] + good["history"][1:]}, r"history must not decrease"),
+                            ({"target_met_at": 5}, r"target_met_at is 5, but the best reward by then is "),
+                            ({"best_metrics": {"latency": "x"}}, r"best_metrics must map metric names to numbers"),
+                            ({"wall_time": -5}, r"wall_time must be a number of seconds >= 0, got -5"),
+                            ({"wall_time": "abc"}, r"wall_time must be a number of seconds"),
                             ({"history": [*good["history"][:-1], 1.5], "best_reward": 1.5},
                              r"reward 1.5 lies outside archgym/Systolic-v0's reward range \[0, 1\]"),
                             ({"hyperparameters": {"population": 8}}, r"hyperparameters \{'population': 8\} are not "
