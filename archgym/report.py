@@ -374,6 +374,8 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
     names = set(env.simulator.space.names) if env is not None else None
     low, high = getattr(env, "reward_range", None) or (-math.inf, math.inf)
     expected = {t.trial_id: t for t in spec.trials()}
+    if env is not None:
+        _check_trajectories_task(run_dir, spec, env)
     for t in trials:
         where = f"{run_dir}/trials: trial {t.trial_id!r}"
         if t.agent not in agents:
@@ -407,6 +409,31 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
         if json_data(t.hyperparameters) != json_data(want.hyperparameters):
             raise ValueError(f"{where}: hyperparameters {t.hyperparameters} are not the spec's for this trial "
                              f"({want.hyperparameters}): the record comes from another sweep")
+
+
+def _check_trajectories_task(run_dir: Path, spec: Any, env: Any) -> None:
+    """``ValueError`` when the evaluations the sweep logged were made on another task than its spec.yaml
+    names (an edited spec: its report would label one workload's results with another's name)."""
+    from archgym.dataset import scan_dataset
+    from archgym.dataset.provenance import objective_record, record_difference, simulator_settings
+
+    data = run_dir / TRAJECTORIES_DIR
+    info = scan_dataset(data, allow_empty=True) if data.is_dir() else None
+    if info is None:
+        return
+    settings = simulator_settings(env.simulator)
+    objective = objective_record(env.objective, env.simulator.metrics)
+    for run_id, record in info.runs().items():
+        if run_id not in {t.trial_id for t in spec.trials()}:
+            continue  # rows of no trial of this sweep are noted with the Pareto fronts
+        diff = ("env_id: " + repr(record.get("env_id")) if record.get("env_id") != spec.env_id else None) or \
+            record_difference(record.get("settings"), settings, ("logged", "spec.yaml")) or \
+            (record.get("objective") is not None and record_difference(record.get("objective"), objective,
+                                                                       ("logged", "spec.yaml")))
+        if diff:
+            raise ValueError(f"{run_dir}: trial {run_id!r} logged its evaluations ({TRAJECTORIES_DIR}/) on another "
+                             f"task than spec.yaml describes ({diff}): spec.yaml was edited after the sweep ran; "
+                             "put it back, or run the changed task as a new sweep")
 
 
 def _sweep_simulator_and_objective(run_dir: Path):

@@ -55,3 +55,9 @@ def test_two_trial_sweep_end_to_end(tmp_path, ray_session):
             part.unlink()
     assert build_report(tmp_path / "run", figures=False)["notes"][-1].startswith(
         "the logged evaluations of 1 trial(s) are missing or fewer than they recorded (random_walk-000-s1)")
+    spec_file = tmp_path / "run" / "spec.yaml"
+    spec_file.write_text(spec_file.read_text().replace("alexnet", "vgg16"))  # the task edited after the run
+    with pytest.raises(ValueError, match=r"trial 'random_walk-000-s0' logged its evaluations \(trajectories/\) on "
+                                         r"another task than spec.yaml describes \(workload='alexnet' \(logged\) vs "
+                                         r"'vgg16' \(spec.yaml\)\)"):
+        build_report(tmp_path / "run", figures=False)
