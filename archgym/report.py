@@ -250,8 +250,7 @@ def _pareto_tables(run_dir: Path, trials, optimum, recorded: set[str] = frozense
     try:
         frame = read_dataset(data)
     except (ValueError, FileNotFoundError) as exc:
-        raise ValueError(f"{data}: the sweep's evaluations cannot be read ({exc}), so neither can the Pareto "
-                         "fronts") from None
+        raise _unreadable(data, exc) from None
     if frame.empty or not all(n in frame.columns for n in names):
         return None
     notes = []
@@ -374,8 +373,6 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
     names = set(env.simulator.space.names) if env is not None else None
     low, high = getattr(env, "reward_range", None) or (-math.inf, math.inf)
     expected = {t.trial_id: t for t in spec.trials()}
-    if env is not None:
-        _check_trajectories_task(run_dir, spec, env)
     for t in trials:
         where = f"{run_dir}/trials: trial {t.trial_id!r}"
         if t.agent not in agents:
@@ -409,6 +406,12 @@ def _check_trials(run_dir: Path, trials: Sequence[TrialRecord]) -> None:
         if json_data(t.hyperparameters) != json_data(want.hyperparameters):
             raise ValueError(f"{where}: hyperparameters {t.hyperparameters} are not the spec's for this trial "
                              f"({want.hyperparameters}): the record comes from another sweep")
+    if env is not None:
+        _check_trajectories_task(run_dir, spec, env)
+
+
+def _unreadable(data: Path, exc: Exception) -> ValueError:
+    return ValueError(f"{data}: the sweep's evaluations cannot be read ({exc}), so neither can the Pareto fronts")
 
 
 def _check_trajectories_task(run_dir: Path, spec: Any, env: Any) -> None:
@@ -418,7 +421,10 @@ def _check_trajectories_task(run_dir: Path, spec: Any, env: Any) -> None:
     from archgym.dataset.provenance import objective_record, record_difference, simulator_settings
 
     data = run_dir / TRAJECTORIES_DIR
-    info = scan_dataset(data, allow_empty=True) if data.is_dir() else None
+    try:
+        info = scan_dataset(data, allow_empty=True) if data.is_dir() else None
+    except (ValueError, FileNotFoundError) as exc:
+        raise _unreadable(data, exc) from None
     if info is None:
         return
     settings = simulator_settings(env.simulator)
