@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from simulators.systolic import load_workload
@@ -76,11 +77,29 @@ def test_conv_lowering_to_gemm():
         ({"kind": "conv", "in_h": 2, "in_w": 8, "in_c": 3, "out_c": 4, "kernel_h": 5}, "kernel height 5 exceeds"),
         ({"kind": "pool"}, "kind must be one of"),
         ({"kind": "gemm", "m": 2.5, "n": 2, "k": 2}, "m must be an integer"),
+        # 64-bit counts overflowed: utilization -0.24 and a reward, exit 0
+        ({"kind": "gemm", "m": 10**8, "n": 10**8, "k": 10**8}, r"1e\+24 multiply-accumulates, more than the 2.81e\+14"),
+        ({"kind": "params", "extra_params": 2**49}, r"5.63e\+14 parameters, more than"),
     ],
 )
 def test_bad_layers_name_the_field(fields, message):
     with pytest.raises(ValueError, match=message):
         Layer("bad", **fields)
+
+
+def test_a_layer_at_the_size_limit_costs_without_overflow():
+    """2**48 multiply-accumulates, the most a layer may have: every cost positive and utilization in (0, 1]
+    on random designs, with numpy's overflow warnings made errors."""
+    from simulators.systolic import SystolicSimulator
+    from simulators.workloads import MAX_LAYER_SIZE, Network
+
+    net = Network("edge", (Layer("g", "gemm", m=2**16, n=2**16, k=2**16),))
+    assert net.layers[0].macs == MAX_LAYER_SIZE
+    sim = SystolicSimulator(workload=net)
+    with np.errstate(all="raise"):
+        m = sim.evaluate_batch(sim.space.sample_batch(np.random.default_rng(0), 500, "random")).metrics
+    assert (m["utilization"] > 0).all() and (m["utilization"] <= 1).all()
+    assert all((m[k] > 0).all() and np.isfinite(m[k]).all() for k in ("latency", "energy", "cycles"))
 
 
 def test_user_csv_and_yaml_layer_files(tmp_path):

@@ -36,9 +36,12 @@ import numpy as np
 from simulators.params import is_integer
 from simulators.yamldata import load_yaml, read_text
 
-__all__ = ["Layer", "Network", "available", "load_network"]
+__all__ = ["MAX_LAYER_SIZE", "Layer", "Network", "available", "load_network"]
 
 KINDS = ("conv", "gemm", "params")
+#: the largest count of multiply-accumulates (or parameters) of one layer, about 300 times a GPT-3 layer's:
+#: the costs the simulators derive from it (cycles, words moved, bits) stay well inside 64-bit integers
+MAX_LAYER_SIZE = 2**48
 _INT_FIELDS = ("in_h", "in_w", "in_c", "out_c", "kernel_h", "kernel_w", "stride", "padding", "groups",
                "m", "n", "k", "repeat", "extra_params")
 _BOOL_FIELDS = ("bias", "norm", "weighted")
@@ -92,6 +95,10 @@ class Layer:
                     raise ValueError(f"{where}: kernel {axis} {kern} exceeds the padded input {padded}")
         if self.kind == "params" and self.extra_params <= 0:
             raise ValueError(f"{where}: a params entry needs extra_params > 0")
+        for what, size in (("multiply-accumulates", self.macs), ("parameters", self.params)):
+            if size > MAX_LAYER_SIZE:
+                raise ValueError(f"{where}: {size:.3g} {what}, more than the {MAX_LAYER_SIZE:.3g} (2**48) a layer may "
+                                 "have: the simulators count in 64-bit integers, which would overflow")
 
     # -- shapes ---------------------------------------------------------------------------------
     @property
