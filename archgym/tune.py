@@ -205,6 +205,10 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | N
                          "or choose another run_dir")
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run_dir {run_dir} is a file, not a directory")
+    others = sorted(p.name for p in run_dir.iterdir() if p.name != DRIVER_LOCK) if run_dir.is_dir() else []
+    if others:  # a dataset, a home directory: the sweep would write its files among them
+        raise ValueError(f"run_dir {run_dir} is not a sweep's run directory but holds other files ("
+                         f"{', '.join(others[:5])}{', ...' if len(others) > 5 else ''}): give a new or empty directory")
     check_trial_agents(spec)  # before the run directory exists: a refused setting leaves nothing behind
     new = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
     run_dir.mkdir(parents=True, exist_ok=True)

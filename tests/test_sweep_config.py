@@ -267,6 +267,11 @@ def test_one_driver_per_run_directory_and_a_failed_start_leaves_nothing(tmp_path
         tune_mod.run_sweep(spec)
     assert not (tmp_path / "a").exists()
     run_dir.mkdir(parents=True)
+    (run_dir / "part-x-00000000-00000.parquet").write_bytes(b"")  # a dataset, say: not a sweep's to write into
+    with pytest.raises(ValueError, match=r"run_dir .* is not a sweep's run directory but holds other files "
+                                         r"\(part-x-00000000-00000.parquet\): give a new or empty directory"):
+        tune_mod.run_sweep(spec)
+    (run_dir / "part-x-00000000-00000.parquet").unlink()
     with exclusive_lock(run_dir / DRIVER_LOCK, "test"):  # another driver holds the run directory
         with pytest.raises(ValueError, match=f"run directory {run_dir} is in use by another process"):
             tune_mod.run_sweep(spec)
