@@ -429,13 +429,15 @@ def _check_trajectories_task(run_dir: Path, spec: Any, env: Any) -> None:
         return
     settings = simulator_settings(env.simulator)
     objective = objective_record(env.objective, env.simulator.metrics)
+    labels = ("logged", "spec.yaml")
+    trial_ids = {t.trial_id for t in spec.trials()}
     for run_id, record in info.runs().items():
-        if run_id not in {t.trial_id for t in spec.trials()}:
+        if run_id not in trial_ids:
             continue  # rows of no trial of this sweep are noted with the Pareto fronts
-        diff = ("env_id: " + repr(record.get("env_id")) if record.get("env_id") != spec.env_id else None) or \
-            record_difference(record.get("settings"), settings, ("logged", "spec.yaml")) or \
-            (record.get("objective") is not None and record_difference(record.get("objective"), objective,
-                                                                       ("logged", "spec.yaml")))
+        logged_env = record.get("env_id")
+        diff = (f"env_id={logged_env!r} (logged) vs {spec.env_id!r} (spec.yaml)" if logged_env != spec.env_id
+                else None) or record_difference(record.get("settings"), settings, labels) or \
+            (record.get("objective") is not None and record_difference(record.get("objective"), objective, labels))
         if diff:
             raise ValueError(f"{run_dir}: trial {run_id!r} logged its evaluations ({TRAJECTORIES_DIR}/) on another "
                              f"task than spec.yaml describes ({diff}): spec.yaml was edited after the sweep ran; "
