@@ -231,7 +231,11 @@ def test_messages_say_what_the_path_or_setting_really_is(capsys, tmp_path):
     (run_dir / "trajectories").mkdir(parents=True)
     (run_dir / "spec.yaml").write_text("name: r\n")
     code, err = run(capsys, "dataset", str(run_dir))
-    assert code == 2 and f"a sweep's run directory: its evaluations are the dataset {run_dir / 'trajectories'}" in err
+    assert code == 2 and f"a sweep's run directory, not a trajectory dataset: its evaluations are the dataset " \
+        f"{run_dir / 'trajectories'}" in err
+    code, err = run(capsys, "explore", "systolic", "-a", "random_walk", "-b", "3", "--log", str(run_dir))
+    assert code == 2 and "is a sweep's run directory, not a trajectory dataset" in err
+    assert not list(run_dir.glob("*.parquet"))
     code, err = run(capsys, "collect", "systolic", "-n", "40", "-o", str(tmp_path / "one"), "-q")
     assert code == 0
     code, err = run(capsys, "proxy", "train", str(tmp_path / "one"), "--env", "systolic", "--out",

@@ -242,14 +242,16 @@ def scan_dataset(path: str | os.PathLike[str], *, allow_empty: bool = False) -> 
         raise ValueError(f"{path} is a file: a trajectory dataset is a directory of Parquet parts")
     if (path / LEGACY_MANIFEST).is_file():
         raise _manifest_error(path)
+    if (path / "spec.yaml").is_file() and ((path / "trials").is_dir() or (path / "trajectories").is_dir()):
+        # (a writer would mix its parts in among the sweep's files)
+        raise ValueError(f"{path} is a sweep's run directory, not a trajectory dataset: its evaluations are the "
+                         f"dataset {path / 'trajectories'}; log other runs to a directory of their own")
     for attempt in range(10):  # a file that vanished meanwhile was compacted away: list the parts again
         files = sorted(path.glob(PART_GLOB)) if path.is_dir() else []
         if not files:
             if allow_empty:
                 return None
             what = "does not exist" if not path.exists() else f"holds no {PART_GLOB} files"
-            if (path / "spec.yaml").is_file() and (path / "trajectories").is_dir():
-                what += f" (a sweep's run directory: its evaluations are the dataset {path / 'trajectories'})"
             raise ValueError(f"{path} is not a trajectory dataset: it {what}")
         parts, first_meta = [], None
         try:
