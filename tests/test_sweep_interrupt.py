@@ -118,11 +118,13 @@ def _fake_ray_init(log: list[str], signals: int) -> None:
     log.append("ray started")
 
 
-def test_a_signal_while_ray_starts_is_delivered_once_it_has_started(capsys):
+def test_a_signal_while_ray_starts_is_delivered_once_it_has_started(capsys, request):
     """Ctrl-C inside ray.init left Ray half started and the process died in a segfault (exit 139); SIGTERM hit
     Ray's handler (exit 15). The caller's handlers stay, and the signal arrives once ray.init returns."""
     from agents._ray import _keep_signal_handlers
 
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever ran before
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     term, log, set_handler = signal.getsignal(signal.SIGTERM), [], signal.signal
     with pytest.raises(KeyboardInterrupt), _keep_signal_handlers():
         _fake_ray_init(log, signals=1)
