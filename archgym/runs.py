@@ -232,6 +232,10 @@ def driver_running(run_dir: str | os.PathLike[str]) -> bool:
     return lock_held(Path(run_dir) / DRIVER_LOCK)
 
 
+#: where a sweep stands (``RunState.status``)
+RUN_STATUSES = ("running", "complete", "interrupted")
+
+
 @dataclass
 class RunState:
     """Where a sweep stands: ``running`` (or killed without a chance to say so), ``complete``, or
@@ -253,7 +257,24 @@ class RunState:
         known = {f.name for f in fields(cls)}
         if not isinstance(data, Mapping) or "status" not in data or "trials_total" not in data or set(data) - known:
             raise ValueError(f"{where}: not a sweep state record (fields {sorted(known)})")
-        return cls(**data)
+        state = cls(**data)
+        problem = state._problem()
+        if problem:
+            raise ValueError(f"{where}: {problem} (a broken or edited file: `archgym sweep RUN_DIR --resume` "
+                             "writes it again)")
+        return state
+
+    def _problem(self) -> str | None:
+        """What makes the values impossible (a hand-edited or broken file), or ``None``."""
+        if self.status not in RUN_STATUSES:
+            return f"status must be one of {list(RUN_STATUSES)}, got {self.status!r}"
+        if not is_integer(self.trials_total) or self.trials_total < 1:
+            return f"trials_total must be an integer >= 1, got {self.trials_total!r}"
+        if not is_integer(self.trials_finished) or not 0 <= self.trials_finished <= self.trials_total:
+            return f"trials_finished must be an integer in [0, {self.trials_total}], got {self.trials_finished!r}"
+        if self.signal is not None and self.signal not in ("SIGINT", "SIGTERM"):
+            return f"signal must be SIGINT, SIGTERM or null, got {self.signal!r}"
+        return None
 
 
 def write_state(run_dir: str | os.PathLike[str], state: RunState) -> None:

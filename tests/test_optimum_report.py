@@ -534,3 +534,20 @@ def test_a_report_before_any_trial_reported_says_where_the_sweep_stands(tmp_path
     (tmp_path / "spec.yaml").unlink()  # not a sweep's directory at all
     with pytest.raises(ValueError, match="has no trial results"):
         build_report(tmp_path)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"status": "bogus"}, r"status must be one of \['running', 'complete', 'interrupted'\], got 'bogus'"),
+    ({"trials_finished": 99}, r"trials_finished must be an integer in \[0, 14\], got 99"),
+    ({"signal": "SIGKILL"}, r"signal must be SIGINT, SIGTERM or null"),
+])
+def test_a_broken_state_file_is_refused_naming_the_field(tmp_path, change, message):
+    """state.json decides a report's INCOMPLETE line: an edited one was taken as it was."""
+    from archgym.runs import RunState, write_state
+
+    run = fake_run(tmp_path)
+    write_state(run, RunState("complete", 14, 12, started=0.0))
+    data = json.loads((run / "state.json").read_text())
+    (run / "state.json").write_text(json.dumps({**data, **change}))
+    with pytest.raises(ValueError, match=f"state.json: {message}"):
+        build_report(run, figures=False)
