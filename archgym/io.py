@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["acquire_lock", "check_file_to_write", "check_format", "dumps", "exclusive_lock", "json_data",
-           "json_default", "lock_held", "plain", "read_json", "release_lock", "write_json", "write_text"]
+__all__ = ["acquire_lock", "check_file_to_write", "check_format", "checked_record", "dumps", "exclusive_lock",
+           "json_data", "json_default", "lock_held", "plain", "read_json", "release_lock", "write_json", "write_text"]
 
 
 def json_default(obj: Any) -> Any:
@@ -221,3 +221,12 @@ def check_format(data: Any, where: str, *, fmt: str, version: int, version_key: 
         raise ValueError(f"{where}: {version_key} {data.get(version_key)!r}; this archgym reads and writes "
                          f"version {version}")
     return data
+
+
+def checked_record(record: Any, where: str, hint: str = "") -> Any:
+    """``record`` itself, or ``ValueError("WHERE: what is impossible in it HINT")`` when its ``_problem()``
+    names a value it could not hold (the one check of a record read back from a run directory's file)."""
+    problem = record._problem()
+    if problem:
+        raise ValueError(f"{where}: {problem}{hint}")
+    return record

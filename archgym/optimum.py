@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from archgym.envs import DesignEnv
-from archgym.io import dumps, json_data, read_json, write_json
+from archgym.io import checked_record, dumps, json_data, read_json, write_json
 from archgym.objective import TargetObjective, dominated_by, pareto_mask
 from archgym.progress import Progress, duration
 from simulators.core import DesignSpace, Direction, Simulator
@@ -125,12 +125,8 @@ def load_optimum(path: str | Path) -> Optimum:
                                                                  if f.default is MISSING
                                                                  and f.default_factory is MISSING} <= set(data):
         raise ValueError(f"{path}: not an optimum written by `archgym optimum` (fields {sorted(known)})")
-    optimum = Optimum(**data)
-    problem = optimum._problem()
-    if problem:
-        raise ValueError(f"{path}: {problem} (a broken or edited file: in a run directory, delete it and "
-                         "`archgym sweep RUN_DIR --resume` computes it again)")
-    return optimum
+    return checked_record(Optimum(**data), str(path), " (a broken or edited file: in a run directory, delete it "
+                                                      "and `archgym sweep RUN_DIR --resume` computes it again)")
 
 
 def _pareto_metrics(denv: DesignEnv) -> list[str]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from archgym.io import lock_held, read_json, write_json, write_text
+from archgym.io import checked_record, lock_held, read_json, write_json, write_text
 from simulators.params import is_integer, is_number
 from simulators.yamldata import dump_yaml, load_yaml, read_text
 
@@ -104,11 +104,7 @@ class TrialRecord:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {unknown} in a trial record")
-        record = cls(**data)
-        problem = record._problem()
-        if problem:
-            raise ValueError(f"{where}: {problem}")
-        return record
+        return checked_record(cls(**data), where)
 
     def _problem(self) -> str | None:
         """What makes the record's values impossible (a hand-edited or broken file), or ``None``."""
@@ -257,12 +253,8 @@ class RunState:
         known = {f.name for f in fields(cls)}
         if not isinstance(data, Mapping) or "status" not in data or "trials_total" not in data or set(data) - known:
             raise ValueError(f"{where}: not a sweep state record (fields {sorted(known)})")
-        state = cls(**data)
-        problem = state._problem()
-        if problem:
-            raise ValueError(f"{where}: {problem} (a broken or edited file: `archgym sweep RUN_DIR --resume` "
-                             "writes it again)")
-        return state
+        return checked_record(cls(**data), where, " (a broken or edited file: `archgym sweep RUN_DIR --resume` "
+                                                  "writes it again)")
 
     def _problem(self) -> str | None:
         """What makes the values impossible (a hand-edited or broken file), or ``None``."""
