@@ -168,6 +168,12 @@ def _tuner(spec: SweepSpec, trials: list[TrialSpec], name: str, done: int):
     )
 
 
+def _start_ray_for(spec: SweepSpec, address: str | None) -> None:
+    """Start (or join) Ray for ``spec``'s trials, refusing a cluster too small for one of them."""
+    start_ray(address, None if address else spec.tune.num_cpus)
+    _check_resources(spec)
+
+
 def _check_resources(spec: SweepSpec) -> None:
     import ray
 
@@ -177,7 +183,7 @@ def _check_resources(spec: SweepSpec) -> None:
                          f"{cpus:g} CPUs: the trials would wait forever")
     crowded = _oversubscription(spec.tune, os.cpu_count() or 1)
     if crowded:
-        warnings.warn(f"{spec.source}: {crowded}", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"archgym: {spec.source}: {crowded}", RuntimeWarning, stacklevel=2)
 
 
 def _oversubscription(tune: Any, cpus: int) -> str | None:
@@ -216,12 +222,11 @@ def run_sweep(spec: SweepSpec, *, address: str | None = None, progress: bool | N
         with exclusive_lock(run_dir / DRIVER_LOCK, f"run directory {run_dir}"):
             write_spec(run_dir, spec, exclusive=True)  # claims it: a second sweep given this run_dir is refused
             try:
-                start_ray(address, None if address else spec.tune.num_cpus)
-                _check_resources(spec)
+                _start_ray_for(spec, address)
             except BaseException:  # a cluster that cannot be joined (or is too small) leaves nothing behind either
                 (run_dir / SPEC_FILE).unlink()
                 raise
-            return _with_optimum(_run(spec, spec.trials(), address, "tune"), progress)
+            return _with_optimum(_run(spec, spec.trials(), "tune"), progress)
     except BaseException:
         for p in new:  # the folders this call made, innermost first, unless something is in them
             with contextlib.suppress(OSError):
@@ -248,7 +253,9 @@ def resume_sweep(run_dir: str | os.PathLike[str], *, address: str | None = None,
         records = {t.trial_id: t for t in read_trials(run_dir)}
         todo = [t for t in spec.trials() if t.trial_id not in records or records[t.trial_id].needs_run]
         resumed = len(list(run_dir.glob("tune-resume-*")))
-        return _with_optimum(_run(spec, todo, address, f"tune-resume-{resumed + 1}"), progress)
+        if todo:  # a cluster too small for a trial is refused before the state says the sweep runs again
+            _start_ray_for(spec, address)
+        return _with_optimum(_run(spec, todo, f"tune-resume-{resumed + 1}"), progress)
 
 
 def _with_optimum(outcome: SweepOutcome, progress: bool | None) -> SweepOutcome:
@@ -289,12 +296,10 @@ def _interruptible(caught: list[str]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _run(spec: SweepSpec, trials: list[TrialSpec], address: str | None, name: str) -> SweepOutcome:
+def _run(spec: SweepSpec, trials: list[TrialSpec], name: str) -> SweepOutcome:
+    """The trials on the Ray the caller started (``_start_ray_for``), with the run's state kept."""
     total = len(spec.trials())
     finished_before = total - len(trials)
-    if trials:  # a cluster too small for a trial is refused before the state says the sweep runs
-        start_ray(address, None if address else spec.tune.num_cpus)
-        _check_resources(spec)
     state = RunState("running", total, finished_before, started=time.time())
     write_state(spec.run_dir, state)
     errors: dict[str, str] = {}
