@@ -76,6 +76,7 @@ _DIM_KINDS = ("grid", "choice", "uniform", "loguniform")
 #: the most trials one spec may expand to (each is a Ray task and a record; a typo like seeds: 1000000000
 #: must not allocate the machine away)
 MAX_TRIALS = 100_000
+MAX_RETRIES = 100
 _TOP_KEYS = ("name", "env", "budget", "seeds", "agents", "search_seed", "tune", "run_dir", "optimum", "imports")
 _TUNE_KEYS = ("max_concurrent_trials", "cpus_per_trial", "scheduler", "report_every", "max_failures", "num_cpus")
 _SCHEDULER_KEYS = ("type", "grace_period", "reduction_factor")
@@ -321,8 +322,9 @@ def _parse_tune(where: str, raw: Any) -> TuneSettings:
         if "grace_period" in scheduler:
             _int(f"{where}.scheduler.grace_period", scheduler["grace_period"], low=1)
         if "reduction_factor" in scheduler:
+            # a factor above the trial count keeps the same one trial per rung as the trial count does
             _checked(f"{where}.scheduler.reduction_factor", check_number, scheduler["reduction_factor"], low=1,
-                     low_open=True)
+                     low_open=True, high=MAX_TRIALS)
         scheduler = dict(scheduler)
     every = raw.get("report_every")
     if every is not None:
@@ -330,8 +332,9 @@ def _parse_tune(where: str, raw: Any) -> TuneSettings:
     num_cpus = raw.get("num_cpus")
     if num_cpus is not None:
         _int(f"{where}.num_cpus", num_cpus, low=1)
-    return TuneSettings(mct, float(cpus), scheduler, every, _int(f"{where}.max_failures", raw.get("max_failures", 0),
-                                                                 low=0), num_cpus)
+    # a trial is retried after a failure; one that failed this often fails for a reason retries only hide
+    failures = _checked(f"{where}.max_failures", check_int, raw.get("max_failures", 0), low=0, high=MAX_RETRIES)
+    return TuneSettings(mct, float(cpus), scheduler, every, failures, num_cpus)
 
 
 def parse_sweep(data: Any, source: str = "<spec>", base_dir: Path | None = None, *,
