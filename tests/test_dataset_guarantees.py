@@ -30,6 +30,7 @@ from archgym.dataset import (
     RunInfo,
     TrajectoryWriter,
     collect,
+    load_arrays,
     read_dataset,
     scan_dataset,
     upgrade_dataset,
@@ -439,6 +440,26 @@ def test_validate_checks_each_row_s_run_columns_against_its_file_s_run_record(tm
         ("a", 3, "env_id", "archgym/DRAM-v0", ENV), ("a", 5, "workload", "cloud-2", "resnet18"),
         ("a", 9, "agent", "ga", "random"), ("a", 11, "seed", 3, 0), ("b", 7, "run_id", "b", "a")]
     assert report.mismatched_rows == 5 and validate_dataset(data, sample=60).mismatched_rows == 5
+
+def test_a_part_relabelled_after_writing_is_refused_by_every_reader_and_listed_by_validate(tmp_path, capsys):
+    """A part's settings column rewritten to say lpddr4 while its run record says hbm2 trained an "lpddr4"
+    proxy on hbm2 results (exit 0): readers select rows by those columns. Every reader now refuses a part
+    whose run columns contradict its own run record, naming the file and column; validate lists the rows."""
+    data = tmp_path / "data"
+    systolic_data(data, n=40, dram="hbm2")
+    part = next(data.glob("*.parquet"))
+    relabelled = json.dumps({**json.loads(pq.read_table(part)["settings"][0].as_py()), "dram": "lpddr4"})
+    rewrite_part(part, lambda t: t.set_column(t.schema.get_field_index("settings"), t.schema.field("settings"),
+                                              pa.array([relabelled] * len(t)).dictionary_encode()))
+    for read in (lambda: read_dataset(data), lambda: load_arrays(data, make_env(ENV, {}).unwrapped.space)):
+        with pytest.raises(ValueError, match=rf"{part.name}: its settings column holds .*lpddr4.* where the file's "
+                                             r"run record says .*hbm2"):
+            read()
+    assert main(["proxy", "train", str(data), "--env", ENV, "--out", str(tmp_path / "m"), "-k", "dram=lpddr4"]) == 2
+    assert "its settings column holds" in capsys.readouterr().err and not (tmp_path / "m").exists()
+    report = validate_dataset(data)
+    assert report.mismatched_rows == 40 and sum(m.column == "settings" for m in report.mismatches) == 40
+
 
 def test_the_text_summary_says_when_superseded_files_make_other_readers_count_rows_twice(tmp_path, capsys):
     """After a crash between a compaction's merge and its deletions, `archgym dataset DIR` said 3,971 rows

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archgym.dataset.provenance import comparable
+from archgym.dataset.provenance import canonical, comparable
 from archgym.dataset.schema import (
     SCHEMA_VERSION,
     DatasetInfo,
@@ -39,10 +39,14 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
-def read_parts(path: str | os.PathLike[str], columns: Sequence[str] | None = None,
-               ) -> tuple[DatasetInfo, pyarrow.Schema, list[pyarrow.Table]]:
+def read_parts(path: str | os.PathLike[str], columns: Sequence[str] | None = None, *,
+               check_run_columns: bool = True) -> tuple[DatasetInfo, pyarrow.Schema, list[pyarrow.Table]]:
     """What ``read_table`` reads, part by part: the scan, the schema read, and one table per live part
-    (in ``info.parts`` order, so each row's part, and the run record it was written under, is known)."""
+    (in ``info.parts`` order, so each row's part, and the run record it was written under, is known).
+
+    A part whose run columns (``RUN_RECORD_COLUMNS``, those read) disagree with the run record in its
+    metadata is a ``ValueError`` naming the file and column, unless ``check_run_columns`` is false (for a
+    caller that reports each such cell itself)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -65,6 +69,9 @@ def read_parts(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
                 except (OSError, ValueError, pa.ArrowException) as exc:
                     problem = _read_problem(part.path, schema, exc)
                     raise ValueError(f"{part.path}: cannot read this Parquet part ({problem})") from None
+                conflict = _run_column_conflict(part, table) if check_run_columns else None
+                if conflict:
+                    raise ValueError(f"{part.path}: {conflict}")
                 tables.append(table)
         except FileNotFoundError:  # compacted away meanwhile: scan again
             if attempt == 9:
@@ -126,6 +133,65 @@ def design_values(p: Parameter, cells: Any) -> Any:
 def design_indices(space: DesignSpace, columns: Mapping[str, Any]) -> np.ndarray:
     """The ``(n, d)`` index matrix of designs given as per-parameter columns of stored cells."""
     return space.encode_columns({p.name: design_values(p, columns[p.name]) for p in space})
+
+
+#: the columns whose cells repeat the run record in their file's metadata (``archgym_version`` is not one:
+#: a resumed run's compacted file records the archgym that resumed it, its older rows the one before)
+RUN_RECORD_COLUMNS = ("run_id", "env_id", "workload", "agent", "hyperparameters", "seed", "simulator", "settings",
+                      "objective")
+
+
+def missing_cell(value: Any) -> bool:
+    """``None``, NaN or pandas' ``<NA>`` (an empty cell)."""
+    if value is None or isinstance(value, (str, dict, list)):
+        return value is None
+    try:
+        return bool(value != value)
+    except TypeError:  # <NA> != <NA> is <NA>, which has no truth value
+        return True
+
+
+def cell_meaning(column: str, value: Any) -> Any:
+    """What a run column's cell (or the run record's field) says, in a form equal meanings share:
+    JSON compared by content (settings with file paths left out), an empty cell as ``None``."""
+    if missing_cell(value):
+        return None
+    if column == "seed":
+        return int(value)
+    if column in ("hyperparameters", "settings", "objective"):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return ("not JSON", value)
+            if value is None:  # "null": a run that recorded none
+                return None
+        return canonical(comparable(value) if column != "hyperparameters" else value)
+    return str(value)
+
+
+def record_shown(column: str, value: Any) -> Any:
+    """A run record's field as a message shows it (JSON fields as canonical text)."""
+    return canonical(value) if column in ("hyperparameters", "settings", "objective") else value
+
+
+def _run_column_conflict(part: Any, table: pyarrow.Table) -> str | None:
+    """Where a part's run columns say something else than the run record in its metadata, in a line, or
+    ``None``: readers select rows by those columns (a proxy's training rows by their settings), so a
+    column relabelled after writing would pass another run's results off as its own."""
+    import pyarrow.compute as pc
+
+    for column in RUN_RECORD_COLUMNS:
+        if column not in table.column_names:
+            continue
+        want = part.run.get(column)
+        meaning = cell_meaning(column, want)
+        for cell in pc.unique(table[column]).to_pylist():
+            if cell_meaning(column, cell) != meaning:
+                return (f"its {column} column holds {cell!r} where the file's run record says "
+                        f"{record_shown(column, want)!r}; the rows "
+                        "were edited after they were written (`archgym dataset validate` lists each one)")
+    return None
 
 
 def load_arrays(path: str | os.PathLike[str], space: DesignSpace, metrics: Sequence[str] | None = None, *,

@@ -25,8 +25,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from archgym.dataset.provenance import build_recorded_objective, build_simulator, canonical, comparable
-from archgym.dataset.reader import design_indices, design_values, read_parts, run_notes, to_pandas
+from archgym.dataset.provenance import build_recorded_objective, build_simulator
+from archgym.dataset.reader import (
+    RUN_RECORD_COLUMNS,
+    cell_meaning,
+    design_indices,
+    design_values,
+    missing_cell,
+    read_parts,
+    record_shown,
+    run_notes,
+    to_pandas,
+)
 from archgym.dataset.schema import PartInfo
 from archgym.io import nan_to_none, plain
 from simulators.core import BatchEvaluation, metrics_difference, space_difference
@@ -102,7 +112,7 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
     sample = None if sample is None else check_int(sample, "sample", low=1)
     seed = check_int(seed, "seed", low=0, high=MAX_SEED)
     started = time.perf_counter()
-    info, schema, tables = read_parts(path)
+    info, schema, tables = read_parts(path, check_run_columns=False)  # each cell is listed below
     df = to_pandas(pa.concat_tables(tables) if tables else schema.empty_table())
     part_of = np.repeat(np.arange(len(tables)), [len(t) for t in tables])  # each row's part in info.parts
     report = ValidationReport(dataset=str(path), rows=len(df), checked=0, runs=int(df["run_id"].nunique()))
@@ -171,41 +181,6 @@ def _part_schema_problems(parts: Sequence[PartInfo], schema: pa.Schema) -> list[
     return problems
 
 
-#: the columns whose cells repeat the run record in their file's metadata (``archgym_version`` is not one:
-#: a resumed run's compacted file records the archgym that resumed it, its older rows the one before)
-_RUN_RECORD_COLUMNS = ("run_id", "env_id", "workload", "agent", "hyperparameters", "seed", "simulator", "settings",
-                       "objective")
-
-
-def _missing(value: Any) -> bool:
-    """``None``, NaN or pandas' ``<NA>`` (an empty cell)."""
-    if value is None or isinstance(value, (str, dict, list)):
-        return value is None
-    try:
-        return bool(value != value)
-    except TypeError:  # <NA> != <NA> is <NA>, which has no truth value
-        return True
-
-
-def _cell_meaning(column: str, value: Any) -> Any:
-    """What a run column's cell (or the run record's field) says, in a form equal meanings share:
-    JSON compared by content (settings with file paths left out), an empty cell as ``None``."""
-    if _missing(value):
-        return None
-    if column == "seed":
-        return int(value)
-    if column in ("hyperparameters", "settings", "objective"):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return ("not JSON", value)
-            if value is None:  # "null": a run that recorded none
-                return None
-        return canonical(comparable(value) if column != "hyperparameters" else value)
-    return str(value)
-
-
 def _check_run_columns(report: ValidationReport, parts: Sequence[PartInfo], df: Any, part_of: np.ndarray) -> None:
     """Report every run column cell that says something else than the run record of the file its row is in
     (``replayed`` holds the record's value): the env, workload and run a row claims are what readers select
@@ -213,23 +188,23 @@ def _check_run_columns(report: ValidationReport, parts: Sequence[PartInfo], df: 
     import pandas as pd
 
     found = []
-    columns = df[[*_RUN_RECORD_COLUMNS, "step"]]
+    columns = df[[*RUN_RECORD_COLUMNS, "step"]]
     for k in np.unique(part_of):
         positions = np.flatnonzero(part_of == k)
         rows = columns.iloc[positions]
         record = parts[int(k)].run
-        for column in _RUN_RECORD_COLUMNS:
+        for column in RUN_RECORD_COLUMNS:
             want = record.get(column)
-            meaning = _cell_meaning(column, want)
+            meaning = cell_meaning(column, want)
             codes, values = pd.factorize(rows[column].astype(object), use_na_sentinel=False)
-            bad = np.array([_cell_meaning(column, v) != meaning for v in values], dtype=bool)
+            bad = np.array([cell_meaning(column, v) != meaning for v in values], dtype=bool)
             if not bad.any():
                 continue
-            shown = canonical(want) if column in ("hyperparameters", "settings", "objective") else want
+            shown = record_shown(column, want)
             for i in np.flatnonzero(bad[codes]):
                 cell = values[codes[i]]
                 found.append((positions[i], Mismatch(str(rows["run_id"].iloc[i]), int(rows["step"].iloc[i]), column,
-                                                     None if _missing(cell) else plain(cell), shown)))
+                                                     None if missing_cell(cell) else plain(cell), shown)))
     report.mismatches.extend(m for _, m in sorted(found, key=lambda f: f[0]))
 
 
