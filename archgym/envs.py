@@ -79,6 +79,21 @@ class DesignEnv(gym.Env):
     """Design-space exploration over any ``Simulator`` with any ``Objective``."""
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    _spec: Any = None
+
+    @property
+    def spec(self) -> Any:
+        """The gymnasium ``EnvSpec`` this env was made from (``gymnasium.make`` sets it); a built-in id
+        set on an env of another simulator is refused (``archgym.registry.check_builtin_simulator``)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        if value is not None:
+            from archgym.registry import check_builtin_simulator
+
+            check_builtin_simulator(value.id, self.simulator)
+        self._spec = value
 
     def __init__(
         self,

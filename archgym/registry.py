@@ -28,8 +28,8 @@ from typing import Any
 
 import gymnasium
 
-__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "FACTORY", "design_env_ids", "plugin_envs", "register_envs",
-           "register_with_ray", "allow_modules", "trusted_module"]
+__all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "FACTORY", "check_builtin_simulator", "design_env_ids", "plugin_envs",
+           "register_envs", "register_with_ray", "allow_modules", "trusted_module"]
 
 ENTRY_POINT_GROUP = "archgym.envs"
 #: the factory every design env id is registered with
@@ -99,6 +99,28 @@ def register_envs() -> None:
         except gymnasium.error.Error as exc:
             warnings.warn(f"archgym: skipping the {ENTRY_POINT_GROUP} plug-in {env_id!r} = {simulator!r}: {exc}",
                           stacklevel=2)
+
+
+def check_builtin_simulator(env_id: str, simulator: Any) -> None:
+    """``ValueError`` when built-in id ``env_id`` was made with another simulator than its own (a
+    ``simulator=`` keyword, or the id registered again by other code): its evaluations, datasets and
+    reports would be labelled with the built-in's id. The proxy backend, wrapping the built-in's own
+    simulator, is the built-in's."""
+    target = BUILTIN.get(env_id)
+    if target is None:
+        return
+    from simulators.loading import load_object
+
+    inner = getattr(simulator, "simulator", None)
+    own = load_object(target, "simulator")
+    if type(simulator) is own or (type(simulator).__name__ == "ProxySimulator" and type(inner) is own):
+        return
+    made = type(inner if type(simulator).__name__ == "ProxySimulator" and inner is not None else simulator)
+    raise ValueError(f"simulator: {env_id} is archgym's {target} env, but this one was made with "
+                     f"{made.__module__}:{made.__qualname__} (a simulator= keyword, or the id registered again); "
+                     f"its results would be recorded as {env_id}'s. Register your simulator under an id of your own: "
+                     f"gymnasium.register('mylab/Name-v0', entry_point={FACTORY!r}, "
+                     "kwargs={'simulator': 'package.module:Class'})")
 
 
 def design_env_ids() -> list[str]:

@@ -4,6 +4,7 @@ where RLlib's env runners find them."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -206,3 +207,21 @@ def test_the_module_form_works_in_a_process_that_never_imported_archgym(ray_sess
     # a runtime env of its own gives the task a new worker process
     task = ray.remote(make_in_worker).options(runtime_env={"env_vars": {"ARCHGYM_TEST": uuid.uuid4().hex}})
     assert ray.get(task.remote()) == (True, 1)
+
+
+def test_a_built_in_id_made_with_another_simulator_is_refused(plugin, capsys, monkeypatch):
+    """`-k simulator=...` on archgym/Systolic-v0, or a module that registers the built-in id again, ran a lab's
+    simulator and recorded its evaluations as Systolic-v0's (exit 0). A built-in id now makes only its own
+    simulator (or the proxy of it); anything else is refused naming the simulator and the way to a new id."""
+    assert main(["evaluate", "archgym/Systolic-v0", "-k", "simulator=mylab_envs.cache:L2CacheSimulator"]) == 2
+    err = capsys.readouterr().err
+    assert "simulator: archgym/Systolic-v0 is archgym's simulators.systolic:SystolicSimulator env, but this one " \
+           "was made with mylab_envs.cache:L2CacheSimulator" in err and "gymnasium.register('mylab/Name-v0'" in err
+    with pytest.raises(ValueError, match="simulator: archgym/DRAM-v0 is archgym's"):
+        gym.make("archgym/DRAM-v0", simulator="simulators.systolic:SystolicSimulator")
+    again = dataclasses.replace(gym.registry["mylab/L2Cache-v0"], id="archgym/Quant-v0")
+    monkeypatch.setitem(gym.registry, "archgym/Quant-v0", again)  # the id registered again by other code
+    with pytest.raises(ValueError, match="Quant-v0 is archgym's simulators.quant:QuantSimulator env"):
+        gym.make("archgym/Quant-v0")
+    assert gym.make("archgym/Systolic-v0", simulator="simulators.systolic:SystolicSimulator").spec.id \
+        == "archgym/Systolic-v0"  # its own simulator, named
