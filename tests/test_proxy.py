@@ -50,6 +50,36 @@ def scalesim_proxy(tmp_path_factory):
             "sim": env.simulator, "env": env}
 
 
+def _swap(*keys):
+    def edit(manifest):
+        a, b = manifest["models"][0], manifest["models"][1]
+        for k in keys:
+            a[k], b[k] = b[k], a[k]
+    return edit
+
+
+def _other_transform(manifest):
+    entry = manifest["models"][0]
+    entry["transform"] = {"log": "identity", "identity": "log"}[entry["transform"]]
+
+
+@pytest.mark.parametrize("edit", [_swap("file", "sha256"), _swap("metric"), _other_transform],
+                         ids=["files swapped", "metric names swapped", "transform"])
+def test_a_manifest_whose_entries_were_edited_is_refused_on_load(systolic, tmp_path, edit):
+    """Swapping two models' files and digests (or their metric names) predicted latency as energy and energy as
+    latency, and log -> identity predicted negative latencies, all loading cleanly: a digest binds a file, not its
+    role. The manifest's check rows, predicted again on load, catch each."""
+    copy = tmp_path / "model"
+    shutil.copytree(systolic["model"], copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert len(manifest["check"]["features"]) == 8 and manifest["models"][0]["metric"] == "latency"
+    edit(manifest)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"is predicted .* for check row \d+ of its manifest, which recorded .* when "
+                                         r"the model was trained: an entry of the manifest was edited"):
+        load_proxy(copy)
+
+
 def test_proxy_is_accurate_on_held_out_designs(scalesim_proxy):
     """Bars for 3,000 training designs (2,100 fitted): R^2 >= 0.9, tau >= 0.9, RMSE <= 6 % of the range,
     on the held-out test split and on 2,000 fresh random designs from the whole space."""

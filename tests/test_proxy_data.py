@@ -333,6 +333,14 @@ def test_a_model_saved_before_digests_were_recorded_still_loads(model_dir, tmp_p
     np.testing.assert_array_equal(_predictions(old), _predictions(load_proxy(model_dir)))
 
 
+def test_a_model_saved_before_check_rows_were_recorded_still_loads(model_dir, tmp_path):
+    old = load_proxy(tampered(model_dir, tmp_path, _set(("check",), KeyError)))
+    assert old.manifest.check is None
+    np.testing.assert_array_equal(_predictions(old), _predictions(load_proxy(model_dir)))
+    with pytest.raises(ValueError, match=r"check: p_feasible must be a list of 8 numbers"):
+        load_proxy(tampered(model_dir, tmp_path / "x", _set(("check", "p_feasible"), [0.5])))
+
+
 def test_a_malformed_digest_is_refused(model_dir, tmp_path):
     with pytest.raises(ValueError, match=r"models\[0\].sha256 must be a SHA-256 digest \(64 lowercase hex digits\), "
                                          r"got 'abc'"):

@@ -6,7 +6,11 @@ simulator class and settings, workload, space, metrics), how each metric is pred
 (``MetricModel``), how feasibility is (``FeasibilityModel``), the training record and the held-out
 report. Each model file's SHA-256 is recorded next to its name (and checked on load), which binds the
 files to the manifest: a booster from another training never loads under this manifest. Manifests
-written before the digests were recorded have none and load unchecked. ``ProxyManifest.from_dict``
+written before the digests were recorded have none and load unchecked. A digest binds a file, not
+its role: ``check`` (``PredictionCheck``) holds a few training rows' features and what the proxy
+predicted for them when it was trained, predicted again on load, so a manifest whose entries were
+edited (two files or metric names swapped, a transform or constant changed) is refused rather than
+predicting one metric as another. ``ProxyManifest.from_dict``
 refuses anything else: a missing or unknown field, an unknown transform, a file name that would leave
 the directory, a malformed digest, a metric without a model.
 """
@@ -23,7 +27,7 @@ from archgym.io import check_format
 from simulators.core import DesignSpace, Metric
 from simulators.params import is_integer, is_number
 
-__all__ = ["FORMAT", "TRANSFORMS", "VERSION", "FeasibilityModel", "MetricModel", "ProxyManifest"]
+__all__ = ["FORMAT", "TRANSFORMS", "VERSION", "FeasibilityModel", "MetricModel", "PredictionCheck", "ProxyManifest"]
 
 FORMAT = "archgym-proxy"
 VERSION = 1
@@ -147,6 +151,33 @@ class FeasibilityModel:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+@dataclass(frozen=True)
+class PredictionCheck:
+    """A few feature rows and the proxy's predictions for them as trained (every metric in its unit, before
+    feasibility masks it, and the probability of feasibility), predicted again on load."""
+
+    features: list[list[float]]
+    metrics: dict[str, list[float]]
+    p_feasible: list[float]
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str, metrics: list[str], n_features: int) -> PredictionCheck:
+        args = _fields(where, data, cls, ("features", "metrics", "p_feasible"))
+        rows = args["features"]
+        if not isinstance(rows, list) or not rows or not all(
+                isinstance(r, list) and len(r) == n_features and all(is_number(x) for x in r) for r in rows):
+            raise ValueError(f"{where}.features must be a non-empty list of rows of {n_features} numbers")
+        if not isinstance(args["metrics"], Mapping) or sorted(args["metrics"]) != sorted(metrics):
+            raise ValueError(f"{where}.metrics must give a prediction list for each metric {metrics}")
+        for name, values in (*args["metrics"].items(), ("p_feasible", args["p_feasible"])):
+            if not isinstance(values, list) or len(values) != len(rows) or not all(is_number(v) for v in values):
+                raise ValueError(f"{where}: {name} must be a list of {len(rows)} numbers")
+        return cls(**args)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class ProxyManifest:
     """What a trained proxy stands in for, how it predicts, how it was trained, and how well it did."""
@@ -166,6 +197,8 @@ class ProxyManifest:
     report: dict[str, Any] | None = None
     #: features are computed from each design's canonical representative (``Simulator.canonical_indices``)
     canonical: bool = False
+    #: rows predicted again on load (absent in models saved before it was recorded, which load unchecked)
+    check: PredictionCheck | None = None
     design_space: DesignSpace = field(init=False, repr=False, compare=False)
     metric_list: tuple[Metric, ...] = field(init=False, repr=False, compare=False)
 
@@ -196,7 +229,7 @@ class ProxyManifest:
             value = getattr(self, f.name)
             if f.name == "models":
                 value = [m.to_dict() for m in value]
-            elif f.name == "feasibility":
+            elif f.name in ("feasibility", "check") and value is not None:
                 value = value.to_dict()
             out[f.name] = value
         return out
@@ -207,7 +240,7 @@ class ProxyManifest:
         check_format(data, where, fmt=FORMAT, version=VERSION,
                      hint=" (is this a dataset rather than a model?)")
         args = {k: v for k, v in data.items() if k not in ("format", "version")}
-        init = tuple(f.name for f in fields(cls) if f.init and f.name not in ("report", "canonical"))
+        init = tuple(f.name for f in fields(cls) if f.init and f.name not in ("report", "canonical", "check"))
         args = _fields(where, args, cls, init)
         for key in ("env_id", "simulator_class", "workload"):
             if not isinstance(args[key], str):
@@ -237,6 +270,8 @@ class ProxyManifest:
         if len(set(files)) != len(files):
             raise ValueError(f"{where}: two models share a file ({files})")
         args["feasibility"] = FeasibilityModel.from_dict(args["feasibility"], f"{where}: feasibility")
+        if args.get("check") is not None:
+            args["check"] = PredictionCheck.from_dict(args["check"], f"{where}: check", names, len(args["features"]))
         for metric, value in args["default_targets"].items():
             if metric not in names or not is_number(value) or not value > 0:
                 raise ValueError(f"{where}: default_targets entry {metric!r}: {value!r} is not a positive target "

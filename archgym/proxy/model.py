@@ -28,7 +28,7 @@ from archgym.dataset.schema import PART_GLOB
 from archgym.io import json_default, read_json, write_json
 from archgym.proxy.accuracy import MetricScore, feasibility_score, score_values
 from archgym.proxy.features import FeatureEncoder
-from archgym.proxy.manifest import ProxyManifest
+from archgym.proxy.manifest import PredictionCheck, ProxyManifest
 from archgym.proxy.trees import TreeWalker
 from simulators.core import BatchEvaluation, Simulator, metrics_difference, space_difference
 
@@ -214,6 +214,32 @@ class ProxyModel:
                 metrics[m.name] = inverse_transform(entry.transform, margins[m.name])
         p_feasible = 1 / (1 + np.exp(-margins[_FEASIBLE])) if _FEASIBLE in margins else np.ones(n)
         return metrics, p_feasible
+
+    def prediction_check(self, features: np.ndarray) -> PredictionCheck:
+        """What this proxy predicts for feature rows ``features`` (at most a few), as a manifest's ``check``."""
+        metrics, p_feasible = self._predict_all(np.asarray(features, dtype=np.float64))
+        return PredictionCheck(features=np.asarray(features, dtype=np.float64).tolist(),
+                               metrics={name: values.tolist() for name, values in metrics.items()},
+                               p_feasible=p_feasible.tolist())
+
+    def verify(self) -> None:
+        """``ValueError`` when this proxy does not predict its manifest's ``check`` rows as it did when it was
+        trained: a manifest entry was edited (files or metric names swapped, a transform or constant changed),
+        so it would predict one metric as another, or in the wrong units."""
+        check = self.manifest.check
+        if check is None:
+            return
+        again = self.prediction_check(np.array(check.features, dtype=np.float64))
+        recorded = {**check.metrics, "p_feasible": check.p_feasible}
+        for name, values in {**again.metrics, "p_feasible": again.p_feasible}.items():
+            want, got = np.array(recorded[name], dtype=np.float64), np.array(values, dtype=np.float64)
+            bad = ~np.isclose(got, want, rtol=1e-6, atol=1e-12, equal_nan=True)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                what = "the probability of feasibility" if name == "p_feasible" else f"metric {name!r}"
+                raise ValueError(f"proxy {self.path or ''}: {what} is predicted {got[i]:.6g} for check row {i} of its "
+                                 f"manifest, which recorded {want[i]:.6g} when the model was trained: an entry of "
+                                 "the manifest was edited (a file, metric name, transform or value); train it again")
 
     def _tree_walker(self, names: list[str], n_features: int) -> TreeWalker:
         if self._walker is None:  # built on first use: parsing the trees takes a moment
@@ -442,4 +468,6 @@ def _load_cached(path: str, version: tuple[int, int, int], n_jobs: int) -> Proxy
     boosters = {m.metric: booster(m.file, m.sha256) for m in manifest.models if m.transform != "constant"}
     feas = manifest.feasibility
     classifier = booster(feas.file, feas.sha256) if feas.kind == "classifier" else None
-    return ProxyModel(manifest, boosters, classifier, path=directory)
+    model = ProxyModel(manifest, boosters, classifier, path=directory)
+    model.verify()
+    return model
