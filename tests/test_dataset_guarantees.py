@@ -461,6 +461,34 @@ def test_a_part_relabelled_after_writing_is_refused_by_every_reader_and_listed_b
     assert report.mismatched_rows == 40 and sum(m.column == "settings" for m in report.mismatches) == 40
 
 
+def test_validate_reports_other_files_steps_out_of_order_and_where_a_design_leaves_the_space(tmp_path, capsys):
+    """Three things validate passed or told vaguely: a README.txt or .DS_Store in the directory (exit 0, while
+    pandas and polars then refuse the directory), a run's rows stored out of step order (exit 0), and a design
+    outside the space (exit 2 without saying which row)."""
+    data = tmp_path / "data"
+    systolic_data(data, n=30)
+    part = next(data.glob("*.parquet"))
+    original = pq.read_table(part)
+    (data / "README.txt").write_text("my notes\n")
+    (data / ".DS_Store").write_bytes(b"\0")
+    report = validate_dataset(data)
+    assert not report.ok and report.problems == [
+        "2 entries other than Parquet parts in the directory (.DS_Store, README.txt): archgym skips them, but pandas "
+        "and pyarrow fail on a file that is not Parquet, and polars on any other file, hidden ones too; move them out"]
+    assert main(["dataset", str(data)]) == 0
+    assert "warning: 2 entries other than Parquet parts" in capsys.readouterr().out
+    (data / "README.txt").unlink()
+    (data / ".DS_Store").unlink()
+    rewrite_part(part, lambda t: t.take(pa.array([*range(10), 20, *range(10, 20), *range(21, 30)])))
+    assert validate_dataset(data).problems == [
+        f"run 'a': its steps go back 1 time(s), first to step 11 after step 21 (in {part.name}); a run's rows are "
+        "stored in the order they were evaluated"]
+    rewrite_part(part, lambda t: set_cell(original, "rows", 7, 512))
+    with pytest.raises(ValueError, match=r"run 'a' step 8: its design is not in the dataset's space \(parameter "
+                                         r"'rows': 512 is not allowed"):
+        validate_dataset(data)
+
+
 def test_the_text_summary_says_when_superseded_files_make_other_readers_count_rows_twice(tmp_path, capsys):
     """After a crash between a compaction's merge and its deletions, `archgym dataset DIR` said 3,971 rows
     while pandas read 7,942: only --json and validate mentioned the superseded files."""

@@ -115,11 +115,15 @@ def _dataset_summary(args: argparse.Namespace, data: str) -> int:
     if info["superseded_files"]:
         files = [shlex.quote(str(Path(data) / name)) for name in info["superseded_files"]]
         rows, more = info["rows"], info["superseded_rows"]
-        print(f"warning: {len(files)} chunk file(s) left by an interrupted compaction are still in {data}: their "
-              f"{more:,} rows are also in their run's merged file, so archgym skips them but pandas, polars and "
-              f"duckdb read {rows + more:,} rows, not {rows:,}; delete them (rm {' '.join(files[:5])}"
+        effect = (f"their {more:,} rows are also in their run's merged file, so archgym skips them but pandas, "
+                  f"polars and duckdb read {rows + more:,} rows, not {rows:,}") if more else \
+            "they hold no rows of their own, and archgym skips them"
+        print(f"warning: {len(files)} chunk file(s) left by an interrupted compaction are still in {data}: {effect}; "
+              f"delete them (rm {' '.join(files[:5])}"
               f"{f' and {len(files) - 5} more' if len(files) > 5 else ''}), or resume the run (its next writer "
               "deletes them)")
+    for problem in info["problems"]:
+        print(f"warning: {problem}")
     for note in info["notes"]:
         print(f"note: {note}")
     if args.csv:

@@ -316,6 +316,15 @@ def collect_samples(record: Mapping[str, Any]) -> int | None:
     return None
 
 
+def other_files_problem(info: DatasetInfo) -> str:
+    """What the entries of a dataset directory that are not parts (``info.others``) do to other readers."""
+    names = [p.name + ("/" if p.is_dir() else "") for p in info.others]
+    return (f"{len(names)} entr{'y' if len(names) == 1 else 'ies'} other than Parquet parts in the directory "
+            f"({', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}): archgym skips them, "
+            "but pandas and pyarrow fail on a file that is not Parquet, and polars on any other file, hidden ones too; "
+            "move them out")
+
+
 def run_notes(path: str | os.PathLike[str], runs: Mapping[str, Mapping[str, Any]], rows_by_run: Mapping[str, int],
               ) -> list[str]:
     """What a reader should know about runs that are not wrong: a collect run holding fewer designs than
@@ -366,5 +375,7 @@ def dataset_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
         "parameters": info.space.names, "metrics": metrics, "run_records": runs,
         "superseded_files": [p.path.name for p in info.superseded],
         "superseded_rows": sum(p.rows for p in info.superseded),
+        "other_files": [p.name for p in info.others],
+        "problems": [other_files_problem(info)] if info.others else [],
         "notes": run_notes(path, info.runs(), rows_by_run),
     }

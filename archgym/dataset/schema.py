@@ -141,6 +141,8 @@ class DatasetInfo:
     metrics: tuple[Metric, ...]
     parts: list[PartInfo]
     superseded: list[PartInfo] = field(default_factory=list)
+    #: entries of the directory that are not parts (archgym ignores them; other readers fail on them)
+    others: list[Path] = field(default_factory=list)
 
     @property
     def space_dict(self) -> dict[str, Any]:
@@ -268,7 +270,9 @@ def scan_dataset(path: str | os.PathLike[str], *, allow_empty: bool = False) -> 
                 raise ValueError(f"{path}: its parts keep changing while being read") from None
     space, metrics = _space_metrics(*first_meta)
     live, dead = _live(parts)
-    return DatasetInfo(path, space, metrics, live, dead)
+    named = set(files)
+    others = sorted(p for p in path.iterdir() if p not in named)
+    return DatasetInfo(path, space, metrics, live, dead, others)
 
 
 def _space_metrics(part: Path, meta: dict[bytes, bytes]) -> tuple[DesignSpace, tuple[Metric, ...]]:

@@ -7,8 +7,9 @@ or recorded with the wrong settings. Metrics and rewards are compared to a relat
 1e-9 (NaN equals NaN; an infinity equals only the same infinity); ``wall_time`` is not compared.
 A row's run columns (run id, env id, workload, agent, hyperparameters, seed, simulator, settings,
 objective) are compared with the run record in its file's metadata. Besides the rows, the check
-reports what breaks the dataset's own guarantees: a (run_id, step) pair held twice, chunk files a compaction
-superseded, and runs whose simulator cannot be rebuilt (no recorded settings, a Python object
+reports what breaks the dataset's own guarantees: a (run_id, step) pair held twice, a run's steps stored out
+of order, chunk files a compaction superseded, entries of the directory other than parts, and runs whose
+simulator cannot be rebuilt (no recorded settings, a Python object
 recorded by hash only, a recorded file missing or changed).
 """
 
@@ -32,6 +33,7 @@ from archgym.dataset.reader import (
     design_indices,
     design_values,
     missing_cell,
+    other_files_problem,
     read_parts,
     record_shown,
     run_notes,
@@ -120,6 +122,8 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         report.problems.append(f"{len(info.superseded)} chunk file(s) superseded by a compaction are still in the "
                                f"directory (e.g. {info.superseded[0].path.name}): archgym skips them, other readers "
                                "count their rows twice; the run's next writer deletes them")
+    if info.others:
+        report.problems.append(other_files_problem(info))
     report.notes = run_notes(path, info.runs(), df.groupby("run_id", observed=True).size().to_dict())
     report.problems.extend(_part_schema_problems(info.parts, schema))
     dup = df.duplicated(subset=["run_id", "step"], keep=False)
@@ -128,6 +132,7 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         first = pairs.iloc[0]
         report.problems.append(f"{len(pairs)} (run_id, step) pair(s) appear more than once (e.g. run "
                                f"{first['run_id']!r} step {int(first['step'])})")
+    report.problems.extend(_steps_out_of_order(df, info.parts, part_of))
     if sample is not None:
         if sample < len(df):
             df = df.sample(n=sample, random_state=np.random.default_rng(seed)).sort_index()
@@ -156,6 +161,21 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
         _replay(report, sim, rows, rtol, label, progress, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _steps_out_of_order(df: Any, parts: Sequence[PartInfo], part_of: np.ndarray) -> list[str]:
+    """Each run whose steps, read in order (parts by name, rows as stored), go back somewhere: a run's rows
+    are its evaluations in the order they were made, which readers that take them as a trajectory rely on."""
+    problems = []
+    steps = df["step"].to_numpy()
+    for run_id, positions in df.groupby("run_id", observed=True, sort=False).indices.items():
+        back = np.flatnonzero(np.diff(steps[positions]) < 0)
+        if back.size:
+            at = positions[back[0] + 1]
+            problems.append(f"run {run_id!r}: its steps go back {back.size} time(s), first to step {int(steps[at])} "
+                            f"after step {int(steps[positions[back[0]]])} (in {parts[int(part_of[at])].path.name}); "
+                            "a run's rows are stored in the order they were evaluated")
+    return problems
 
 
 def _part_schema_problems(parts: Sequence[PartInfo], schema: pa.Schema) -> list[str]:
@@ -214,13 +234,24 @@ def _replay(report: ValidationReport, sim: Any, rows: Any, rtol: float, label: s
     for lo in range(0, len(rows), _BATCH):
         chunk = rows.iloc[lo:lo + _BATCH]
         cols = {p.name: chunk[p.name].to_numpy() for p in space}
-        if space.indexable:
-            evaluations = sim.evaluate_batch(design_indices(space, cols))
-        else:
-            values = {p.name: design_values(p, cols[p.name]) for p in space}
-            designs = [{name: plain(values[name][i]) for name in space.names} for i in range(len(chunk))]
-            evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in designs], sim.metric_names)
         run_ids, steps = chunk["run_id"].to_numpy(), chunk["step"].to_numpy()
+        values = {p.name: design_values(p, cols[p.name]) for p in space}
+        try:
+            indices = design_indices(space, cols) if space.indexable else None
+        except ValueError:
+            indices = None  # the row to blame is found below
+        if indices is None:
+            designs = [{name: plain(values[name][i]) for name in space.names} for i in range(len(chunk))]
+            for i, design in enumerate(designs):
+                try:
+                    space.validate(design)
+                except ValueError as exc:
+                    raise ValueError(f"run {run_ids[i]!r} step {int(steps[i])}: its design is not in the dataset's "
+                                     f"space ({exc})") from None
+        if space.indexable:
+            evaluations = sim.evaluate_batch(indices if indices is not None else design_indices(space, cols))
+        else:
+            evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in designs], sim.metric_names)
 
         def report_cells(column: str, bad: np.ndarray, recorded: Any, replayed: Any,
                          run_ids: np.ndarray = run_ids, steps: np.ndarray = steps) -> None:
