@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -57,29 +58,36 @@ class AgentSearcher(Searcher):
     """Any ask/tell ``Agent`` as a Ray Tune ``Searcher``: one design per trial.
 
     Trials report ``metric`` (default ``"reward"``; with ``mode="min"`` the agent is told its
-    negation, since agents maximise) and may report ``feasible``, ``reason`` and a ``metrics`` dict
-    for the ``Evaluation`` the agent is told. ``batch_size`` (default: the agent's) designs are asked
-    at a time; ``budget`` caps the designs asked in all (then ``suggest`` says ``FINISHED``).
+    negation, since agents maximise; default ``"max"``). Left out here, both are taken from
+    ``TuneConfig`` when Ray passes them on (it does when ``param_space`` is not empty); given both
+    here and there, they must agree (``ValueError`` otherwise). Trials may report ``feasible``,
+    ``reason`` and a ``metrics`` dict for the ``Evaluation`` the agent is told. ``batch_size``
+    (default: the agent's) designs are asked at a time; ``budget`` caps the designs asked in all
+    (then ``suggest`` says ``FINISHED``).
     ``on_batch(designs, rewards, evaluations)`` runs after each batch is told. A trial that fails is
     left out of its batch's tell.
     """
 
-    def __init__(self, agent: Agent, *, metric: str = "reward", mode: str = "max", batch_size: int | None = None,
+    def __init__(self, agent: Agent, *, metric: str | None = None, mode: str | None = None,
+                 batch_size: int | None = None,
                  budget: int | None = None, on_batch: BatchCallback | None = None) -> None:
         if not isinstance(agent, Agent):
             raise ValueError(f"AgentSearcher needs an agents.Agent, got {type(agent).__name__}")
         if getattr(agent, "drives_env", False):
             raise ValueError(f"agent {agent.name!r} trains on the environment itself and cannot suggest "
                              "designs one trial at a time; use an ask/tell agent")
-        if mode not in ("max", "min"):
+        if mode not in (None, "max", "min"):
             raise ValueError(f"AgentSearcher: mode must be 'max' or 'min', got {mode!r}")
         try:
-            check_str(metric, "metric")
+            if metric is not None:
+                check_str(metric, "metric")
             batch_size = check_int(batch_size, "batch_size", low=1, allow_none=True)
             budget = check_int(budget, "budget", low=1, allow_none=True)
         except ValueError as exc:
             raise ValueError(f"AgentSearcher: {exc}") from None
-        super().__init__(metric=metric, mode=mode)
+        super().__init__(metric=metric or "reward", mode=mode or "max")
+        self._given = {"metric": metric, "mode": mode}  # what the user chose here (None: not chosen)
+        self._told_properties = False  # Ray passed TuneConfig's metric and mode (set_search_properties)
         self.agent = agent
         self.batch_size = int(batch_size or agent.batch_size)
         self.budget = None if budget is None else int(budget)
@@ -94,15 +102,23 @@ class AgentSearcher(Searcher):
     def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec: Any) -> bool:
         if _has_search_domains(config):
             return False  # the agent's design space is the search space
-        if metric:
-            self._metric = metric
-        if mode:
-            if mode not in ("max", "min"):
-                return False
-            self._mode = mode
+        if mode and mode not in ("max", "min"):
+            return False
+        for name, value in (("metric", metric), ("mode", mode)):
+            given = self._given[name]
+            if value and given is not None and value != given:
+                raise ValueError(f"AgentSearcher was made with {name}={given!r}, but TuneConfig says {name}="
+                                 f"{value!r}: give it in one place, or the same in both")
+        self._metric = metric or self._metric
+        self._mode = mode or self._mode
+        self._told_properties = True
         return True
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
+        if not self._told_properties and None in self._given.values() and not self.asked:
+            warnings.warn(f"archgym: AgentSearcher ranks trials by {self.metric!r} ({self.mode}), its default: Ray "
+                          "tells a searcher TuneConfig's metric and mode only when param_space is not empty, so pass "
+                          "metric= and mode= to AgentSearcher itself", stacklevel=2)
         if not self._unsuggested:
             if len(self._results) < len(self._batch):
                 return None  # waiting for the batch's results before asking for more

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 import gymnasium as gym
@@ -198,6 +199,30 @@ def test_agent_searcher_min_mode_and_errors(tmp_path):
         AgentSearcher(agent, mode="maximise")
     with pytest.raises(ValueError, match="budget must be a positive integer"):
         AgentSearcher(agent, budget=0)
+
+
+def test_agent_searcher_refuses_a_metric_tune_config_contradicts_and_says_when_ray_gave_none():
+    """AgentSearcher(metric="latency", mode="min") under TuneConfig(metric="reward", mode="max") ended on
+    reward/max without a word; and with an empty param_space Ray never passes TuneConfig's metric on, so the
+    searcher ranked by reward while Tune ranked by latency. The first is refused, the second warned about."""
+    agent = _Recording(_space(), seed=1)
+    searcher = AgentSearcher(agent, metric="latency", mode="min")
+    with pytest.raises(ValueError, match="AgentSearcher was made with metric='latency', but TuneConfig says "
+                                         "metric='reward': give it in one place"):
+        searcher.set_search_properties("reward", "max", {"tag": 1})
+    with pytest.raises(ValueError, match="made with mode='min', but TuneConfig says mode='max'"):
+        searcher.set_search_properties("latency", "max", {"tag": 1})
+    assert searcher.set_search_properties("latency", "min", {"tag": 1})  # the same in both places
+    unset = AgentSearcher(_Recording(_space(), seed=1))
+    assert unset.set_search_properties("latency", "min", {"tag": 1}) and (unset.metric, unset.mode) == ("latency",
+                                                                                                         "min")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unset.suggest("a")  # told by Ray: nothing to warn about
+        searcher.suggest("a")  # both given here
+    with pytest.warns(UserWarning, match=r"ranks trials by 'reward' \(max\), its default: Ray tells a searcher "
+                                         "TuneConfig's metric and mode only when param_space is not empty"):
+        AgentSearcher(_Recording(_space(), seed=1)).suggest("a")
 
 
 @pytest.mark.timeout(300)
