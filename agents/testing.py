@@ -13,8 +13,10 @@ power-of-two and a stepped integer range, a log float range with levels, a fixed
 - the ask/tell contract: ``set_objectives`` takes the metrics (as the explore loop tells them), ``ask(n)``
   returns exactly ``n`` valid designs of the space, ``ask(0)`` and non-integers are refused, and ``tell``
   accepts the asked designs with rewards and evaluations;
-- exact budgets and seeding: a search of ``budget`` evaluations asks for exactly that many, and the
-  same seed proposes the same designs against the same rewards;
+- designs of the space's own value types (``4``, not ``4.0`` or ``numpy.int64(4)``), which ``tell``
+  leaves as they were;
+- exact budgets and seeding: a search of ``budget`` evaluations asks for exactly that many, the
+  same seed proposes the same designs against the same rewards, and the next seed other designs;
 - every value reachable: over that search every value of every discrete knob is proposed at least once.
 
 Agents that drive an environment themselves (``drives_env``, like ``ppo``) need ``env``: a made
@@ -149,13 +151,20 @@ def check_agent(cls: type[Agent], *, space: DesignSpace | None = None, budget: i
                                  f"designs, not a list of {n}")
             for d in designs:
                 try:
-                    if space.validate(d) != d:
-                        raise ValueError(f"{d} is not in its canonical form {space.validate(d)}")
+                    canonical = space.validate(d)
+                    if canonical != d or any(type(d[k]) is not type(v) for k, v in canonical.items()):
+                        raise ValueError(f"{d} is not in its canonical form {canonical} (values of the space's own "
+                                         "types: " + ", ".join(f"{k} {type(v).__name__}" for k, v in canonical.items())
+                                         + ")")
                 except ValueError as exc:
                     raise _fail(cls, f"ask returned an invalid design: {exc}") from None
             evaluations = [evaluate(d) for d in designs]
+            proposed = [dict(d) for d in designs]
             agent.tell(designs, [_reward(e) for e in evaluations], evaluations)
-            asked += [dict(d) for d in designs]
+            if [dict(d) for d in designs] != proposed:
+                raise _fail(cls, "tell changed the designs it was told: they are the caller's records of what was "
+                                 "evaluated (copy a design before changing it)")
+            asked += proposed
         return asked
 
     agent.set_objectives(ToySimulator.metrics)  # what the explore loop tells every agent before its first ask
@@ -167,6 +176,12 @@ def check_agent(cls: type[Agent], *, space: DesignSpace | None = None, budget: i
     if search(again) != first:
         raise _fail(cls, f"two searches with seed {seed} proposed different designs against the same rewards")
     _check_reachable(cls, space, first)
+    other = build(seed=seed + 1)
+    other.set_objectives(ToySimulator.metrics)
+    if search(other) == first:
+        raise _fail(cls, f"searches with seeds {seed} and {seed + 1} proposed the same designs: the agent ignores "
+                         "its seed (draw from a generator made from it, never from a fixed or global one), so runs "
+                         "over seeds would be copies of one run")
 
 
 def _refused(cls: Any, call: Any, what: str, name: str | None) -> None:

@@ -290,9 +290,48 @@ class Lax(Stubborn):
         super().__init__(space, seed=seed, **hyperparameters)
 
 
+class IgnoresSeed(Stubborn):
+    """Draws from a generator of its own fixed seed: every value reached, the same designs for every seed."""
+
+    name = "ignores_seed"
+
+    def __init__(self, space, *, seed=None, **hyperparameters):
+        super().__init__(space, seed=seed, **hyperparameters)
+        self._rng = np.random.default_rng(12345)
+
+    def ask(self, n=1):
+        return self.space.sample(self._rng, self._check_ask(n))
+
+
+class FloatForInt(IgnoresSeed):
+    name = "float_for_int"
+
+    def __init__(self, space, *, seed=None, **hyperparameters):
+        super().__init__(space, seed=seed, **hyperparameters)
+        self._rng = np.random.default_rng(seed)
+
+    def ask(self, n=1):
+        return [{k: float(v) if isinstance(v, int) else v for k, v in d.items()} for d in super().ask(n)]
+
+
+class MutatesTold(FloatForInt):
+    name = "mutates_told"
+
+    def ask(self, n=1):
+        return self.space.sample(self._rng, self._check_ask(n))
+
+    def tell(self, designs, rewards, evaluations):
+        for d in designs:
+            d["kind"] = "a"
+
+
 @pytest.mark.parametrize(
     ("cls", "message"),
     [
+        (IgnoresSeed, "searches with seeds 0 and 1 proposed the same designs: the agent ignores its seed"),
+        (FloatForInt, r"ask returned an invalid design: .* is not in its canonical form .* \(values of the space's "
+                      r"own types: kind str, .*int"),
+        (MutatesTold, "tell changed the designs it was told"),
         (Stubborn, r"never proposed kind = \['b', 'c'\]"),
         (Unseeded, "two searches with seed 0 proposed different designs"),
         (Short, r"accepted ask\(0\)|ask\(4\) returned 3 designs"),
