@@ -111,11 +111,12 @@ def check_builtin_simulator(env_id: str, simulator: Any) -> None:
         return
     from simulators.loading import load_object
 
-    inner = getattr(simulator, "simulator", None)
-    own = load_object(target, "simulator")
-    if type(simulator) is own or (type(simulator).__name__ == "ProxySimulator" and type(inner) is own):
+    proxy = sys.modules.get("archgym.proxy.simulator")  # not imported: no simulator here is a proxy
+    if proxy is not None and isinstance(simulator, proxy.ProxySimulator) and simulator.simulator is not None:
+        simulator = simulator.simulator  # the proxy of a simulator stands for it
+    made = type(simulator)
+    if made is load_object(target, "simulator"):
         return
-    made = type(inner if type(simulator).__name__ == "ProxySimulator" and inner is not None else simulator)
     raise ValueError(f"simulator: {env_id} is archgym's {target} env, but this one was made with "
                      f"{made.__module__}:{made.__qualname__} (a simulator= keyword, or the id registered again); "
                      f"its results would be recorded as {env_id}'s. Register your simulator under an id of your own: "

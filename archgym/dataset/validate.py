@@ -19,7 +19,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +228,12 @@ def _check_run_columns(report: ValidationReport, parts: Sequence[PartInfo], df: 
     report.mismatches.extend(m for _, m in sorted(found, key=lambda f: f[0]))
 
 
+def _designs(space: Any, cols: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The designs of a chunk's design columns, one dict per row."""
+    values = {p.name: design_values(p, cols[p.name]) for p in space}
+    return [{name: plain(values[name][i]) for name in space.names} for i in range(len(next(iter(values.values()))))]
+
+
 def _replay(report: ValidationReport, sim: Any, rows: Any, rtol: float, label: str,
             progress: Callable[[int, int], None] | None, total: int) -> None:
     space = sim.space
@@ -235,23 +241,20 @@ def _replay(report: ValidationReport, sim: Any, rows: Any, rtol: float, label: s
         chunk = rows.iloc[lo:lo + _BATCH]
         cols = {p.name: chunk[p.name].to_numpy() for p in space}
         run_ids, steps = chunk["run_id"].to_numpy(), chunk["step"].to_numpy()
-        values = {p.name: design_values(p, cols[p.name]) for p in space}
         try:
-            indices = design_indices(space, cols) if space.indexable else None
-        except ValueError:
-            indices = None  # the row to blame is found below
-        if indices is None:
-            designs = [{name: plain(values[name][i]) for name in space.names} for i in range(len(chunk))]
-            for i, design in enumerate(designs):
+            if space.indexable:
+                evaluations = sim.evaluate_batch(design_indices(space, cols))
+            else:
+                evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in _designs(space, cols)],
+                                                               sim.metric_names)
+        except ValueError as exc:  # a design outside the space: say whose
+            for i, design in enumerate(_designs(space, cols)):
                 try:
                     space.validate(design)
-                except ValueError as exc:
+                except ValueError as outside:
                     raise ValueError(f"run {run_ids[i]!r} step {int(steps[i])}: its design is not in the dataset's "
-                                     f"space ({exc})") from None
-        if space.indexable:
-            evaluations = sim.evaluate_batch(indices if indices is not None else design_indices(space, cols))
-        else:
-            evaluations = BatchEvaluation.from_evaluations([sim.evaluate(d) for d in designs], sim.metric_names)
+                                     f"space ({outside})") from None
+            raise exc
 
         def report_cells(column: str, bad: np.ndarray, recorded: Any, replayed: Any,
                          run_ids: np.ndarray = run_ids, steps: np.ndarray = steps) -> None:
