@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import warnings
 
 import gymnasium as gym
 import numpy as np
@@ -472,3 +473,65 @@ def test_a_proxy_named_by_a_bare_directory_name_is_recorded_with_its_digest(syst
     dotted = simulator_settings(gym.make(ENV, backend="proxy", proxy="./model").unwrapped.simulator)["proxy"]
     assert bare == dotted == {"directory": str(systolic["model"].resolve()), "sha256": bare["sha256"]}
     assert len(bare["sha256"]) == 64
+
+
+def test_a_design_outside_the_training_range_is_warned_about_once_per_parameter(tmp_path):
+    """A proxy fitted on a <= 5 and c != 4 only predicts a = 9 or c = 4 from the edge of its data: that is
+    said (once per parameter, naming the value and the trained range), and ``score`` counts such rows."""
+    from archgym.proxy import ProxyRangeWarning
+
+    env = toy_dataset(tmp_path / "data")
+    rows = read_dataset(tmp_path / "data")
+    inside = rows[(rows["a"] <= 5) & (rows["c"] <= 3)]
+    model = train_proxy(inside, env.simulator, env_id="test/Toy-v0", seed=0)
+    assert model.manifest.training_range.high[0] == 5
+    sim = ProxySimulator(model.save(tmp_path / "model"), simulator=env.simulator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim.evaluate({"a": 3, "b": 4, "c": 2})  # inside: no warning
+    with pytest.warns(ProxyRangeWarning) as caught:
+        sim.evaluate({"a": 9, "b": 1, "c": 2})
+        sim.evaluate_batch([{"a": 7, "b": 1, "c": 4}, {"a": 10, "b": 2, "c": 1}])
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2  # a (once, though three designs are outside) and c
+    assert "a=9 is outside" in messages[0] and "(a from 1 to 5)" in messages[0]
+    assert "c=4 is outside" in messages[1] and "(c from 1 to 3)" in messages[1]
+    assert model.outside_training_range(model.encoder.from_columns(
+        {"a": [3, 6], "b": [1, 1], "c": [1, 1]})).tolist() == [False, True]
+    report = model.score(tmp_path / "data")
+    designs = rows.drop_duplicates(["a", "b", "c"])  # a score counts each distinct design once
+    assert report["rows_outside_training_range"] == int(((designs["a"] > 5) | (designs["c"] > 3)).sum()) > 0
+    assert model.report["rows_outside_training_range"] == 0  # the test rows came from the same region
+
+
+def test_a_choice_never_trained_on_is_named_and_the_range_is_checked_on_load(tmp_path):
+    from archgym.proxy import ProxyRangeWarning
+    from simulators.core import Choice
+
+    class Pick(Simulator):
+        metrics = (Metric("y", "J"),)
+        workload = "none"
+
+        def __init__(self) -> None:
+            self.space = DesignSpace([IntRange("x", 1, 40), Choice("k", ["a", "b", "c"])])
+
+        def _evaluate(self, design):
+            return Evaluation({"y": design["x"] * (2.0 if design["k"] == "b" else 1.0)})
+
+    env = DesignEnv(Pick(), targets={"y": 1.0})
+    collect(env, "test/Pick-v0", tmp_path / "data", 400, seed=0)
+    rows = read_dataset(tmp_path / "data")
+    model = train_proxy(rows[rows["k"] != "c"], env.simulator, env_id="test/Pick-v0")
+    path = model.save(tmp_path / "model")
+    with pytest.warns(ProxyRangeWarning, match=r"k='c' is outside the designs it was trained on \(k one of 'a', 'b'\)"):
+        ProxySimulator(path, simulator=env.simulator).evaluate({"x": 3, "k": "c"})
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["training_range"]["low"][0] = 1e9  # above its high
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"training_range: feature 'x' has low 1000000000.0 above high 40.0"):
+        load_proxy(path)
+    del manifest["training_range"]  # a model saved before the range was recorded: nothing is said
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ProxySimulator(path, simulator=env.simulator).evaluate({"x": 3, "k": "c"}).feasible

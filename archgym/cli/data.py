@@ -259,6 +259,10 @@ def cmd_proxy_score(args: argparse.Namespace) -> int:
     if report["rows_of_fitted_runs"]:
         print(f"note: {report['rows_of_fitted_runs']:,} of these designs come from runs the proxy was trained on; "
               "a score on them flatters it (its held-out test score is in the manifest's report)\n")
+    if report["rows_outside_training_range"]:
+        print(f"note: {report['rows_outside_training_range']:,} of these designs lie outside the designs the proxy "
+              "was trained on (a knob value beyond their range, or a choice none of them had); its predictions "
+              "there are extrapolated\n")
     print(_proxy_report_table(report))
     return EXIT_OK
 

@@ -17,7 +17,7 @@ from archgym.proxy.features import FeatureEncoder
 from archgym.proxy.manifest import FORMAT as PROXY_FORMAT
 from archgym.proxy.manifest import TRANSFORMS, FeasibilityModel, MetricModel, ProxyManifest
 from archgym.proxy.manifest import VERSION as PROXY_VERSION
-from archgym.proxy.model import ProxyModel, check_model_dir, load_proxy, simulator_settings
+from archgym.proxy.model import ProxyModel, ProxyRangeWarning, check_model_dir, load_proxy, simulator_settings
 from archgym.proxy.simulator import ProxySimulator
 from archgym.proxy.train import DEFAULT_XGB_PARAMS, train_proxy
 from archgym.proxy.trees import TreeWalker
@@ -33,6 +33,7 @@ __all__ = [
     "MetricScore",
     "ProxyManifest",
     "ProxyModel",
+    "ProxyRangeWarning",
     "ProxySimulator",
     "TreeWalker",
     "check_model_dir",

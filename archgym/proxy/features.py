@@ -12,6 +12,7 @@ cut the worst metric's error from 0.77% to 0.55% of its range at 3,000 designs).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -83,6 +84,20 @@ class FeatureEncoder:
             else:
                 parts.append(table[p.indices_of(design_values(p, columns[p.name]))])
         return np.concatenate(parts, axis=1)
+
+    def parameter_value(self, j: int, x: float) -> Any:
+        """The value of feature ``j``'s parameter that gives the feature value ``x`` (a one-hot column: its
+        value), for messages about feature ranges."""
+        f = self.spec[j]
+        kind, p = f["kind"], self.space[f["parameter"]]
+        if kind == "onehot":
+            return f["value"]
+        if kind == "ordinal":
+            return p.values[int(round(x))]  # type: ignore[attr-defined]
+        if kind == "log2":
+            return int(round(2.0 ** x))
+        value = math.exp(x) if kind == "log" else x
+        return int(round(value)) if isinstance(p, IntRange) else float(f"{value:.6g}")
 
     @staticmethod
     def _continuous(p: FloatRange, values: Any) -> np.ndarray:

@@ -10,7 +10,9 @@ written before the digests were recorded have none and load unchecked. A digest 
 its role: ``check`` (``PredictionCheck``) holds a few training rows' features and what the proxy
 predicted for them when it was trained, predicted again on load, so a manifest whose entries were
 edited (two files or metric names swapped, a transform or constant changed) is refused rather than
-predicting one metric as another. ``ProxyManifest.from_dict``
+predicting one metric as another. ``training_range`` (``TrainingRange``) holds each feature's lowest
+and highest value over the rows the proxy was fitted on, so that a prediction outside them is
+reported rather than passed off as one from data. ``ProxyManifest.from_dict``
 refuses anything else: a missing or unknown field, an unknown transform, a file name that would leave
 the directory, a malformed digest, a metric without a model.
 """
@@ -27,7 +29,8 @@ from archgym.io import check_format
 from simulators.core import DesignSpace, Metric
 from simulators.params import is_integer, is_number
 
-__all__ = ["FORMAT", "TRANSFORMS", "VERSION", "FeasibilityModel", "MetricModel", "PredictionCheck", "ProxyManifest"]
+__all__ = ["FORMAT", "TRANSFORMS", "VERSION", "FeasibilityModel", "MetricModel", "PredictionCheck", "ProxyManifest",
+           "TrainingRange"]
 
 FORMAT = "archgym-proxy"
 VERSION = 1
@@ -178,6 +181,33 @@ class PredictionCheck:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class TrainingRange:
+    """Per feature (in the manifest's feature order), the lowest and highest value among the rows the proxy
+    was fitted on: a one-hot column whose ``high`` is 0 is a value no fitted design had."""
+
+    low: list[float]
+    high: list[float]
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str, names: list[Any]) -> TrainingRange:
+        args = _fields(where, data, cls, ("low", "high"))
+        n_features = len(names)
+        for key in ("low", "high"):
+            values = args[key]
+            if not isinstance(values, list) or len(values) != n_features or not all(
+                    is_number(v) and math.isfinite(v) for v in values):
+                raise ValueError(f"{where}.{key} must be a list of {n_features} finite numbers (one per feature)")
+        bad = [i for i, (lo, hi) in enumerate(zip(args["low"], args["high"])) if lo > hi]
+        if bad:
+            raise ValueError(f"{where}: feature {names[bad[0]]!r} has low {args['low'][bad[0]]!r} above high "
+                             f"{args['high'][bad[0]]!r}")
+        return cls(low=[float(v) for v in args["low"]], high=[float(v) for v in args["high"]])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class ProxyManifest:
     """What a trained proxy stands in for, how it predicts, how it was trained, and how well it did."""
@@ -199,6 +229,8 @@ class ProxyManifest:
     canonical: bool = False
     #: rows predicted again on load (absent in models saved before it was recorded, which load unchecked)
     check: PredictionCheck | None = None
+    #: the fitted rows' feature ranges (absent in models saved before it was recorded: nothing is reported)
+    training_range: TrainingRange | None = None
     design_space: DesignSpace = field(init=False, repr=False, compare=False)
     metric_list: tuple[Metric, ...] = field(init=False, repr=False, compare=False)
 
@@ -229,7 +261,7 @@ class ProxyManifest:
             value = getattr(self, f.name)
             if f.name == "models":
                 value = [m.to_dict() for m in value]
-            elif f.name in ("feasibility", "check") and value is not None:
+            elif f.name in ("feasibility", "check", "training_range") and value is not None:
                 value = value.to_dict()
             out[f.name] = value
         return out
@@ -240,7 +272,8 @@ class ProxyManifest:
         check_format(data, where, fmt=FORMAT, version=VERSION,
                      hint=" (is this a dataset rather than a model?)")
         args = {k: v for k, v in data.items() if k not in ("format", "version")}
-        init = tuple(f.name for f in fields(cls) if f.init and f.name not in ("report", "canonical", "check"))
+        optional = ("report", "canonical", "check", "training_range")
+        init = tuple(f.name for f in fields(cls) if f.init and f.name not in optional)
         args = _fields(where, args, cls, init)
         for key in ("env_id", "simulator_class", "workload"):
             if not isinstance(args[key], str):
@@ -272,6 +305,9 @@ class ProxyManifest:
         args["feasibility"] = FeasibilityModel.from_dict(args["feasibility"], f"{where}: feasibility")
         if args.get("check") is not None:
             args["check"] = PredictionCheck.from_dict(args["check"], f"{where}: check", names, len(args["features"]))
+        if args.get("training_range") is not None:
+            args["training_range"] = TrainingRange.from_dict(args["training_range"], f"{where}: training_range",
+                                                             [f.get("name") for f in args["features"]])
         for metric, value in args["default_targets"].items():
             if metric not in names or not is_number(value) or not value > 0:
                 raise ValueError(f"{where}: default_targets entry {metric!r}: {value!r} is not a positive target "

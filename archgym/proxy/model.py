@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     import pandas
     import xgboost
 
-__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "check_model_dir", "class_path", "forward_transform",
+__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "ProxyRangeWarning", "check_model_dir", "class_path", "forward_transform",
            "inverse_transform", "json_value", "load_proxy", "settings_form", "simulator_settings"]
 
 MANIFEST = "manifest.json"
@@ -44,6 +45,10 @@ FEASIBLE_THRESHOLD = 0.5
 _WORKLOAD_KEYWORDS = ("workload", "network")  # compared through Simulator.workload instead
 _FEASIBLE = "\0feasible"  # the classifier's key among the boosters' outputs (no metric can be named so)
 _WALK_ROWS = 8  # predictions for at most this many designs walk the trees in compiled code (TreeWalker)
+
+
+class ProxyRangeWarning(UserWarning):
+    """A proxy was asked to predict a design outside the designs it was trained on (once per parameter)."""
 
 
 def forward_transform(transform: str, y: np.ndarray) -> np.ndarray:
@@ -106,6 +111,9 @@ class ProxyModel:
         self._boosters = dict(boosters)
         self._classifier = classifier
         self._walker: TreeWalker | None = None  # built on the first small prediction
+        trained = manifest.training_range
+        self._bounds = None if trained is None else (np.array(trained.low), np.array(trained.high))
+        self._warned: set[str] = set()  # parameters a ProxyRangeWarning was given for
         self.path = None if path is None else Path(path)
 
     @property
@@ -181,6 +189,9 @@ class ProxyModel:
     def predict(self, features: np.ndarray) -> BatchEvaluation:
         """Predicted metrics (original units; NaN for designs predicted infeasible) and feasibility for a
         feature matrix (``self.encoder`` makes one from designs)."""
+        outside = self._outside(features)
+        if outside is not None and outside.any():
+            self._warn_outside(features[outside.any(axis=1)], outside[outside.any(axis=1)])
         metrics, p_feasible = self._predict_all(features)
         feasible = p_feasible >= self._threshold
         reasons: list[str | None] = [None] * len(feasible)
@@ -189,6 +200,43 @@ class ProxyModel:
             for values in metrics.values():
                 values[i] = math.nan
         return BatchEvaluation(metrics=metrics, feasible=feasible, reasons=reasons)
+
+    def outside_training_range(self, features: np.ndarray) -> np.ndarray:
+        """Per feature row, whether some feature lies outside its range over the rows the proxy was fitted on
+        (a parameter value beyond those trained on, or a choice none of them had): the trees' predictions
+        there carry the edge of their data over, unfounded. All false for a model saved without the range."""
+        outside = self._outside(features)
+        return np.zeros(len(features), dtype=bool) if outside is None else outside.any(axis=1)
+
+    def _outside(self, features: np.ndarray) -> np.ndarray | None:
+        if self._bounds is None:
+            return None
+        low, high = self._bounds
+        return (features < low) | (features > high)
+
+    def _warn_outside(self, features: np.ndarray, outside: np.ndarray) -> None:
+        """One ``ProxyRangeWarning`` per parameter, the first time a design outside its trained values is
+        predicted: which value, and the values the training designs had."""
+        encoder, spec = self._encoder, self.manifest.features
+        low, high = self._bounds
+        for j in np.flatnonzero(outside.any(axis=0)):
+            name = spec[j]["parameter"]
+            if name in self._warned:
+                continue
+            self._warned.add(name)
+            row = features[np.flatnonzero(outside[:, j])[0]]
+            if spec[j]["kind"] == "onehot":  # the design's value is the column set to 1
+                columns = [k for k, f in enumerate(spec) if f["parameter"] == name]
+                value = encoder.parameter_value(next(k for k in columns if row[k] > 0), 1.0)
+                trained = "one of " + ", ".join(repr(encoder.parameter_value(k, 1.0)) for k in columns if high[k] > 0)
+            else:
+                value = encoder.parameter_value(j, row[j])
+                trained = f"from {encoder.parameter_value(j, low[j])!r} to {encoder.parameter_value(j, high[j])!r}"
+            warnings.warn(ProxyRangeWarning(
+                f"proxy {self.path or ''}: {name}={value!r} is outside the designs it was "
+                f"trained on ({name} {trained}); its predictions there are extrapolated, not learnt from data: "
+                "check such designs on the simulator, or train on data that covers them (said once per parameter)"),
+                stacklevel=4)
 
     @property
     def _threshold(self) -> float:
@@ -272,7 +320,9 @@ class ProxyModel:
         features = self.encoder.from_columns({p: df[p].to_numpy() for p in self.space.names})
         predicted, p_feasible = self._predict_all(features)
         truth = df["feasible"].to_numpy(dtype=bool)
-        out: dict[str, Any] = {"rows": len(df), "feasible_rows": int(truth.sum()), "metrics": []}
+        out: dict[str, Any] = {"rows": len(df), "feasible_rows": int(truth.sum()),
+                               "rows_outside_training_range": int(self.outside_training_range(features).sum()),
+                               "metrics": []}
         for m in self.metrics:
             y = df[m.name].to_numpy(dtype=np.float64)
             keep = truth & np.isfinite(y)

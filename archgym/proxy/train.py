@@ -25,7 +25,7 @@ import numpy as np
 
 import archgym
 from archgym.proxy.features import FeatureEncoder
-from archgym.proxy.manifest import TRANSFORMS, FeasibilityModel, MetricModel, ProxyManifest
+from archgym.proxy.manifest import TRANSFORMS, FeasibilityModel, MetricModel, ProxyManifest, TrainingRange
 from archgym.proxy.model import (
     FEASIBLE_THRESHOLD,
     ProxyModel,
@@ -256,6 +256,7 @@ def train_proxy(
         entry.update(rows_train=len(tr), rows_val=len(va))
         entries.append(entry)
 
+    fitted = np.concatenate([train, val])
     classifier = None
     if feasible[train].all():
         feas_entry: dict[str, Any] = {"kind": "all-feasible"}
@@ -278,6 +279,9 @@ def train_proxy(
         feasibility=FeasibilityModel(**json_value(feas_entry)),
         default_targets=json_value(simulator.default_targets()),
         canonical=encoder.canonical is not None,
+        # what the fitted (training and validation) rows span: a prediction beyond it is reported
+        training_range=TrainingRange(low=features[fitted].min(axis=0).astype(float).tolist(),
+                                     high=features[fitted].max(axis=0).astype(float).tolist()),
         training=json_value({
             "dataset": str(data) if not hasattr(data, "columns") else "<table>",
             "distinct_designs": len(df), "feasible_designs": int(feasible.sum()),
@@ -286,7 +290,7 @@ def train_proxy(
             "rows_repeated": selected.repeated_rows, "rows_other_workloads": selected.other_workloads_rows,
             "rows_nonfinite": selected.nonfinite, "left_out": selected.left_out(),
             # the runs the fitted (training and validation) rows came from: a score on them flatters the proxy
-            "fitted_runs": sorted(set(df["run_id"].iloc[np.concatenate([train, val])].astype(str))),
+            "fitted_runs": sorted(set(df["run_id"].iloc[fitted].astype(str))),
             "seed": seed, "split": split, "test_fraction": test_fraction, "val_fraction": val_fraction,
             "xgboost_params": {**params, "max_depth": depths}, "n_jobs": n_jobs,
             "xgboost_version": xgb.__version__, "archgym_version": archgym.__version__,
