@@ -504,7 +504,8 @@ def test_the_text_summary_says_when_superseded_files_make_other_readers_count_ro
     assert len(pd.read_parquet(data)) == 50 and len(read_dataset(data)) == 25
     assert main(["dataset", str(data)]) == 0
     out = capsys.readouterr().out
-    assert (f"warning: 1 chunk file(s) left by an interrupted compaction are still in {data}: their 25 rows are also "
+    assert ("warning: 1 chunk file(s) of runs whose other parts hold the same chunks (left by an interrupted "
+            f"compaction, or copied in) are still in {data}: their 25 rows are also "
             "in their run's merged file, so archgym skips them but pandas, polars and duckdb read 50 rows, not 25; "
             f"delete them (rm {left}), or resume the run (its next writer deletes them)") in out
 
@@ -521,7 +522,7 @@ def test_validate_reports_what_it_cannot_replay(tmp_path):
     copy = data / "part-copy-00000000-00001.parquet"
     shutil.copy(next(data.glob("*.parquet")), copy)
     assert len(read_dataset(data)) == 20  # archgym skips what the run's first file already holds
-    assert any("superseded by a compaction" in p for p in validate_dataset(data).problems)
+    assert any("superseded by another part of their run" in p for p in validate_dataset(data).problems)
     table = pq.read_table(copy)
     pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"archgym.parts": b"[7, 7]"}), copy)
     assert len(read_dataset(data)) == 40

@@ -118,7 +118,8 @@ def _dataset_summary(args: argparse.Namespace, data: str) -> int:
         effect = (f"their {more:,} rows are also in their run's merged file, so archgym skips them but pandas, "
                   f"polars and duckdb read {rows + more:,} rows, not {rows:,}") if more else \
             "they hold no rows of their own, and archgym skips them"
-        print(f"warning: {len(files)} chunk file(s) left by an interrupted compaction are still in {data}: {effect}; "
+        print(f"warning: {len(files)} chunk file(s) of runs whose other parts hold the same chunks (left by an "
+              f"interrupted compaction, or copied in) are still in {data}: {effect}; "
               f"delete them (rm {' '.join(files[:5])}"
               f"{f' and {len(files) - 5} more' if len(files) > 5 else ''}), or resume the run (its next writer "
               "deletes them)")

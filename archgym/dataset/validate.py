@@ -119,9 +119,10 @@ def validate_dataset(path: str | os.PathLike[str], *, sample: int | None = None,
     part_of = np.repeat(np.arange(len(tables)), [len(t) for t in tables])  # each row's part in info.parts
     report = ValidationReport(dataset=str(path), rows=len(df), checked=0, runs=int(df["run_id"].nunique()))
     if info.superseded:
-        report.problems.append(f"{len(info.superseded)} chunk file(s) superseded by a compaction are still in the "
-                               f"directory (e.g. {info.superseded[0].path.name}): archgym skips them, other readers "
-                               "count their rows twice; the run's next writer deletes them")
+        report.problems.append(f"{len(info.superseded)} chunk file(s) superseded by another part of their run (a "
+                               "merged file holding the same chunks, left by an interrupted compaction or copied in) "
+                               f"are still in the directory (e.g. {info.superseded[0].path.name}): archgym skips them, "
+                               "other readers count their rows twice; delete them, or the run's next writer does")
     if info.others:
         report.problems.append(other_files_problem(info))
     report.notes = run_notes(path, info.runs(), df.groupby("run_id", observed=True).size().to_dict())

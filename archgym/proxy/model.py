@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     import pandas
     import xgboost
 
-__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "ProxyRangeWarning", "check_model_dir", "class_path", "forward_transform",
-           "inverse_transform", "json_value", "load_proxy", "settings_form", "simulator_settings"]
+__all__ = ["FEASIBLE_THRESHOLD", "MANIFEST", "ProxyModel", "ProxyRangeWarning", "check_model_dir", "class_path",
+           "forward_transform", "inverse_transform", "json_value", "load_proxy", "settings_form", "simulator_settings"]
 
 MANIFEST = "manifest.json"
 FEASIBLE_THRESHOLD = 0.5
